@@ -1,0 +1,181 @@
+//! Crossmint API keys: `<ck|sk>_<environment>_<base58 payload>`, where the
+//! payload is `<projectId...>:<base58 Ed25519 signature>` signed by Crossmint.
+//! Checking the signature locally catches a mistyped or truncated key at
+//! start-up instead of at the first request.
+
+use aws_lc_rs::signature::{UnparsedPublicKey, ED25519};
+
+/// Crossmint's published Ed25519 signer keys (base58).
+pub const SIGNER_PUBLIC_KEY_STAGING: &str = "3hSfN4dWSwgCg1uf2yytBtK6KxK3ySFKasd2h9J2vSK5";
+pub const SIGNER_PUBLIC_KEY_PRODUCTION: &str = "8erZh8YApGck3iUSUHqATBxqMTM1Ukp9mHmvGgUWHtkK";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageOrigin {
+    Client,
+    Server,
+}
+
+impl UsageOrigin {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            UsageOrigin::Client => "ck",
+            UsageOrigin::Server => "sk",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Where Crossmint lives for keys of this environment.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Environment::Development => "http://localhost:3000",
+            Environment::Staging => "https://staging.crossmint.com",
+            Environment::Production => "https://www.crossmint.com",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub usage_origin: UsageOrigin,
+    pub environment: Environment,
+    pub project_id: String,
+}
+
+/// Why a key was refused; the messages are the reference SDK's, word for word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyError(pub String);
+
+impl std::fmt::Display for ApiKeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const OLD_FORMAT: &str =
+    "Old API key format detected. Please create a new API key from the Crossmint console.";
+const BAD_ORIGIN: &str = "Malformed API key. Must start with 'ck' or 'sk'.";
+const BAD_ENVIRONMENT: &str = "Malformed API key. Must have a valid environment: 'development', 'staging' or 'production'.";
+const BAD_SIGNATURE: &str = "Invalid API key. Failed to validate signature";
+/// What the reference's base58 decoder throws for a character outside the alphabet.
+const NOT_BASE58: &str = "Non-base58 character";
+
+pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
+    if key.starts_with("sk_live") || key.starts_with("sk_test") {
+        return Err(ApiKeyError(OLD_FORMAT.into()));
+    }
+    let usage_origin = if key.starts_with("ck_") {
+        UsageOrigin::Client
+    } else if key.starts_with("sk_") {
+        UsageOrigin::Server
+    } else {
+        return Err(ApiKeyError(BAD_ORIGIN.into()));
+    };
+    let after_origin = &key[3..];
+    let environment = [
+        Environment::Development,
+        Environment::Staging,
+        Environment::Production,
+    ]
+    .into_iter()
+    .find(|env| {
+        after_origin
+            .strip_prefix(env.name())
+            .is_some_and(|rest| rest.starts_with('_'))
+    })
+    .ok_or_else(|| ApiKeyError(BAD_ENVIRONMENT.into()))?;
+
+    let prefix = format!("{}_{}", usage_origin.prefix(), environment.name());
+    let payload = &key[prefix.len() + 1..];
+    let decoded = bs58::decode(payload)
+        .into_vec()
+        .map_err(|_| ApiKeyError(NOT_BASE58.into()))?;
+    let decoded = String::from_utf8_lossy(&decoded);
+    let mut parts = decoded.split(':');
+    let key_data = parts.next().unwrap_or_default();
+    let signature = parts.next().ok_or_else(|| ApiKeyError(BAD_SIGNATURE.into()))?;
+
+    let signed_message = format!("{prefix}.{key_data}");
+    let signed_by = |signer: &str| verify_signature(signer, &signed_message, signature);
+    if !(signed_by(SIGNER_PUBLIC_KEY_PRODUCTION) || signed_by(SIGNER_PUBLIC_KEY_STAGING)) {
+        return Err(ApiKeyError(BAD_SIGNATURE.into()));
+    }
+    Ok(ApiKey {
+        usage_origin,
+        environment,
+        project_id: key_data.split('.').next().unwrap_or_default().to_string(),
+    })
+}
+
+fn verify_signature(signer_base58: &str, message: &str, signature_base58: &str) -> bool {
+    let (Ok(signer), Ok(signature)) = (
+        bs58::decode(signer_base58).into_vec(),
+        bs58::decode(signature_base58).into_vec(),
+    ) else {
+        return false;
+    };
+    if signature.len() != 64 || signer.len() != 32 {
+        return false;
+    }
+    UnparsedPublicKey::new(&ED25519, signer)
+        .verify(message.as_bytes(), &signature)
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A development key from Crossmint's public SDK test suite.
+    const VALID: &str = "ck_development_A61UZQnvjSQcM5qVBaBactgqebxafWAVsNdD2xLkgBxoYuH5q2guM8r9DUmZQzE1WYyoByGVYpEG2o9gVSzAZFsrLbfKGERUJ6D5CW6S9AsJGAc3ctgrsD4n2ioekzGj7KPbLwT3SysDjMamYXLxEroUbQSdwf6aLF4zeEpECq2crkTUQeLFzxzmjWNxFDHFYefDrfrFPCURvBXJLf5pCxCQ";
+
+    fn message(key: &str) -> String {
+        validate_api_key(key).unwrap_err().0
+    }
+
+    #[test]
+    fn accepts_a_signed_key() {
+        let key = validate_api_key(VALID).unwrap();
+        assert_eq!(key.usage_origin, UsageOrigin::Client);
+        assert_eq!(key.environment, Environment::Development);
+        assert_eq!(key.project_id, "dfb06708-a46f-4615-bd34-f614ae284e7b");
+    }
+
+    #[test]
+    fn refuses_old_and_malformed_keys() {
+        assert_eq!(message("sk_live_abc"), OLD_FORMAT);
+        assert_eq!(message("sk_test_abc"), OLD_FORMAT);
+        assert_eq!(message(""), BAD_ORIGIN);
+        assert_eq!(message("bk_development_x"), BAD_ORIGIN);
+        assert_eq!(message("ck_foo_x"), BAD_ORIGIN.replace(BAD_ORIGIN, BAD_ENVIRONMENT));
+        assert_eq!(message("sk_development"), BAD_ENVIRONMENT);
+        assert_eq!(message("sk_development_0OIl"), NOT_BASE58);
+    }
+
+    #[test]
+    fn refuses_bad_signatures() {
+        let unsigned = bs58::encode("project.abc").into_string();
+        assert_eq!(message(&format!("ck_development_{unsigned}")), BAD_SIGNATURE);
+        let forged = bs58::encode(format!("incorrect_data:{}", bs58::encode([7u8; 64]).into_string()))
+            .into_string();
+        assert_eq!(message(&format!("ck_development_{forged}")), BAD_SIGNATURE);
+        // The valid payload under another prefix is not what Crossmint signed.
+        assert_eq!(message(&VALID.replacen("ck_", "sk_", 1)), BAD_SIGNATURE);
+        assert_eq!(message("sk_development_"), BAD_SIGNATURE);
+    }
+}

@@ -1,0 +1,256 @@
+//! The napi layer: converts JavaScript values to the core's types and back,
+//! nothing more. Failures of the async calls resolve to `{ ok: false, code,
+//! message }` instead of rejecting, so the JavaScript side can raise its own
+//! `CrossmintAuthenticationError` with a stable `code` without parsing text.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::{json, Value};
+
+use crate::api_key::validate_api_key;
+use crate::cookies::{self, CookieOptions};
+use crate::crossmint_client::{ClientError, ClientErrorKind, CrossmintConfig, DEFAULT_TIMEOUT};
+use crate::http_date::JsTime;
+use crate::jwks::KeySet;
+use crate::jwt::VerifyOptions;
+use crate::session::{self, KeySource, Session, SessionEngine};
+use crate::verify_error::VerifyError;
+
+#[napi(object)]
+pub struct NativeCrossmintConfig {
+    pub api_key: String,
+    pub jwt: Option<String>,
+    pub override_base_url: Option<String>,
+    pub app_id: Option<String>,
+    pub extension_id: Option<String>,
+}
+
+/// `cookieOptions` after JavaScript truthiness and `Date` parsing.
+#[napi(object)]
+pub struct NativeCookieOptions {
+    pub http_only: bool,
+    pub secure: bool,
+    pub same_site: Option<String>,
+    pub domain: Option<String>,
+    /// `new Date(expiresAt).getTime()` (NaN for an invalid date); absent when not set.
+    pub expires_ms: Option<f64>,
+}
+
+#[napi(object)]
+pub struct NativeAuthOptions {
+    pub refresh_route: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub clock_tolerance_seconds: Option<f64>,
+    pub issuer: Option<Vec<String>>,
+    pub audience: Option<Vec<String>>,
+}
+
+impl From<NativeCookieOptions> for CookieOptions {
+    fn from(o: NativeCookieOptions) -> Self {
+        CookieOptions {
+            http_only: o.http_only,
+            secure: o.secure,
+            same_site: o.same_site,
+            domain: o.domain,
+            expires: o.expires_ms.map(JsTime::from_millis),
+        }
+    }
+}
+
+fn verify_options(o: &NativeAuthOptions) -> VerifyOptions {
+    VerifyOptions {
+        clock_tolerance_seconds: o.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
+        issuer: o.issuer.clone(),
+        audience: o.audience.clone(),
+    }
+}
+
+fn failure(code: &str, message: &str) -> Value {
+    json!({ "ok": false, "code": code, "message": message })
+}
+
+fn verify_failure(error: VerifyError) -> Value {
+    failure(error.code(), &error.message)
+}
+
+fn client_failure(error: ClientError) -> Value {
+    let code = match error.kind {
+        ClientErrorKind::Rejected(_) => "REFRESH_FAILED",
+        ClientErrorKind::Unavailable => "CROSSMINT_UNAVAILABLE",
+        ClientErrorKind::Timeout => "TIMEOUT",
+        ClientErrorKind::InvalidResponse => "INVALID_RESPONSE",
+    };
+    let mut reply = failure(code, &error.message);
+    reply["authenticationFailure"] = Value::Bool(matches!(error.kind, ClientErrorKind::Rejected(_)));
+    reply
+}
+
+/// Throws the reference's message for a key `createCrossmint` must refuse.
+#[napi]
+pub fn check_api_key(api_key: String) -> Result<()> {
+    validate_api_key(&api_key)
+        .map(|_| ())
+        .map_err(|e| Error::new(Status::InvalidArg, e.0))
+}
+
+/// `{ jwt, refreshToken }` found in a `Cookie` header (absent members omitted).
+#[napi]
+pub fn parse_auth_cookies(header: String) -> Value {
+    let found = cookies::parse_auth_cookies(&header);
+    let mut out = serde_json::Map::new();
+    if let Some(jwt) = found.jwt {
+        out.insert("jwt".into(), Value::String(jwt));
+    }
+    if let Some(refresh) = found.refresh_token {
+        out.insert("refreshToken".into(), Value::String(refresh));
+    }
+    Value::Object(out)
+}
+
+/// The two `Set-Cookie` values for a session (empty strings clear it).
+#[napi]
+pub fn auth_set_cookies(
+    jwt: String,
+    refresh_secret: String,
+    refresh_expires_ms: Option<f64>,
+    options: NativeCookieOptions,
+) -> Vec<String> {
+    let options = CookieOptions::from(options);
+    cookies::auth_set_cookies(
+        &jwt,
+        &refresh_secret,
+        refresh_expires_ms.map(JsTime::from_millis),
+        &options,
+    )
+    .into()
+}
+
+/// Verifies a token against a key set URI (cached) or an inline JWK set.
+#[napi]
+pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Value {
+    let options = VerifyOptions::default();
+    let result = match (jwks_uri, jwks) {
+        (_, Some(set)) => match KeySet::from_json(&set) {
+            Ok(keys) => session::verify_token(&token, KeySource::Inline(&keys), &options).await,
+            Err(e) => Err(e),
+        },
+        (Some(uri), None) => session::verify_token(&token, KeySource::Remote(&uri), &options).await,
+        (None, None) => return failure("INVALID_KEY_SET", "JSON Web Key Set malformed"),
+    };
+    match result {
+        Ok(claims) => json!({ "ok": true, "payload": claims }),
+        Err(e) => verify_failure(e),
+    }
+}
+
+#[napi]
+pub struct NativeAuth {
+    engine: Arc<SessionEngine>,
+}
+
+#[napi]
+impl NativeAuth {
+    #[napi(constructor)]
+    pub fn new(config: NativeCrossmintConfig, options: NativeAuthOptions) -> Result<Self> {
+        let timeout = options
+            .timeout_ms
+            .filter(|ms| ms.is_finite() && *ms > 0.0)
+            .map(|ms| Duration::from_millis(ms as u64))
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let config = CrossmintConfig {
+            api_key: config.api_key,
+            jwt: config.jwt,
+            override_base_url: config.override_base_url,
+            app_id: config.app_id,
+            extension_id: config.extension_id,
+        };
+        let engine = SessionEngine::new(
+            &config,
+            options.refresh_route.clone(),
+            verify_options(&options),
+            timeout,
+        )
+        .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        Ok(NativeAuth {
+            engine: Arc::new(engine),
+        })
+    }
+
+    #[napi]
+    pub fn jwks_uri(&self) -> String {
+        self.engine.jwks_uri().to_string()
+    }
+
+    /// Validates the JWT or refreshes: `{ ok, refreshed, jwt, refreshToken, userId, material? }`.
+    #[napi]
+    pub async fn session(&self, jwt: Option<String>, refresh_token: String) -> Value {
+        match self.engine.validate_or_refresh(jwt.as_deref(), &refresh_token).await {
+            Ok(Session::Valid { jwt, refresh_secret, user_id }) => json!({
+                "ok": true,
+                "refreshed": false,
+                "jwt": jwt,
+                "refreshToken": { "secret": refresh_secret, "expiresAt": "" },
+                "userId": user_id,
+            }),
+            Ok(Session::Refreshed(material)) => json!({
+                "ok": true,
+                "refreshed": true,
+                "jwt": material.jwt,
+                "refreshToken": material.refresh_token,
+                "userId": material.user_id(),
+                "material": material.to_json(),
+            }),
+            Err(e) => json!({
+                "ok": false,
+                "code": e.code,
+                "message": e.cause,
+                "authenticationFailure": e.authentication_failure,
+            }),
+        }
+    }
+
+    #[napi]
+    pub async fn verify(&self, token: String) -> Value {
+        match self.engine.verify(&token).await {
+            Ok(claims) => json!({ "ok": true, "payload": claims }),
+            Err(e) => verify_failure(e),
+        }
+    }
+
+    /// Refreshes (through Crossmint, or the configured refresh route).
+    #[napi]
+    pub async fn refresh(&self, refresh_token: String) -> Value {
+        match self.engine.refresh(&refresh_token).await {
+            Ok(material) => json!({ "ok": true, "material": material.to_json() }),
+            Err(e) => client_failure(e),
+        }
+    }
+
+    /// Crossmint's refresh endpoint only, as `handleCustomRefresh` uses it.
+    #[napi]
+    pub async fn refresh_with_crossmint(&self, refresh_token: String) -> Value {
+        match self.engine.client.refresh(&refresh_token).await {
+            Ok(material) => json!({ "ok": true, "material": material.to_json() }),
+            Err(e) => client_failure(e),
+        }
+    }
+
+    #[napi]
+    pub async fn logout(&self, refresh_token: Option<String>) -> Value {
+        match self.engine.client.logout(refresh_token.as_deref()).await {
+            Ok(()) => json!({ "ok": true }),
+            Err(e) => client_failure(e),
+        }
+    }
+
+    #[napi]
+    pub async fn get_user(&self, user_id: String) -> Value {
+        match self.engine.client.get_user(&user_id).await {
+            Ok(user) => json!({ "ok": true, "user": user }),
+            Err(e) => client_failure(e),
+        }
+    }
+}

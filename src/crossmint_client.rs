@@ -1,0 +1,424 @@
+//! The calls to Crossmint (refresh, logout, user lookup) and to an app's own
+//! refresh route: same URLs, methods, bodies and headers as the reference
+//! SDK, plus what it lacks: a timeout on every call, a size limit on every
+//! answer, and a clear error when an answer is not the JSON we expect.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use serde_json::{Map, Value};
+
+use crate::api_key::{validate_api_key, ApiKey, ApiKeyError};
+
+pub const CROSSMINT_API_VERSION: &str = "2024-09-26";
+const AUTH_ROOT: &str = "api/2024-09-26/session/sdk/auth";
+/// The reference identifies its calls as its common auth package; Crossmint
+/// sees the same client name and version from us.
+pub const CLIENT_NAME: &str = "@crossmint/common-sdk-auth";
+pub const CLIENT_VERSION: &str = "1.0.52";
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Crossmint's answers are a few kilobytes; a larger one is refused unread.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// One connection pool for the whole process: clients, runtimes and TLS
+/// configurations are expensive and are never built per call.
+pub static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        // Node's fetch ignores proxy variables; so do we, to reach the same hosts.
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(5))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build()
+        .expect("the HTTP client configuration is static and valid")
+});
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientErrorKind {
+    /// Crossmint (or the refresh route) answered with a non-2xx status.
+    Rejected(u16),
+    /// No answer: connection refused, DNS, TLS, reset.
+    Unavailable,
+    Timeout,
+    /// An answer that is not the JSON we need (an HTML error page, say).
+    InvalidResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError {
+    pub kind: ClientErrorKind,
+    pub message: String,
+}
+
+impl ClientError {
+    fn new(kind: ClientErrorKind, message: impl Into<String>) -> Self {
+        ClientError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn from_transport(error: reqwest::Error, what: &str) -> Self {
+        if error.is_timeout() {
+            ClientError::new(ClientErrorKind::Timeout, format!("{what} timed out"))
+        } else {
+            ClientError::new(ClientErrorKind::Unavailable, format!("{what} failed: {}", root_cause(&error)))
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// What `createCrossmint` is given.
+#[derive(Debug, Clone, Default)]
+pub struct CrossmintConfig {
+    pub api_key: String,
+    pub jwt: Option<String>,
+    pub override_base_url: Option<String>,
+    pub app_id: Option<String>,
+    pub extension_id: Option<String>,
+}
+
+/// A refresh result: the new JWT, the rotated refresh token and the user.
+/// The objects are kept as Crossmint sent them (member order included) so the
+/// JSON a refresh route answers with is byte-for-byte the reference's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthMaterial {
+    pub jwt: String,
+    pub refresh_token: Map<String, Value>,
+    pub user: Map<String, Value>,
+}
+
+impl AuthMaterial {
+    pub fn refresh_secret(&self) -> &str {
+        self.refresh_token.get("secret").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    pub fn refresh_expires_at(&self) -> Option<&Value> {
+        self.refresh_token.get("expiresAt")
+    }
+
+    pub fn user_id(&self) -> &str {
+        self.user.get("id").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// `{ jwt, refreshToken, user }`, the body of a refresh route's answer.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("jwt".into(), Value::String(self.jwt.clone()));
+        out.insert("refreshToken".into(), Value::Object(self.refresh_token.clone()));
+        out.insert("user".into(), Value::Object(self.user.clone()));
+        Value::Object(out)
+    }
+
+    /// Reads material from JSON, where the refresh token sits under `refresh_member`
+    /// (`refresh` from Crossmint, `refreshToken` from an app's refresh route).
+    fn from_json(mut body: Map<String, Value>, refresh_member: &str) -> Result<Self, ClientError> {
+        let invalid = |what: &str| {
+            ClientError::new(
+                ClientErrorKind::InvalidResponse,
+                format!("Invalid refresh response: {what}"),
+            )
+        };
+        let jwt = match body.remove("jwt") {
+            Some(Value::String(jwt)) if !jwt.is_empty() => jwt,
+            _ => return Err(invalid("missing jwt")),
+        };
+        let refresh_token = match body.remove(refresh_member) {
+            Some(Value::Object(r)) if r.get("secret").is_some_and(Value::is_string) => r,
+            _ => return Err(invalid("missing refresh token")),
+        };
+        let user = match body.remove("user") {
+            Some(Value::Object(u)) if u.get("id").is_some_and(Value::is_string) => u,
+            _ => return Err(invalid("missing user id")),
+        };
+        Ok(AuthMaterial {
+            jwt,
+            refresh_token,
+            user,
+        })
+    }
+}
+
+/// Trims one leading and one trailing slash, as the reference's URL joining does.
+fn trim_slashes(path: &str) -> &str {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    path.strip_suffix('/').unwrap_or(path)
+}
+
+/// Characters that may not appear raw in one path segment.
+fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    // "." and ".." would be resolved as path steps, not sent as a user id.
+    if out == "." || out == ".." {
+        out = out.replace('.', "%2E");
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+pub struct CrossmintClient {
+    pub api_key: ApiKey,
+    base_url: String,
+    headers: HeaderMap,
+    timeout: Duration,
+}
+
+impl CrossmintClient {
+    pub fn new(config: &CrossmintConfig, timeout: Duration) -> Result<Self, ApiKeyError> {
+        let api_key = validate_api_key(&config.api_key)?;
+        let base_url = match config.override_base_url.as_deref() {
+            Some(url) if !url.is_empty() => trim_slashes(url).to_string(),
+            _ => api_key.environment.base_url().to_string(),
+        };
+        let mut headers = HeaderMap::new();
+        let mut put = |name: &'static str, value: &str| {
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                ApiKeyError(format!("Invalid characters in the {name} header value"))
+            })?;
+            headers.insert(HeaderName::from_static(name), value);
+            Ok::<(), ApiKeyError>(())
+        };
+        put("x-client-name", CLIENT_NAME)?;
+        put("x-client-version", CLIENT_VERSION)?;
+        put("x-api-key", &config.api_key)?;
+        if let Some(app_id) = config.app_id.as_deref().filter(|v| !v.is_empty()) {
+            put("x-app-identifier", app_id)?;
+        }
+        if let Some(extension_id) = config.extension_id.as_deref().filter(|v| !v.is_empty()) {
+            put("x-extension-id", extension_id)?;
+        }
+        if let Some(jwt) = config.jwt.as_deref().filter(|v| !v.is_empty()) {
+            put("authorization", &format!("Bearer {jwt}"))?;
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Ok(CrossmintClient {
+            api_key,
+            base_url,
+            headers,
+            timeout,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.base_url)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", trim_slashes(&self.base_url), trim_slashes(path))
+    }
+
+    pub fn user_url(&self, user_id: &str) -> String {
+        self.url(&format!(
+            "api/{CROSSMINT_API_VERSION}/sdk/auth/user/{}",
+            encode_path_segment(user_id)
+        ))
+    }
+
+    /// Exchanges a refresh token for new auth material (Crossmint rotates the
+    /// token: the one sent is dead after this call succeeds).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
+        let body = serde_json::json!({ "refresh": refresh_token });
+        let request = HTTP
+            .post(self.url(&format!("{AUTH_ROOT}/refresh")))
+            .headers(self.headers.clone())
+            .body(body.to_string());
+        let (status, bytes) = send(request, self.timeout, "Crossmint refresh").await?;
+        if !(200..300).contains(&status.as_u16()) {
+            // The reference reports Crossmint's status text.
+            let text = status.canonical_reason().unwrap_or("Refresh failed");
+            return Err(ClientError::new(ClientErrorKind::Rejected(status.as_u16()), text));
+        }
+        AuthMaterial::from_json(json_object(&bytes, "Crossmint refresh")?, "refresh")
+    }
+
+    /// Refreshes through the app's own route (`refreshRoute`), which answers
+    /// with what `handleCustomRefresh` writes.
+    pub async fn refresh_via_route(
+        &self,
+        route: &str,
+        refresh_token: &str,
+    ) -> Result<AuthMaterial, ClientError> {
+        let body = serde_json::json!({ "refresh": refresh_token });
+        let request = HTTP
+            .post(route)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        let (status, bytes) = send(request, self.timeout, "Refresh route").await?;
+        let body = json_object(&bytes, "Refresh route")?;
+        if !(200..300).contains(&status.as_u16()) {
+            let message = body
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("Refresh failed")
+                .to_string();
+            return Err(ClientError::new(ClientErrorKind::Rejected(status.as_u16()), message));
+        }
+        AuthMaterial::from_json(body, "refreshToken")
+    }
+
+    /// Tells Crossmint to revoke a refresh token. Its answer is not inspected:
+    /// the cookies are cleared whatever Crossmint says.
+    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
+        let body = match refresh_token {
+            Some(token) => serde_json::json!({ "refresh": token }),
+            None => serde_json::json!({}),
+        };
+        let request = HTTP
+            .post(self.url(&format!("{AUTH_ROOT}/logout")))
+            .headers(self.headers.clone())
+            .body(body.to_string());
+        send(request, self.timeout, "Crossmint logout").await.map(|_| ())
+    }
+
+    /// Crossmint's user record, returned as Crossmint answered it (the
+    /// reference returns the JSON whatever the status).
+    pub async fn get_user(&self, user_id: &str) -> Result<Value, ClientError> {
+        let request = HTTP.get(self.user_url(user_id)).headers(self.headers.clone());
+        let (_, bytes) = send(request, self.timeout, "Crossmint user lookup").await?;
+        serde_json::from_slice(&bytes).map_err(|_| not_json("Crossmint user lookup"))
+    }
+}
+
+fn not_json(what: &str) -> ClientError {
+    ClientError::new(
+        ClientErrorKind::InvalidResponse,
+        format!("{what} answered with a body that is not JSON"),
+    )
+}
+
+fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>, ClientError> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(not_json(what)),
+    }
+}
+
+/// Sends a request with a deadline on the whole exchange (headers and body)
+/// and reads at most `MAX_RESPONSE_BYTES`.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    what: &str,
+) -> Result<(reqwest::StatusCode, Vec<u8>), ClientError> {
+    let exchange = async {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| ClientError::from_transport(e, what))?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| ClientError::from_transport(e, what))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(ClientError::new(
+                    ClientErrorKind::InvalidResponse,
+                    format!("{what} answered with more than {MAX_RESPONSE_BYTES} bytes"),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, body))
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(ClientError::new(
+            ClientErrorKind::Timeout,
+            format!("{what} timed out after {} ms", timeout.as_millis()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "ck_development_A61UZQnvjSQcM5qVBaBactgqebxafWAVsNdD2xLkgBxoYuH5q2guM8r9DUmZQzE1WYyoByGVYpEG2o9gVSzAZFsrLbfKGERUJ6D5CW6S9AsJGAc3ctgrsD4n2ioekzGj7KPbLwT3SysDjMamYXLxEroUbQSdwf6aLF4zeEpECq2crkTUQeLFzxzmjWNxFDHFYefDrfrFPCURvBXJLf5pCxCQ";
+
+    fn client(base: Option<&str>) -> CrossmintClient {
+        let config = CrossmintConfig {
+            api_key: KEY.into(),
+            override_base_url: base.map(str::to_owned),
+            ..Default::default()
+        };
+        CrossmintClient::new(&config, DEFAULT_TIMEOUT).unwrap()
+    }
+
+    #[test]
+    fn base_url_follows_key_or_override() {
+        assert_eq!(client(None).jwks_uri(), "http://localhost:3000/.well-known/jwks.json");
+        assert_eq!(client(Some("http://127.0.0.1:9/")).jwks_uri(), "http://127.0.0.1:9/.well-known/jwks.json");
+        assert_eq!(
+            client(Some("http://h")).url("/api/x/"),
+            "http://h/api/x"
+        );
+    }
+
+    #[test]
+    fn user_ids_cannot_escape_their_path_segment() {
+        let c = client(Some("http://h"));
+        assert_eq!(c.user_url("abc-123"), "http://h/api/2024-09-26/sdk/auth/user/abc-123");
+        assert_eq!(
+            c.user_url("../../admin?x=1#y"),
+            "http://h/api/2024-09-26/sdk/auth/user/..%2F..%2Fadmin%3Fx%3D1%23y"
+        );
+        assert_eq!(c.user_url(".."), "http://h/api/2024-09-26/sdk/auth/user/%2E%2E");
+    }
+
+    #[test]
+    fn refresh_material_must_be_complete() {
+        let ok: Map<String, Value> = serde_json::from_str(
+            r#"{"jwt":"j","refresh":{"secret":"s","expiresAt":"2030-01-01T00:00:00.000Z"},"user":{"id":"u","email":"e"}}"#,
+        )
+        .unwrap();
+        let material = AuthMaterial::from_json(ok, "refresh").unwrap();
+        assert_eq!(material.user_id(), "u");
+        assert_eq!(
+            material.to_json().to_string(),
+            r#"{"jwt":"j","refreshToken":{"secret":"s","expiresAt":"2030-01-01T00:00:00.000Z"},"user":{"id":"u","email":"e"}}"#
+        );
+        let missing_user: Map<String, Value> =
+            serde_json::from_str(r#"{"jwt":"j","refresh":{"secret":"s"}}"#).unwrap();
+        assert_eq!(
+            AuthMaterial::from_json(missing_user, "refresh").unwrap_err().kind,
+            ClientErrorKind::InvalidResponse
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_crossmint_is_a_clear_error() {
+        // Port 9 (discard) is closed on the loopback of a test machine.
+        let c = client(Some("http://127.0.0.1:9"));
+        let error = c.refresh("r").await.unwrap_err();
+        assert_eq!(error.kind, ClientErrorKind::Unavailable);
+        assert!(error.message.starts_with("Crossmint refresh failed"), "{}", error.message);
+    }
+}

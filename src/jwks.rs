@@ -1,0 +1,215 @@
+//! A JSON Web Key Set, parsed once into ready-to-use verification keys, and
+//! the rules for picking the key that may verify a given token (the same
+//! rules jose applies, so a token accepted by the reference is accepted here).
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde_json::Value;
+
+use crate::verify_error::{VerifyError, VerifyErrorKind};
+
+/// Key sets larger than this are refused: Crossmint publishes a handful of
+/// keys, and a huge set would only make every lookup slower.
+pub const MAX_KEYS: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct PublicJwk {
+    pub kid: Option<String>,
+    pub kty: Option<String>,
+    pub alg: Option<String>,
+    pub usage: Option<String>,
+    pub key_ops: Option<Vec<String>>,
+    pub crv: Option<String>,
+    /// `None` when the JWK's members do not describe a usable public key.
+    pub key: Option<DecodingKey>,
+}
+
+#[derive(Clone, Default, Debug)]
+pub struct KeySet {
+    pub keys: Vec<PublicJwk>,
+}
+
+fn text(value: &Value, member: &str) -> Option<String> {
+    value.get(member).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl PublicJwk {
+    fn from_json(jwk: &Value) -> PublicJwk {
+        let kty = text(jwk, "kty");
+        let key = match kty.as_deref() {
+            Some("RSA") => match (jwk.get("n"), jwk.get("e")) {
+                (Some(Value::String(n)), Some(Value::String(e))) => {
+                    DecodingKey::from_rsa_components(n, e).ok()
+                }
+                _ => None,
+            },
+            Some("EC") => match (jwk.get("x"), jwk.get("y")) {
+                (Some(Value::String(x)), Some(Value::String(y))) => {
+                    DecodingKey::from_ec_components(x, y).ok()
+                }
+                _ => None,
+            },
+            Some("OKP") => match jwk.get("x") {
+                Some(Value::String(x)) => DecodingKey::from_ed_components(x).ok(),
+                _ => None,
+            },
+            _ => None,
+        };
+        PublicJwk {
+            kid: text(jwk, "kid"),
+            kty,
+            alg: text(jwk, "alg"),
+            usage: text(jwk, "use"),
+            key_ops: jwk.get("key_ops").and_then(Value::as_array).map(|ops| {
+                ops.iter()
+                    .filter_map(|op| op.as_str().map(str::to_owned))
+                    .collect()
+            }),
+            crv: text(jwk, "crv"),
+            key,
+        }
+    }
+}
+
+/// The key type and (for curves) the curve a JWS algorithm needs.
+fn requirements(alg: &str) -> Result<(&'static str, &'static [&'static str]), VerifyError> {
+    Ok(match alg {
+        "ES256" => ("EC", &["P-256"]),
+        "ES384" => ("EC", &["P-384"]),
+        "ES512" => ("EC", &["P-521"]),
+        "EdDSA" => ("OKP", &["Ed25519", "Ed448"]),
+        _ if alg.starts_with("RS") || alg.starts_with("PS") => ("RSA", &[]),
+        _ => {
+            return Err(VerifyError::new(
+                VerifyErrorKind::UnsupportedAlgorithm,
+                "Unsupported \"alg\" value for a JSON Web Key Set",
+            ))
+        }
+    })
+}
+
+/// The JWS algorithms this crate can verify (asymmetric only, by design).
+pub fn parse_algorithm(alg: &str) -> Option<Algorithm> {
+    match alg {
+        "RS256" => Some(Algorithm::RS256),
+        "RS384" => Some(Algorithm::RS384),
+        "RS512" => Some(Algorithm::RS512),
+        "PS256" => Some(Algorithm::PS256),
+        "PS384" => Some(Algorithm::PS384),
+        "PS512" => Some(Algorithm::PS512),
+        "ES256" => Some(Algorithm::ES256),
+        "ES384" => Some(Algorithm::ES384),
+        "EdDSA" => Some(Algorithm::EdDSA),
+        _ => None,
+    }
+}
+
+impl KeySet {
+    /// Accepts what jose accepts: an object whose `keys` is an array of objects.
+    pub fn from_json(set: &Value) -> Result<KeySet, VerifyError> {
+        let malformed = || VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed");
+        let keys = set
+            .as_object()
+            .and_then(|set| set.get("keys"))
+            .and_then(Value::as_array)
+            .ok_or_else(malformed)?;
+        if keys.len() > MAX_KEYS || !keys.iter().all(Value::is_object) {
+            return Err(malformed());
+        }
+        Ok(KeySet {
+            keys: keys.iter().map(PublicJwk::from_json).collect(),
+        })
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Result<KeySet, VerifyError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|_| {
+            VerifyError::new(
+                VerifyErrorKind::KeySetInvalid,
+                "Failed to parse the JSON Web Key Set HTTP response as JSON",
+            )
+        })?;
+        KeySet::from_json(&value)
+    }
+
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
+    }
+
+    /// The one key that may verify a token with this `alg` and `kid`.
+    /// Exactly one candidate must remain, as in jose: zero means the token was
+    /// not signed by this issuer, two means the set is ambiguous.
+    pub fn select(&self, alg: &str, kid: Option<&str>) -> Result<&PublicJwk, VerifyError> {
+        let (kty, curves) = requirements(alg)?;
+        let mut candidates = self.keys.iter().filter(|jwk| {
+            jwk.kty.as_deref() == Some(kty)
+                && kid.is_none_or(|kid| jwk.kid.as_deref() == Some(kid))
+                && jwk.alg.as_deref().is_none_or(|jwk_alg| jwk_alg == alg)
+                && jwk.usage.as_deref().is_none_or(|usage| usage == "sig")
+                && jwk
+                    .key_ops
+                    .as_ref()
+                    .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+                && (curves.is_empty() || jwk.crv.as_deref().is_some_and(|c| curves.contains(&c)))
+        });
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Ok(only),
+            (None, _) => Err(VerifyError::new(
+                VerifyErrorKind::NoMatchingKey,
+                "no applicable key found in the JSON Web Key Set",
+            )),
+            (Some(_), Some(_)) => Err(VerifyError::new(
+                VerifyErrorKind::NoMatchingKey,
+                "multiple matching keys found in the JSON Web Key Set",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set() -> KeySet {
+        KeySet::from_json(&json!({"keys": [
+            {"kty": "RSA", "kid": "r1", "alg": "RS256", "use": "sig", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "r2", "n": "AQAB", "e": "AQAB"},
+            {"kty": "EC", "kid": "e1", "crv": "P-256", "x": "AQAB", "y": "AQAB"},
+            {"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"},
+            {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"}
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn selects_by_kid_alg_and_curve() {
+        let set = set();
+        assert_eq!(set.select("RS256", Some("r1")).unwrap().kid.as_deref(), Some("r1"));
+        assert_eq!(set.select("PS256", None).unwrap().kid.as_deref(), Some("r2"));
+        assert_eq!(set.select("ES256", None).unwrap().kid.as_deref(), Some("e1"));
+        assert_eq!(set.select("EdDSA", Some("d1")).unwrap().kid.as_deref(), Some("d1"));
+    }
+
+    #[test]
+    fn refuses_ambiguous_or_missing_keys() {
+        let set = set();
+        assert_eq!(set.select("RS256", None).unwrap_err().message, "multiple matching keys found in the JSON Web Key Set");
+        assert_eq!(set.select("ES384", None).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+        assert_eq!(set.select("RS256", Some("enc")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+        assert_eq!(set.select("RS256", Some("r9")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+    }
+
+    #[test]
+    fn refuses_symmetric_and_none() {
+        for alg in ["HS256", "none", "", "hs256"] {
+            assert_eq!(set().select(alg, None).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_sets() {
+        for bad in [json!({}), json!({"keys": "x"}), json!({"keys": [1]}), json!([])] {
+            assert_eq!(KeySet::from_json(&bad).unwrap_err().message, "JSON Web Key Set malformed");
+        }
+        assert_eq!(KeySet::from_slice(b"<html>").unwrap_err().kind, VerifyErrorKind::KeySetInvalid);
+    }
+}

@@ -1,0 +1,143 @@
+//! Remote key sets, fetched once and shared by every `CrossmintAuth` in the
+//! process. The reference fetches the key set on every verification; here a
+//! set is reused for ten minutes, refetched early (at most once per cooldown)
+//! when a token names a key we have not seen, and kept for a while when
+//! Crossmint cannot be reached, so a Crossmint outage does not log anyone out.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::crossmint_client::{send, ClientErrorKind, HTTP};
+use crate::jwks::KeySet;
+use crate::verify_error::{VerifyError, VerifyErrorKind};
+
+pub const TTL: Duration = Duration::from_secs(600);
+/// Unknown `kid`s trigger at most one refetch per this interval, so random
+/// key ids in forged tokens cannot turn into a flood of requests.
+pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(5);
+/// How long keys already held keep verifying while refetches fail.
+pub const STALE_IF_ERROR: Duration = Duration::from_secs(24 * 3600);
+/// jose's default deadline for a key set request.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+struct Fetched {
+    keys: Arc<KeySet>,
+    at: Instant,
+}
+
+struct RemoteKeySet {
+    uri: String,
+    current: RwLock<Option<Fetched>>,
+    last_attempt: Mutex<Option<Instant>>,
+    /// Serialises fetches, so concurrent misses share one request.
+    fetching: tokio::sync::Mutex<()>,
+    warned: std::sync::atomic::AtomicBool,
+}
+
+static REGISTRY: LazyLock<Mutex<HashMap<String, Arc<RemoteKeySet>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn entry(uri: &str) -> Arc<RemoteKeySet> {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+    registry
+        .entry(uri.to_string())
+        .or_insert_with(|| {
+            Arc::new(RemoteKeySet {
+                uri: uri.to_string(),
+                current: RwLock::new(None),
+                last_attempt: Mutex::new(None),
+                fetching: tokio::sync::Mutex::new(()),
+                warned: Default::default(),
+            })
+        })
+        .clone()
+}
+
+impl RemoteKeySet {
+    fn current(&self) -> Option<Fetched> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The held set if it can answer for `kid` without a fetch.
+    fn usable(&self, kid: Option<&str>, now: Instant) -> Option<Arc<KeySet>> {
+        let fetched = self.current()?;
+        let fresh = now.duration_since(fetched.at) < TTL;
+        let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
+        if fresh && (knows_kid || self.cooling_down(now)) {
+            return Some(fetched.keys);
+        }
+        None
+    }
+
+    fn cooling_down(&self, now: Instant) -> bool {
+        self.last_attempt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|at| now.duration_since(at) < UNKNOWN_KID_COOLDOWN)
+    }
+
+    async fn fetch(&self) -> Result<KeySet, VerifyError> {
+        let request = HTTP.get(&self.uri);
+        let (status, body) = send(request, FETCH_TIMEOUT, "JSON Web Key Set request")
+            .await
+            .map_err(|e| match e.kind {
+                ClientErrorKind::Timeout => {
+                    VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")
+                }
+                ClientErrorKind::InvalidResponse => {
+                    VerifyError::new(VerifyErrorKind::KeySetInvalid, e.message)
+                }
+                _ => VerifyError::new(VerifyErrorKind::KeySetUnavailable, e.message),
+            })?;
+        if status.as_u16() != 200 {
+            return Err(VerifyError::new(
+                VerifyErrorKind::KeySetUnavailable,
+                "Expected 200 OK from the JSON Web Key Set HTTP response",
+            ));
+        }
+        KeySet::from_slice(&body)
+    }
+}
+
+/// The key set at `uri` that should verify a token naming `kid`.
+pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<Arc<KeySet>, VerifyError> {
+    let remote = entry(uri);
+    if let Some(keys) = remote.usable(kid, Instant::now()) {
+        return Ok(keys);
+    }
+    let _turn = remote.fetching.lock().await;
+    // Whoever held the lock before us may have fetched what we need.
+    if let Some(keys) = remote.usable(kid, Instant::now()) {
+        return Ok(keys);
+    }
+    *remote.last_attempt.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    match remote.fetch().await {
+        Ok(keys) => {
+            let keys = Arc::new(keys);
+            *remote.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Fetched {
+                keys: keys.clone(),
+                at: Instant::now(),
+            });
+            remote.warned.store(false, std::sync::atomic::Ordering::Relaxed);
+            Ok(keys)
+        }
+        Err(error) => match remote.current() {
+            Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
+                if !remote.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!(
+                        "crossmint-server-native: refreshing the key set at {uri} failed ({error}); verifying with the keys already held"
+                    );
+                }
+                Ok(held.keys)
+            }
+            _ => Err(error),
+        },
+    }
+}
+
+/// Forgets every cached set (tests and key-rotation drills).
+pub fn clear() {
+    REGISTRY.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}

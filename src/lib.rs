@@ -1,0 +1,15 @@
+//! Crossmint server authentication, natively: the core (API keys, cookies,
+//! key sets, JWT verification, Crossmint calls, session logic) is plain Rust
+//! with no napi types, tested by `cargo test`; `binding` is the thin napi layer.
+
+pub mod api_key;
+pub mod cookies;
+pub mod crossmint_client;
+pub mod http_date;
+pub mod jwks;
+pub mod jwt;
+pub mod key_set_cache;
+pub mod session;
+pub mod verify_error;
+
+mod binding;
