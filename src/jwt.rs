@@ -174,3 +174,152 @@ pub fn verify(token: &str, keys: &KeySet, options: &VerifyOptions) -> Result<Cla
     verify_signature(&parsed, keys)?;
     validate_claims(&parsed, options, now_seconds())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use serde_json::json;
+
+    struct TestKeys {
+        ed: EncodingKey,
+        ec: EncodingKey,
+        set: KeySet,
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn keys() -> TestKeys {
+        let rng = SystemRandom::new();
+        let ed_doc = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed_pair = Ed25519KeyPair::from_pkcs8(ed_doc.as_ref()).unwrap();
+        let ec_doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let ec_pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, ec_doc.as_ref()).unwrap();
+        let ec_point = ec_pair.public_key().as_ref();
+        let set = KeySet::from_json(&json!({"keys": [
+            {"kty": "OKP", "crv": "Ed25519", "kid": "ed", "alg": "EdDSA", "x": b64(ed_pair.public_key().as_ref())},
+            {"kty": "EC", "crv": "P-256", "kid": "ec", "use": "sig", "x": b64(&ec_point[1..33]), "y": b64(&ec_point[33..65])}
+        ]}))
+        .unwrap();
+        TestKeys {
+            ed: EncodingKey::from_ed_der(ed_doc.as_ref()),
+            ec: EncodingKey::from_ec_der(ec_doc.as_ref()),
+            set,
+        }
+    }
+
+    fn sign(key: &EncodingKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_owned);
+        encode(&header, claims, key).unwrap()
+    }
+
+    fn now() -> i64 {
+        now_seconds() as i64
+    }
+
+    #[test]
+    fn accepts_valid_eddsa_and_es256_tokens() {
+        let k = keys();
+        let claims = json!({"sub": "user-1", "exp": now() + 60, "extra": [1, 2]});
+        let ed = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &claims);
+        let payload = verify(&ed, &k.set, &VerifyOptions::default()).unwrap();
+        assert_eq!(payload.get("sub").unwrap(), "user-1");
+        assert_eq!(payload.get("extra").unwrap(), &json!([1, 2]));
+        let ec = sign(&k.ec, Algorithm::ES256, None, &claims);
+        assert!(verify(&ec, &k.set, &VerifyOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn expired_tokens_name_their_expiry() {
+        let k = keys();
+        let token = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"exp": 1_893_553_445u64 - 10 * 365 * 86_400}));
+        let error = verify(&token, &k.set, &VerifyOptions::default()).unwrap_err();
+        assert_eq!(error.kind, VerifyErrorKind::Expired);
+        assert!(error.message.starts_with("JWT provided expired at timestamp 2020-"), "{}", error.message);
+        // exp == now is already expired, as in jose.
+        let at_now = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"exp": now()}));
+        assert_eq!(verify(&at_now, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::Expired);
+        let tolerant = VerifyOptions { clock_tolerance_seconds: 30.0, ..Default::default() };
+        assert!(verify(&at_now, &k.set, &tolerant).is_ok());
+    }
+
+    #[test]
+    fn refuses_tampered_and_foreign_tokens() {
+        let k = keys();
+        let token = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"sub": "a", "exp": now() + 60}));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged_payload = b64(br#"{"sub":"admin","exp":99999999999}"#);
+        parts[1] = &forged_payload;
+        assert_eq!(verify(&parts.join("."), &k.set, &VerifyOptions::default()).unwrap_err(), VerifyError::signature());
+        let other = keys();
+        let foreign = sign(&other.ed, Algorithm::EdDSA, Some("ed"), &json!({"exp": now() + 60}));
+        assert_eq!(verify(&foreign, &k.set, &VerifyOptions::default()).unwrap_err(), VerifyError::signature());
+        let unknown_kid = sign(&k.ed, Algorithm::EdDSA, Some("nope"), &json!({"exp": now() + 60}));
+        assert_eq!(verify(&unknown_kid, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+    }
+
+    #[test]
+    fn refuses_none_and_hmac() {
+        let k = keys();
+        let body = b64(format!(r#"{{"sub":"a","exp":{}}}"#, now() + 60).as_bytes());
+        let none = format!("{}.{body}.", b64(br#"{"alg":"none"}"#));
+        assert_eq!(verify(&none, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+        let hmac = sign(&EncodingKey::from_secret(b"secret"), Algorithm::HS256, Some("ed"), &json!({"exp": now() + 60}));
+        assert_eq!(verify(&hmac, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+        // An EdDSA key cannot be used for a token that claims ES256.
+        let wrong_alg = sign(&k.ec, Algorithm::ES256, Some("ed"), &json!({"exp": now() + 60}));
+        assert_eq!(verify(&wrong_alg, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+    }
+
+    #[test]
+    fn checks_time_claims_like_jose() {
+        let k = keys();
+        let opts = VerifyOptions::default();
+        let nbf = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"nbf": now() + 600}));
+        assert_eq!(verify(&nbf, &k.set, &opts).unwrap_err().message, "\"nbf\" claim timestamp check failed");
+        let text_exp = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"exp": "123"}));
+        assert_eq!(verify(&text_exp, &k.set, &opts).unwrap_err().message, "\"exp\" claim must be a number");
+        let text_iat = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"iat": "x"}));
+        assert_eq!(verify(&text_iat, &k.set, &opts).unwrap_err().message, "\"iat\" claim must be a number");
+        let no_exp = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"sub": "a"}));
+        assert!(verify(&no_exp, &k.set, &opts).is_ok());
+    }
+
+    #[test]
+    fn checks_issuer_and_audience_when_asked() {
+        let k = keys();
+        let token = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"iss": "https://x", "aud": ["a", "b"], "exp": now() + 60}));
+        let good = VerifyOptions { issuer: Some(vec!["https://x".into()]), audience: Some(vec!["b".into()]), ..Default::default() };
+        assert!(verify(&token, &k.set, &good).is_ok());
+        let bad_iss = VerifyOptions { issuer: Some(vec!["https://y".into()]), ..Default::default() };
+        assert_eq!(verify(&token, &k.set, &bad_iss).unwrap_err().message, "unexpected \"iss\" claim value");
+        let bad_aud = VerifyOptions { audience: Some(vec!["c".into()]), ..Default::default() };
+        assert_eq!(verify(&token, &k.set, &bad_aud).unwrap_err().message, "unexpected \"aud\" claim value");
+    }
+
+    #[test]
+    fn malformed_tokens_get_jose_messages() {
+        let k = keys();
+        let opts = VerifyOptions::default();
+        let message = |t: &str| verify(t, &k.set, &opts).unwrap_err().message;
+        assert_eq!(message(""), "Invalid Compact JWS");
+        assert_eq!(message("a.b"), "Invalid Compact JWS");
+        assert_eq!(message("a.b.c.d"), "Invalid Compact JWS");
+        assert_eq!(message("!!.b.c"), "JWS Protected Header is invalid");
+        assert_eq!(message(&format!("{}.e30.", b64(b"[1]"))), "JWS Protected Header is invalid");
+        assert_eq!(message(&format!("{}.e30.", b64(b"{}"))), "JWS \"alg\" (Algorithm) Header Parameter missing or invalid");
+        let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(message(&huge), "JWT exceeds the maximum allowed size");
+        // A signed payload that is a JSON array is refused after the signature check.
+        let header = b64(br#"{"alg":"EdDSA","kid":"ed"}"#);
+        let payload = b64(b"[1]");
+        let input = format!("{header}.{payload}");
+        let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &k.ed, Algorithm::EdDSA).unwrap();
+        assert_eq!(message(&format!("{input}.{sig}")), "JWT Claims Set must be a top-level JSON object");
+    }
+}
