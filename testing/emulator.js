@@ -1,0 +1,544 @@
+'use strict';
+
+// A local stand-in for the parts of the Crossmint API that the server SDK talks
+// to, so tests can run offline and can provoke failures the real service never
+// produces on demand. Plain CommonJS with only node: built-ins so it runs before
+// anything is installed or built.
+
+const http = require('node:http');
+const crypto = require('node:crypto');
+const { promisify } = require('node:util');
+
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+// Public development key from Crossmint's own test material. Its embedded
+// Ed25519 signature validates, so code that checks API key signatures accepts it.
+const TEST_API_KEY =
+  'ck_development_A61UZQnvjSQcM5qVBaBactgqebxafWAVsNdD2xLkgBxoYuH5q2guM8r9DUmZQzE1WYyoByGVYpEG2o9gVSzAZFsrLbfKGERUJ6D5CW6S9AsJGAc3ctgrsD4n2ioekzGj7KPbLwT3SysDjMamYXLxEroUbQSdwf6aLF4zeEpECq2crkTUQeLFzxzmjWNxFDHFYefDrfrFPCURvBXJLf5pCxCQ';
+
+const API_PREFIX = '/api/';
+const JWKS_PATH = '/.well-known/jwks.json';
+const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh';
+const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout';
+const USER_PATH_PREFIX = '/api/2024-09-26/sdk/auth/user/';
+
+const JWT_AUDIENCE = 'crossmint.com';
+const DEFAULT_JWT_TTL_SECONDS = 3600;
+const DEFAULT_REFRESH_TTL_SECONDS = 7 * 24 * 3600;
+
+const ALGORITHMS = {
+  RS256: { family: 'rsa', hash: 'sha256' },
+  RS384: { family: 'rsa', hash: 'sha384' },
+  RS512: { family: 'rsa', hash: 'sha512' },
+  PS256: { family: 'rsa', hash: 'sha256', pss: true, saltLength: 32 },
+  PS384: { family: 'rsa', hash: 'sha384', pss: true, saltLength: 48 },
+  PS512: { family: 'rsa', hash: 'sha512', pss: true, saltLength: 64 },
+  ES256: { family: 'ec-256', hash: 'sha256' },
+  ES384: { family: 'ec-384', hash: 'sha384' },
+  EdDSA: { family: 'ed25519', hash: null },
+};
+
+// Each key family's "shape" must match between a kid and an alg, otherwise
+// node:crypto would either throw deep inside sign() or silently produce a
+// token no verifier could ever accept.
+function keyFamilyOf(publicKey) {
+  const type = publicKey.asymmetricKeyType;
+  if (type === 'rsa') return 'rsa';
+  if (type === 'ed25519') return 'ed25519';
+  if (type === 'ec') {
+    const curve = publicKey.asymmetricKeyDetails.namedCurve;
+    if (curve === 'prime256v1') return 'ec-256';
+    if (curve === 'secp384r1') return 'ec-384';
+  }
+  throw new Error(`unsupported key type ${type}`);
+}
+
+function generateRsaKey() {
+  return generateKeyPair('rsa', { modulusLength: 2048 });
+}
+
+function base64url(input) {
+  return Buffer.from(input).toString('base64url');
+}
+
+function randomSecret() {
+  return crypto.randomBytes(32).toString('base64url');
+}
+
+function sendJson(res, status, payload) {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function sendError(res, status, message) {
+  sendJson(res, status, { error: http.STATUS_CODES[status] || 'Error', message });
+}
+
+function sendHtml(res, status) {
+  const reason = http.STATUS_CODES[status] || 'Error';
+  const body = `<!DOCTYPE html>\n<html><head><title>${status} ${reason}</title></head>` +
+    `<body><h1>${status} ${reason}</h1><p>upstream proxy error (emulated)</p></body></html>\n`;
+  res.writeHead(status, {
+    'content-type': 'text/html',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * Starts a local emulator of the Crossmint endpoints the server SDK uses,
+ * listening on 127.0.0.1.
+ *
+ * @param {object} [options]
+ * @param {number} [options.port=0] port to listen on; 0 picks a free one.
+ * @param {string[]} [options.publishedKids] kids published in the JWKS
+ *   (default: rsa-1, rsa-ps, ec-1, ec-384, ed-1).
+ * @returns {Promise<object>} the emulator:
+ *   - `url` base URL without trailing slash; `apiKey` (= TEST_API_KEY);
+ *   - `jwks` the published `{ keys }` set (assigning replaces what is served);
+ *   - `signJwt(claims, { alg, kid, key, header, secret })` compact JWS;
+ *   - `createSession(userId?, { email, jwtTtlSeconds, alg, refreshTtlSeconds })`
+ *     → `{ jwt, refreshToken: { secret, expiresAt }, userId }`;
+ *   - `issueRefreshToken(userId)`, `revokeRefreshToken(secret)`;
+ *   - `rotateKeys({ dropOld })` → new RSA kid, now the RS* default;
+ *   - `getKey(kid)` → `{ privateKey, publicKey }` KeyObjects, for attack tests;
+ *   - `requests` log, `clearRequests()`, `waitForRequest(predicate, timeoutMs)`;
+ *   - `faults` `{ refresh, logout, user, jwks }`, `resetFaults()`;
+ *   - `close()` stops the server and drops every open socket.
+ */
+async function startCrossmintEmulator(options = {}) {
+  const [rsa1, rsaPs, rsaUnpublished, ec256, ec384, ed25519, ec256Spare, ec384Spare, edSpare] =
+    await Promise.all([
+      generateRsaKey(),
+      generateRsaKey(),
+      generateRsaKey(),
+      generateKeyPair('ec', { namedCurve: 'P-256' }),
+      generateKeyPair('ec', { namedCurve: 'P-384' }),
+      generateKeyPair('ed25519'),
+      // Unpublished twins of the non-RSA keys, so `key: 'unpublished'` can
+      // forge a token for any alg, not only RS*/PS*.
+      generateKeyPair('ec', { namedCurve: 'P-256' }),
+      generateKeyPair('ec', { namedCurve: 'P-384' }),
+      generateKeyPair('ed25519'),
+    ]);
+
+  // kid → { privateKey, publicKey, alg }. alg is what the JWK advertises;
+  // undefined means the JWK carries no alg member at all.
+  const keysByKid = new Map([
+    ['rsa-1', { ...rsa1, alg: 'RS256' }],
+    ['rsa-ps', { ...rsaPs, alg: undefined }],
+    ['ec-1', { ...ec256, alg: 'ES256' }],
+    ['ec-384', { ...ec384, alg: 'ES384' }],
+    ['ed-1', { ...ed25519, alg: 'EdDSA' }],
+    ['rsa-unpublished', { ...rsaUnpublished, alg: 'RS256' }],
+  ]);
+  const unpublishedKeyByFamily = {
+    rsa: rsaUnpublished,
+    'ec-256': ec256Spare,
+    'ec-384': ec384Spare,
+    ed25519: edSpare,
+  };
+
+  const publishedKids = new Set(options.publishedKids || ['rsa-1', 'rsa-ps', 'ec-1', 'ec-384', 'ed-1']);
+  let currentRsaKid = 'rsa-1';
+  let rotationCount = 1;
+  let jwksOverride = null;
+
+  const defaultKidForAlg = (alg) => {
+    if (alg.startsWith('RS')) return currentRsaKid;
+    if (alg.startsWith('PS')) return 'rsa-ps';
+    if (alg === 'ES256') return 'ec-1';
+    if (alg === 'ES384') return 'ec-384';
+    if (alg === 'EdDSA') return 'ed-1';
+    return undefined;
+  };
+
+  const publicJwk = (kid) => {
+    const entry = keysByKid.get(kid);
+    const jwk = entry.publicKey.export({ format: 'jwk' });
+    return { kid, ...(entry.alg ? { alg: entry.alg } : {}), use: 'sig', ...jwk };
+  };
+
+  const buildJwks = () => ({
+    keys: [...publishedKids].filter((kid) => keysByKid.has(kid)).map(publicJwk),
+  });
+
+  function signJwt(claims, signOptions = {}) {
+    const alg = signOptions.alg || 'RS256';
+    const kid = signOptions.kid === undefined ? defaultKidForAlg(alg) : signOptions.kid;
+    const header = { alg, ...(kid === null || kid === undefined ? {} : { kid }), ...(signOptions.header || {}) };
+    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+
+    if (alg === 'none') return `${signingInput}.`;
+
+    if (alg === 'HS256') {
+      if (signOptions.secret === undefined) throw new Error('HS256 needs options.secret');
+      const mac = crypto.createHmac('sha256', signOptions.secret).update(signingInput).digest();
+      return `${signingInput}.${mac.toString('base64url')}`;
+    }
+
+    const spec = ALGORITHMS[alg];
+    if (!spec) throw new Error(`unsupported alg ${alg}`);
+
+    let privateKey;
+    if (signOptions.key === 'unpublished') {
+      privateKey = unpublishedKeyByFamily[spec.family].privateKey;
+    } else if (signOptions.key && signOptions.key !== 'published') {
+      throw new Error(`options.key must be 'published' or 'unpublished'`);
+    } else {
+      // An explicit kid that names none of our keys still gets a real
+      // signature (from the alg's default key), which is what an
+      // "unknown kid" test needs.
+      const entry = keysByKid.get(kid) || keysByKid.get(defaultKidForAlg(alg));
+      privateKey = entry.privateKey;
+    }
+    const family = keyFamilyOf(privateKey);
+    if (family !== spec.family) throw new Error(`kid ${kid} is a ${family} key and cannot sign ${alg}`);
+
+    let keyInput = privateKey;
+    if (spec.pss) {
+      keyInput = { key: privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.saltLength };
+    } else if (family.startsWith('ec-')) {
+      // JWS wants the fixed-width r||s form, not OpenSSL's DER default.
+      keyInput = { key: privateKey, dsaEncoding: 'ieee-p1363' };
+    }
+    const signature = crypto.sign(spec.hash, Buffer.from(signingInput), keyInput);
+    return `${signingInput}.${signature.toString('base64url')}`;
+  }
+
+  // --- users and refresh tokens -------------------------------------------
+
+  const usersById = new Map();
+  const refreshTokensBySecret = new Map();
+
+  const registerUser = (userId, settings = {}) => {
+    const existing = usersById.get(userId);
+    const user = {
+      id: userId,
+      email: settings.email || (existing && existing.email) || `${userId}@example.com`,
+      alg: settings.alg || (existing && existing.alg) || 'RS256',
+      jwtTtlSeconds: settings.jwtTtlSeconds ?? (existing && existing.jwtTtlSeconds) ?? DEFAULT_JWT_TTL_SECONDS,
+      refreshTtlSeconds:
+        settings.refreshTtlSeconds ?? (existing && existing.refreshTtlSeconds) ?? DEFAULT_REFRESH_TTL_SECONDS,
+    };
+    usersById.set(userId, user);
+    return user;
+  };
+
+  const issueJwtFor = (user) => {
+    const iat = Math.floor(Date.now() / 1000);
+    return signJwt(
+      { sub: user.id, iat, exp: iat + user.jwtTtlSeconds, iss: emulator.url, aud: JWT_AUDIENCE, email: user.email },
+      { alg: user.alg },
+    );
+  };
+
+  function issueRefreshToken(userId) {
+    const user = usersById.get(userId) || registerUser(userId);
+    const secret = randomSecret();
+    const expiresAtMs = Date.now() + user.refreshTtlSeconds * 1000;
+    refreshTokensBySecret.set(secret, { userId: user.id, expiresAtMs, used: false, revoked: false });
+    return { secret, expiresAt: new Date(expiresAtMs).toISOString() };
+  }
+
+  function revokeRefreshToken(secret) {
+    const token = refreshTokensBySecret.get(secret);
+    if (token) token.revoked = true;
+  }
+
+  function createSession(userId = crypto.randomUUID(), sessionOptions = {}) {
+    const user = registerUser(userId, sessionOptions);
+    return { jwt: issueJwtFor(user), refreshToken: issueRefreshToken(userId), userId };
+  }
+
+  // rotateKeys returns the new kid directly rather than a promise, so it uses
+  // the blocking generator; ~100 ms is acceptable in a test.
+  const generateRsaKeySync = () => crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  // --- request log ---------------------------------------------------------
+
+  const requests = [];
+  const requestWaiters = new Set();
+
+  const toMatcher = (predicate) =>
+    typeof predicate === 'string' ? (request) => request.path === predicate : predicate;
+
+  const logRequest = (entry) => {
+    requests.push(entry);
+    for (const waiter of [...requestWaiters]) {
+      let matched = false;
+      try {
+        matched = waiter.matches(entry);
+      } catch (error) {
+        waiter.settle(() => waiter.reject(error));
+        continue;
+      }
+      if (matched) waiter.settle(() => waiter.resolve(entry));
+    }
+  };
+
+  function waitForRequest(predicate, timeoutMs = 2000) {
+    const matches = toMatcher(predicate);
+    const already = requests.find(matches);
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve, reject) => {
+      const waiter = { matches, resolve, reject };
+      const timer = setTimeout(
+        () => waiter.settle(() => reject(new Error(`no matching request within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      waiter.settle = (finish) => {
+        clearTimeout(timer);
+        requestWaiters.delete(waiter);
+        finish();
+      };
+      requestWaiters.add(waiter);
+    });
+  }
+
+  // --- faults --------------------------------------------------------------
+
+  const faults = { refresh: null, logout: null, user: null, jwks: null };
+  const pendingTimers = new Set();
+
+  const sleep = (ms) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        pendingTimers.delete(timer);
+        resolve();
+      }, ms);
+      pendingTimers.add(timer);
+    });
+
+  // Returns true when the fault produced (or withheld) the whole answer.
+  const applyFault = async (endpoint, res) => {
+    const fault = faults[endpoint];
+    if (!fault) return false;
+    // `times` lets a test fail only the first N calls, e.g. to exercise retries.
+    if (typeof fault.times === 'number') {
+      fault.times -= 1;
+      if (fault.times <= 0) faults[endpoint] = null;
+    }
+    if (fault.delayMs) {
+      await sleep(fault.delayMs);
+      if (closed) return true;
+    }
+    if (fault.hang) return true;
+    if (fault.html) {
+      sendHtml(res, fault.html);
+      return true;
+    }
+    if (fault.body !== undefined) {
+      const headers = { 'content-length': Buffer.byteLength(fault.body) };
+      if (fault.contentType) headers['content-type'] = fault.contentType;
+      res.writeHead(fault.status || 200, headers);
+      res.end(fault.body);
+      return true;
+    }
+    if (fault.status) {
+      sendError(res, fault.status, `Injected ${endpoint} fault`);
+      return true;
+    }
+    return false;
+  };
+
+  // --- endpoints -----------------------------------------------------------
+
+  const readRefreshSecret = (request, res) => {
+    if (request.json === undefined) {
+      sendError(res, 400, request.body ? 'Body is not valid JSON' : 'Missing request body');
+      return undefined;
+    }
+    const secret = request.json && request.json.refresh;
+    if (typeof secret !== 'string' || secret === '') {
+      sendError(res, 400, 'Body must be {"refresh": "<secret>"}');
+      return undefined;
+    }
+    return secret;
+  };
+
+  const handleRefresh = (request, res) => {
+    const secret = readRefreshSecret(request, res);
+    if (secret === undefined) return;
+    const token = refreshTokensBySecret.get(secret);
+    if (!token || token.used || token.revoked || token.expiresAtMs <= Date.now()) {
+      sendError(res, 401, 'Invalid refresh token');
+      return;
+    }
+    token.used = true;
+    const user = usersById.get(token.userId);
+    sendJson(res, 200, {
+      jwt: issueJwtFor(user),
+      refresh: issueRefreshToken(user.id),
+      user: { id: user.id, email: user.email },
+    });
+  };
+
+  const handleLogout = (request, res) => {
+    const secret = request.json && request.json.refresh;
+    if (typeof secret === 'string') revokeRefreshToken(secret);
+    sendJson(res, 200, {});
+  };
+
+  const handleUser = (request, res, encodedId) => {
+    let userId;
+    try {
+      userId = decodeURIComponent(encodedId);
+    } catch {
+      sendError(res, 400, 'Malformed user id');
+      return;
+    }
+    const user = usersById.get(userId);
+    if (!user) {
+      sendError(res, 404, 'User not found');
+      return;
+    }
+    sendJson(res, 200, { id: user.id, email: user.email });
+  };
+
+  const route = (method, pathname) => {
+    if (pathname === JWKS_PATH) return { endpoint: 'jwks', method: 'GET' };
+    if (pathname === REFRESH_PATH) return { endpoint: 'refresh', method: 'POST' };
+    if (pathname === LOGOUT_PATH) return { endpoint: 'logout', method: 'POST' };
+    if (pathname.startsWith(USER_PATH_PREFIX)) {
+      const encodedId = pathname.slice(USER_PATH_PREFIX.length);
+      if (encodedId && !encodedId.includes('/')) return { endpoint: 'user', method: 'GET', encodedId };
+    }
+    return null;
+  };
+
+  const handle = async (request, res) => {
+    const pathname = new URL(request.path, 'http://emulator.invalid').pathname;
+    const match = route(request.method, pathname);
+    if (!match) {
+      sendError(res, 404, `No route for ${request.method} ${pathname}`);
+      return;
+    }
+    if (request.method !== match.method) {
+      res.setHeader('allow', match.method);
+      sendError(res, 405, `${request.method} not allowed on ${pathname}`);
+      return;
+    }
+    if (await applyFault(match.endpoint, res)) return;
+    if (pathname.startsWith(API_PREFIX) && !request.headers['x-api-key']) {
+      sendError(res, 401, 'Missing API key');
+      return;
+    }
+    switch (match.endpoint) {
+      case 'jwks':
+        sendJson(res, 200, jwksOverride || buildJwks());
+        return;
+      case 'refresh':
+        handleRefresh(request, res);
+        return;
+      case 'logout':
+        handleLogout(request, res);
+        return;
+      case 'user':
+        handleUser(request, res, match.encodedId);
+        return;
+    }
+  };
+
+  // --- server --------------------------------------------------------------
+
+  const openSockets = new Set();
+  let closed = false;
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json;
+      if (body) {
+        try {
+          json = JSON.parse(body);
+        } catch {
+          json = undefined;
+        }
+      }
+      const request = { method: req.method, path: req.url, headers: req.headers, body, json };
+      logRequest(request);
+      handle(request, res).catch((error) => {
+        if (!res.headersSent) sendError(res, 500, `Emulator error: ${error.message}`);
+        else res.destroy();
+      });
+    });
+  });
+  server.on('connection', (socket) => {
+    openSockets.add(socket);
+    socket.on('close', () => openSockets.delete(socket));
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port || 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const emulator = {
+    url: `http://127.0.0.1:${server.address().port}`,
+    apiKey: TEST_API_KEY,
+    get jwks() {
+      return jwksOverride || buildJwks();
+    },
+    // Lets a test serve an arbitrary (even malformed) key set; assign null to
+    // go back to the generated one.
+    set jwks(value) {
+      jwksOverride = value;
+    },
+    signJwt,
+    createSession,
+    issueRefreshToken,
+    revokeRefreshToken,
+    rotateKeys(rotateOptions = {}) {
+      rotationCount += 1;
+      const kid = `rsa-${rotationCount}`;
+      keysByKid.set(kid, { ...generateRsaKeySync(), alg: 'RS256' });
+      publishedKids.add(kid);
+      if (rotateOptions.dropOld) publishedKids.delete(currentRsaKid);
+      currentRsaKid = kid;
+      return kid;
+    },
+    getKey(kid) {
+      const entry = keysByKid.get(kid);
+      return entry ? { privateKey: entry.privateKey, publicKey: entry.publicKey } : undefined;
+    },
+    requests,
+    clearRequests() {
+      // Emptied in place so callers holding `emulator.requests` see the reset.
+      requests.length = 0;
+    },
+    waitForRequest,
+    faults,
+    resetFaults() {
+      for (const endpoint of Object.keys(faults)) faults[endpoint] = null;
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      for (const timer of pendingTimers) clearTimeout(timer);
+      pendingTimers.clear();
+      for (const waiter of [...requestWaiters]) {
+        waiter.settle(() => waiter.reject(new Error('emulator closed')));
+      }
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        // server.close() only stops accepting; hung and keep-alive sockets
+        // would keep it (and the test run) alive forever.
+        for (const socket of openSockets) socket.destroy();
+      });
+    },
+  };
+
+  return emulator;
+}
+
+module.exports = { startCrossmintEmulator, TEST_API_KEY };
