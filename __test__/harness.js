@@ -53,7 +53,7 @@ async function settle(emulator, quietMs = 120) {
 
 const TOKEN_PATTERNS = [
   [/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, 'jwt'],
-  [/\b[A-Za-z0-9_-]{43}\b/g, 'secret'],
+  [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, 'secret'],
 ]
 const DATE_PATTERNS = [
   [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<iso-date>'],
