@@ -292,7 +292,7 @@ class CrossmintAuth {
     }
 
     const errorBody = { error: 'Unauthorized', message: reply.message }
-    if (header != null) this.#logoutInBackground(request)
+    this.#logoutInBackground(request)
     if (isNodeResponse(response)) {
       this.#clearCookiesQuietly(response)
       if (!response.headersSent) {
@@ -351,7 +351,10 @@ class CrossmintAuth {
   /** Revokes the request's refresh token at Crossmint without holding up the answer. */
   #logoutInBackground(request) {
     const header = cookieHeader(request)
-    if (header == null) return
+    if (header == null) {
+      this.#logError(new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL'))
+      return
+    }
     const refreshToken = native.parseAuthCookies(header).refreshToken
     this.#native.logout(refreshToken).then(
       (reply) => {
