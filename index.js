@@ -309,11 +309,13 @@ class CrossmintAuth {
   }
 
   async verifyCrossmintJwt(token, jwks) {
-    return jwks != null ? verifyCrossmintJwt(token, jwks) : verifyWith(token, this.getJwksUri(), undefined, this.#native)
+    return verifyCrossmintJwt(token, jwks != null ? jwks : this.getJwksUri())
   }
 
   storeAuthMaterial(response, authMaterial) {
-    const refresh = authMaterial.refreshToken || {}
+    if (response == null) throw new Error('Response not found')
+    const refresh = authMaterial == null ? undefined : authMaterial.refreshToken
+    if (refresh == null) throw new TypeError('authMaterial.refreshToken is required')
     const cookies = native.authSetCookies(
       String(authMaterial.jwt),
       String(refresh.secret),
@@ -367,17 +369,18 @@ class CrossmintAuth {
 
 // ---- verification ----------------------------------------------------------
 
-function verificationError(reply) {
-  const error = new Error(reply.message)
-  error.code = reply.code
+/** An Error named and coded as the jose error the reference would throw. */
+function verificationError({ name, code, message }) {
+  const error = new Error(message)
+  if (name !== 'Error') error.name = name
+  error.code = code
   return error
 }
 
 async function verifyWith(token, jwksUri, jwks) {
+  if (token instanceof Uint8Array) token = new TextDecoder().decode(token)
   if (typeof token !== 'string') {
-    const error = new Error('Compact JWS must be a string or Uint8Array')
-    error.code = 'INVALID_TOKEN'
-    throw error
+    throw verificationError({ name: 'JWSInvalid', code: 'ERR_JWS_INVALID', message: 'Compact JWS must be a string or Uint8Array' })
   }
   const reply = await native.verifyJwt(token, jwksUri, jwks)
   if (!reply.ok) throw verificationError(reply)
@@ -386,12 +389,14 @@ async function verifyWith(token, jwksUri, jwks) {
 
 async function verifyCrossmintJwt(token, jwks) {
   if (typeof jwks === 'string') {
+    let url
     try {
-      new URL(jwks)
+      url = new URL(jwks)
     } catch (error) {
       console.error('Error creating JWKS client', error)
       throw new Error('Unable to create JWKS client')
     }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('Unsupported URL protocol.')
     return verifyWith(token, jwks, undefined)
   }
   return verifyWith(token, undefined, jwks == null ? null : jwks)

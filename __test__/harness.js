@@ -36,7 +36,8 @@ console.error = (...args) => {
 
 function describeError(error, AuthError) {
   return {
-    kind: error instanceof AuthError ? 'CrossmintAuthenticationError' : error.constructor.name,
+    // jose's classes are told apart by name; ours are Errors carrying that name.
+    kind: error instanceof AuthError ? 'CrossmintAuthenticationError' : error.name,
     message: error.message,
   }
 }

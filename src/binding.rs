@@ -73,7 +73,7 @@ fn failure(code: &str, message: &str) -> Value {
 }
 
 fn verify_failure(error: VerifyError) -> Value {
-    failure(error.code(), &error.message)
+    json!({ "ok": false, "name": error.name(), "code": error.code(), "message": error.message })
 }
 
 fn client_failure(error: ClientError) -> Value {

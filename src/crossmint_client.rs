@@ -22,17 +22,27 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Crossmint's answers are a few kilobytes; a larger one is refused unread.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// One connection pool for the whole process: clients, runtimes and TLS
-/// configurations are expensive and are never built per call.
-pub static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
+fn http_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
     reqwest::Client::builder()
         // Node's fetch ignores proxy variables; so do we, to reach the same hosts.
         .no_proxy()
+        .redirect(redirects)
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
         .expect("the HTTP client configuration is static and valid")
-});
+}
+
+/// One connection pool for the whole process: clients, runtimes and TLS
+/// configurations are expensive and are never built per call. Crossmint
+/// calls follow redirects, as `fetch` does.
+pub static HTTP: LazyLock<reqwest::Client> =
+    LazyLock::new(|| http_client(reqwest::redirect::Policy::default()));
+
+/// Key sets are fetched without following redirects, as jose fetches them:
+/// a key set URI that redirects is a misconfiguration, not something to trust.
+pub static HTTP_NO_REDIRECT: LazyLock<reqwest::Client> =
+    LazyLock::new(|| http_client(reqwest::redirect::Policy::none()));
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientErrorKind {
@@ -49,6 +59,8 @@ pub enum ClientErrorKind {
 pub struct ClientError {
     pub kind: ClientErrorKind,
     pub message: String,
+    /// Node's name for a socket failure (`ECONNREFUSED`, ...), when known.
+    pub errno: Option<&'static str>,
 }
 
 impl ClientError {
@@ -56,16 +68,38 @@ impl ClientError {
         ClientError {
             kind,
             message: message.into(),
+            errno: None,
         }
     }
 
     fn from_transport(error: reqwest::Error, what: &str) -> Self {
         if error.is_timeout() {
-            ClientError::new(ClientErrorKind::Timeout, format!("{what} timed out"))
-        } else {
-            ClientError::new(ClientErrorKind::Unavailable, format!("{what} failed: {}", root_cause(&error)))
+            return ClientError::new(ClientErrorKind::Timeout, format!("{what} timed out"));
         }
+        let mut failure = ClientError::new(
+            ClientErrorKind::Unavailable,
+            format!("{what} failed: {}", root_cause(&error)),
+        );
+        failure.errno = socket_errno(&error);
+        failure
     }
+}
+
+fn socket_errno(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Some("ECONNREFUSED"),
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof => Some("ECONNRESET"),
+                _ => None,
+            };
+        }
+        cause = current.source();
+    }
+    None
 }
 
 impl std::fmt::Display for ClientError {

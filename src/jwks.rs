@@ -80,7 +80,7 @@ fn requirements(alg: &str) -> Result<(&'static str, &'static [&'static str]), Ve
         _ if alg.starts_with("RS") || alg.starts_with("PS") => ("RSA", &[]),
         _ => {
             return Err(VerifyError::new(
-                VerifyErrorKind::UnsupportedAlgorithm,
+                VerifyErrorKind::NotSupported,
                 "Unsupported \"alg\" value for a JSON Web Key Set",
             ))
         }
@@ -123,7 +123,7 @@ impl KeySet {
     pub fn from_slice(bytes: &[u8]) -> Result<KeySet, VerifyError> {
         let value: Value = serde_json::from_slice(bytes).map_err(|_| {
             VerifyError::new(
-                VerifyErrorKind::KeySetInvalid,
+                VerifyErrorKind::KeySetResponse,
                 "Failed to parse the JSON Web Key Set HTTP response as JSON",
             )
         })?;
@@ -157,7 +157,7 @@ impl KeySet {
                 "no applicable key found in the JSON Web Key Set",
             )),
             (Some(_), Some(_)) => Err(VerifyError::new(
-                VerifyErrorKind::NoMatchingKey,
+                VerifyErrorKind::MultipleMatchingKeys,
                 "multiple matching keys found in the JSON Web Key Set",
             )),
         }
@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn refuses_symmetric_and_none() {
         for alg in ["HS256", "none", "", "hs256"] {
-            assert_eq!(set().select(alg, None).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+            assert_eq!(set().select(alg, None).unwrap_err().kind, VerifyErrorKind::NotSupported);
         }
     }
 
@@ -210,6 +210,6 @@ mod tests {
         for bad in [json!({}), json!({"keys": "x"}), json!({"keys": [1]}), json!([])] {
             assert_eq!(KeySet::from_json(&bad).unwrap_err().message, "JSON Web Key Set malformed");
         }
-        assert_eq!(KeySet::from_slice(b"<html>").unwrap_err().kind, VerifyErrorKind::KeySetInvalid);
+        assert_eq!(KeySet::from_slice(b"<html>").unwrap_err().kind, VerifyErrorKind::KeySetResponse);
     }
 }

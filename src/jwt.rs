@@ -49,7 +49,8 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
     else {
         return Err(VerifyError::malformed("Invalid Compact JWS"));
     };
-    let header: Map<String, Value> = URL_SAFE_NO_PAD
+    // Any JSON parses as a header, as in jose; a non-object then has no `alg`.
+    let header: Value = URL_SAFE_NO_PAD
         .decode(header)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -61,8 +62,14 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
             .and_then(|names| names.first())
             .and_then(Value::as_str)
             .unwrap_or_default();
+        if name == "b64" && header.get("b64") == Some(&Value::Bool(false)) {
+            return Err(VerifyError::new(
+                VerifyErrorKind::ClaimsNotObject,
+                "JWTs MUST NOT use unencoded payload",
+            ));
+        }
         return Err(VerifyError::new(
-            VerifyErrorKind::Malformed,
+            VerifyErrorKind::NotSupported,
             format!("Extension Header Parameter \"{name}\" is not recognized"),
         ));
     }
@@ -98,7 +105,7 @@ pub fn verify_signature(token: &ParsedToken<'_>, keys: &KeySet) -> Result<(), Ve
     let jwk = keys.select(&token.alg, token.kid.as_deref())?;
     let algorithm = parse_algorithm(&token.alg).ok_or_else(|| {
         VerifyError::new(
-            VerifyErrorKind::UnsupportedAlgorithm,
+            VerifyErrorKind::NotSupported,
             "Invalid or unsupported JWK \"alg\" (Algorithm) Parameter value",
         )
     })?;
@@ -126,7 +133,12 @@ pub fn validate_claims(
         .decode(token.payload)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| VerifyError::malformed("JWT Claims Set must be a top-level JSON object"))?;
+        .ok_or_else(|| {
+            VerifyError::new(
+                VerifyErrorKind::ClaimsNotObject,
+                "JWT Claims Set must be a top-level JSON object",
+            )
+        })?;
 
     if let Some(issuers) = &options.issuer {
         let iss = claims.get("iss").and_then(Value::as_str);
@@ -268,9 +280,9 @@ mod tests {
         let k = keys();
         let body = b64(format!(r#"{{"sub":"a","exp":{}}}"#, now() + 60).as_bytes());
         let none = format!("{}.{body}.", b64(br#"{"alg":"none"}"#));
-        assert_eq!(verify(&none, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+        assert_eq!(verify(&none, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NotSupported);
         let hmac = sign(&EncodingKey::from_secret(b"secret"), Algorithm::HS256, Some("ed"), &json!({"exp": now() + 60}));
-        assert_eq!(verify(&hmac, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::UnsupportedAlgorithm);
+        assert_eq!(verify(&hmac, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NotSupported);
         // An EdDSA key cannot be used for a token that claims ES256.
         let wrong_alg = sign(&k.ec, Algorithm::ES256, Some("ed"), &json!({"exp": now() + 60}));
         assert_eq!(verify(&wrong_alg, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
@@ -311,7 +323,8 @@ mod tests {
         assert_eq!(message("a.b"), "Invalid Compact JWS");
         assert_eq!(message("a.b.c.d"), "Invalid Compact JWS");
         assert_eq!(message("!!.b.c"), "JWS Protected Header is invalid");
-        assert_eq!(message(&format!("{}.e30.", b64(b"[1]"))), "JWS Protected Header is invalid");
+        assert_eq!(message(&format!("{}.e30.", b64(b"[1]"))), "JWS \"alg\" (Algorithm) Header Parameter missing or invalid");
+        assert_eq!(message(&format!("{}.e30.", b64(b"nope"))), "JWS Protected Header is invalid");
         assert_eq!(message(&format!("{}.e30.", b64(b"{}"))), "JWS \"alg\" (Algorithm) Header Parameter missing or invalid");
         let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
         assert_eq!(message(&huge), "JWT exceeds the maximum allowed size");

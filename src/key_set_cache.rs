@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::crossmint_client::{send, ClientErrorKind, HTTP};
+use crate::crossmint_client::{send, ClientErrorKind, HTTP_NO_REDIRECT};
 use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
@@ -78,22 +78,38 @@ impl RemoteKeySet {
             .is_some_and(|at| now.duration_since(at) < UNKNOWN_KID_COOLDOWN)
     }
 
+    fn host_and_port(&self) -> String {
+        match reqwest::Url::parse(&self.uri) {
+            Ok(url) => format!(
+                "{}:{}",
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or_default()
+            ),
+            Err(_) => self.uri.clone(),
+        }
+    }
+
     async fn fetch(&self) -> Result<KeySet, VerifyError> {
-        let request = HTTP.get(&self.uri);
+        let request = HTTP_NO_REDIRECT.get(&self.uri);
         let (status, body) = send(request, FETCH_TIMEOUT, "JSON Web Key Set request")
             .await
-            .map_err(|e| match e.kind {
-                ClientErrorKind::Timeout => {
+            .map_err(|e| match (e.kind, e.errno) {
+                (ClientErrorKind::Timeout, _) => {
                     VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")
                 }
-                ClientErrorKind::InvalidResponse => {
-                    VerifyError::new(VerifyErrorKind::KeySetInvalid, e.message)
+                (ClientErrorKind::InvalidResponse, _) => {
+                    VerifyError::new(VerifyErrorKind::KeySetResponse, e.message)
                 }
-                _ => VerifyError::new(VerifyErrorKind::KeySetUnavailable, e.message),
+                // Node's socket error text, which the reference passes through.
+                (_, Some(errno)) => VerifyError::new(
+                    VerifyErrorKind::KeySetUnreachable(errno),
+                    format!("connect {errno} {}", self.host_and_port()),
+                ),
+                (_, None) => VerifyError::new(VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"), e.message),
             })?;
         if status.as_u16() != 200 {
             return Err(VerifyError::new(
-                VerifyErrorKind::KeySetUnavailable,
+                VerifyErrorKind::KeySetResponse,
                 "Expected 200 OK from the JSON Web Key Set HTTP response",
             ));
         }

@@ -12,4 +12,6 @@ pub mod key_set_cache;
 pub mod session;
 pub mod verify_error;
 
+// The napi exports are only called from JavaScript, never from Rust tests.
+#[cfg_attr(test, allow(dead_code))]
 mod binding;

@@ -4,22 +4,28 @@
 
 use crate::http_date::to_iso_string;
 
+/// Each kind corresponds to one jose error class, whose `name` and `code`
+/// JavaScript callers of the reference may already test for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyErrorKind {
-    /// Not a compact JWS, or a header/payload that cannot be read.
+    /// Not a compact JWS, or an unreadable header (jose `JWSInvalid`).
     Malformed,
-    /// `alg` is missing, `none`, symmetric, or not one we verify.
-    UnsupportedAlgorithm,
-    /// No key (or more than one) in the set fits the token's `kid`/`alg`.
+    /// Signed claims that are not a JSON object (jose `JWTInvalid`).
+    ClaimsNotObject,
+    /// `alg` is `none`, symmetric or unknown, or a critical extension (jose `JOSENotSupported`).
+    NotSupported,
     NoMatchingKey,
+    MultipleMatchingKeys,
     SignatureInvalid,
     Expired,
     /// `nbf` in the future, a claim of the wrong type, or a failed iss/aud check.
     ClaimInvalid,
-    /// The key set is not a JWK set.
+    /// The key set is not a JWK set (jose `JWKSInvalid`).
     KeySetInvalid,
-    /// The key set could not be fetched.
-    KeySetUnavailable,
+    /// The key set answer is not a 200 with JSON (jose's generic `JOSEError`).
+    KeySetResponse,
+    /// The key set host could not be reached; carries a Node-style errno code.
+    KeySetUnreachable(&'static str),
     KeySetTimeout,
 }
 
@@ -53,18 +59,40 @@ impl VerifyError {
         Self::new(VerifyErrorKind::SignatureInvalid, "signature verification failed")
     }
 
-    /// A short machine-readable name, exposed to JavaScript as `error.code`.
+    /// The JavaScript `error.name`: jose's class name, or `Error` for the two
+    /// errors the reference rewrites into plain `Error`s.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            VerifyErrorKind::Malformed => "JWSInvalid",
+            VerifyErrorKind::ClaimsNotObject => "JWTInvalid",
+            VerifyErrorKind::NotSupported => "JOSENotSupported",
+            VerifyErrorKind::NoMatchingKey => "JWKSNoMatchingKey",
+            VerifyErrorKind::MultipleMatchingKeys => "JWKSMultipleMatchingKeys",
+            VerifyErrorKind::SignatureInvalid | VerifyErrorKind::Expired => "Error",
+            VerifyErrorKind::ClaimInvalid => "JWTClaimValidationFailed",
+            VerifyErrorKind::KeySetInvalid => "JWKSInvalid",
+            VerifyErrorKind::KeySetResponse => "JOSEError",
+            VerifyErrorKind::KeySetUnreachable(_) => "Error",
+            VerifyErrorKind::KeySetTimeout => "JWKSTimeout",
+        }
+    }
+
+    /// The JavaScript `error.code`: jose's code (the reference's rewritten
+    /// errors get the code jose gave them before the rewrite).
     pub fn code(&self) -> &'static str {
         match self.kind {
-            VerifyErrorKind::Malformed => "INVALID_TOKEN",
-            VerifyErrorKind::UnsupportedAlgorithm => "INVALID_ALGORITHM",
-            VerifyErrorKind::NoMatchingKey => "NO_MATCHING_KEY",
-            VerifyErrorKind::SignatureInvalid => "INVALID_SIGNATURE",
-            VerifyErrorKind::Expired => "TOKEN_EXPIRED",
-            VerifyErrorKind::ClaimInvalid => "INVALID_CLAIM",
-            VerifyErrorKind::KeySetInvalid => "INVALID_KEY_SET",
-            VerifyErrorKind::KeySetUnavailable => "KEY_SET_UNAVAILABLE",
-            VerifyErrorKind::KeySetTimeout => "TIMEOUT",
+            VerifyErrorKind::Malformed => "ERR_JWS_INVALID",
+            VerifyErrorKind::ClaimsNotObject => "ERR_JWT_INVALID",
+            VerifyErrorKind::NotSupported => "ERR_JOSE_NOT_SUPPORTED",
+            VerifyErrorKind::NoMatchingKey => "ERR_JWKS_NO_MATCHING_KEY",
+            VerifyErrorKind::MultipleMatchingKeys => "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
+            VerifyErrorKind::SignatureInvalid => "ERR_JWS_SIGNATURE_VERIFICATION_FAILED",
+            VerifyErrorKind::Expired => "ERR_JWT_EXPIRED",
+            VerifyErrorKind::ClaimInvalid => "ERR_JWT_CLAIM_VALIDATION_FAILED",
+            VerifyErrorKind::KeySetInvalid => "ERR_JWKS_INVALID",
+            VerifyErrorKind::KeySetResponse => "ERR_JOSE_GENERIC",
+            VerifyErrorKind::KeySetUnreachable(code) => code,
+            VerifyErrorKind::KeySetTimeout => "ERR_JWKS_TIMEOUT",
         }
     }
 }

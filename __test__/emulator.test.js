@@ -6,7 +6,7 @@
 const { describe, it, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startCrossmintEmulator, TEST_API_KEY } = require('./emulator.js');
+const { startCrossmintEmulator, TEST_API_KEY } = require('../testing/emulator.js');
 
 const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh';
 const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout';
