@@ -1,0 +1,237 @@
+'use strict'
+// Where the reference SDK is wrong and we deliberately differ. Each test runs
+// both SDKs, asserts the reference's faulty behaviour (so the README's
+// "Differences" section stays true) and our fixed behaviour. Keep the test
+// names in sync with the README.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { runBoth, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, ours } = require('./harness.js')
+
+const HEADERS_SENT = 'Cannot set headers after they are sent to the client'
+
+// The seeds' vanilla /refresh route.
+function vanillaRefreshRoute(auth) {
+  return serve(async (req, res) => {
+    try {
+      await auth.handleCustomRefresh(req, res)
+    } catch (error) {
+      console.error('Error refreshing token', error)
+    }
+    res.end()
+  })
+}
+
+function expressRefreshRoute(auth, { json }) {
+  return serveExpress((app, express) => {
+    if (json) app.use(express.json())
+    app.post('/refresh', async (req, res) => {
+      try {
+        await auth.handleCustomRefresh(req, res)
+      } catch (error) {
+        console.error('Error refreshing token', error)
+      }
+      res.end()
+    })
+  })
+}
+
+async function refreshThrough(makeServer, emulator, env, path = '') {
+  const server = await makeServer(env.auth())
+  try {
+    const session = emulator.createSession(`user-${env.name}`)
+    return await exchange(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh: session.refreshToken.secret }),
+    })
+  } finally {
+    await server.close()
+  }
+}
+
+function assertRefreshedWithCookies(record) {
+  assert.equal(record.value.status, 200)
+  assert.deepEqual(Object.keys(record.value.body), ['jwt', 'refreshToken', 'user'])
+  assert.deepEqual(record.value.setCookie, [
+    `crossmint-jwt=${record.value.body.jwt}; path=/; SameSite=lax;`,
+    `crossmint-refresh-token=${record.value.body.refreshToken.secret}; path=/; SameSite=lax; expires=<http-date>;`,
+  ])
+  assert.deepEqual(record.logged, [])
+  assert.deepEqual(record.unhandledRejections, [])
+}
+
+function assertReferenceLostCookies(record) {
+  // The body went out before the cookies, so the browser never gets the
+  // rotated refresh token and the handler sees an exception.
+  assert.equal(record.value.status, 200)
+  assert.deepEqual(record.value.setCookie, [])
+  assert.ok(record.logged.includes('Error refreshing token'))
+}
+
+test('fix: handleCustomRefresh on a node:http response sets the cookies before writing the body', async (t) => {
+  const emulator = await withEmulator(t)
+  const { reference, ours: mine } = await runBoth(emulator, (sdk, env) => refreshThrough(vanillaRefreshRoute, emulator, env))
+  assertReferenceLostCookies(reference)
+  assertRefreshedWithCookies(mine)
+})
+
+test('fix: handleCustomRefresh with Express and express.json() sets the cookies', async (t) => {
+  const emulator = await withEmulator(t)
+  const make = (auth) => expressRefreshRoute(auth, { json: true })
+  const { reference, ours: mine } = await runBoth(emulator, (sdk, env) => refreshThrough(make, emulator, env, '/refresh'))
+  assertReferenceLostCookies(reference)
+  assertRefreshedWithCookies(mine)
+})
+
+test('fix: handleCustomRefresh with Express reading the raw body sets the cookies', async (t) => {
+  const emulator = await withEmulator(t)
+  const make = (auth) => expressRefreshRoute(auth, { json: false })
+  const { reference, ours: mine } = await runBoth(emulator, (sdk, env) => refreshThrough(make, emulator, env, '/refresh'))
+  assertReferenceLostCookies(reference)
+  assertRefreshedWithCookies(mine)
+})
+
+test('fix: a failed refresh on a node:http response clears the cookies and raises no unhandled rejection', async (t) => {
+  const emulator = await withEmulator(t)
+  const { reference, ours: mine } = await runBoth(emulator, async (sdk, env) => {
+    const server = await vanillaRefreshRoute(env.auth())
+    try {
+      const session = emulator.createSession(`user-revoked-${env.name}`)
+      emulator.revokeRefreshToken(session.refreshToken.secret)
+      return await exchange(server.url, { method: 'POST', cookie: cookieHeaderFor(session) })
+    } finally {
+      await server.close()
+    }
+  })
+  for (const record of [reference, mine]) {
+    assert.equal(record.value.status, 401)
+    assert.deepEqual(record.value.body, { error: 'Unauthorized', message: 'Unauthorized' })
+    assert.equal(record.crossmint.at(-1).path, '/api/2024-09-26/session/sdk/auth/logout')
+  }
+  assert.deepEqual(reference.value.setCookie, [])
+  assert.deepEqual(reference.unhandledRejections, [HEADERS_SENT])
+  assert.equal(mine.value.setCookie.length, 2)
+  assert.match(mine.value.setCookie[1], /^crossmint-refresh-token=; .*expires=Thu, 01 Jan 1970 00:00:00 UTC;$/)
+  assert.deepEqual(mine.unhandledRejections, [])
+})
+
+test('fix: getSession failing on a node:http response clears the cookies before it rejects', async (t) => {
+  const emulator = await withEmulator(t)
+  const { reference, ours: mine } = await runBoth(emulator, async (sdk, env) => {
+    const auth = env.auth()
+    const server = await serve(async (req, res) => {
+      try {
+        await auth.getSession(req, res)
+        res.end('ok')
+      } catch (error) {
+        res.statusCode = 401
+        res.end(error.message)
+      }
+    })
+    try {
+      const session = emulator.createSession(`user-gone-${env.name}`, { jwtTtlSeconds: -5 })
+      emulator.revokeRefreshToken(session.refreshToken.secret)
+      return await exchange(server.url, { cookie: cookieHeaderFor(session) })
+    } finally {
+      await server.close()
+    }
+  })
+  for (const record of [reference, mine]) {
+    assert.equal(record.value.status, 401)
+    assert.equal(record.value.body, 'Failed to get session')
+    // Both revoke the dead refresh token at Crossmint.
+    assert.deepEqual(record.crossmint.map((c) => c.path.split('/').at(-1)), ['refresh', 'logout'])
+  }
+  assert.deepEqual(reference.value.setCookie, [])
+  assert.deepEqual(reference.unhandledRejections, [HEADERS_SENT])
+  assert.equal(mine.value.setCookie.length, 2)
+  assert.deepEqual(mine.unhandledRejections, [])
+})
+
+test('fix: handleCustomRefresh with a Fetch body that is not JSON answers 401 instead of throwing', async (t) => {
+  const emulator = await withEmulator(t)
+  const { reference, ours: mine } = await runBoth(emulator, async (sdk, env) => {
+    const request = new Request('http://app.test/api/refresh', { method: 'POST', body: 'refresh=abc' })
+    return describeFetchResponse(await env.auth().handleCustomRefresh(request))
+  })
+  assert.equal(reference.error.kind, 'SyntaxError')
+  assert.equal(mine.value.status, 401)
+  assert.deepEqual(mine.value.body, {
+    error: 'Unauthorized',
+    message: 'Please provide a refresh token either in the request body or cookies',
+  })
+})
+
+test('fix: a Fetch body that is not JSON still falls back to the refresh cookie', async (t) => {
+  const emulator = await withEmulator(t)
+  const session = emulator.createSession('user-cookie-fallback')
+  const request = new Request('http://app.test/api/refresh', {
+    method: 'POST',
+    headers: { cookie: cookieHeaderFor(session) },
+    body: '',
+  })
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }))
+  const response = await auth.handleCustomRefresh(request)
+  assert.equal(response.status, 200)
+  assert.equal((await response.json()).user.id, 'user-cookie-fallback')
+})
+
+test('fix: cookie values keep "=" padding and the first of two duplicates wins', async (t) => {
+  const emulator = await withEmulator(t)
+  const secret = emulator.issueRefreshToken('user-padding').secret
+  // Crossmint's secrets are unpadded today; a padded one must still arrive intact.
+  const padded = `${secret}==`
+  const { reference, ours: mine } = await runBoth(emulator, async (sdk, env) => {
+    const request = new Request('http://app.test/', {
+      headers: { cookie: `crossmint-refresh-token=${padded}; crossmint-refresh-token=stale` },
+    })
+    return env.auth().getSession(request)
+  })
+  assert.equal(reference.crossmint[0].body.refresh, 'stale')
+  assert.equal(mine.crossmint[0].body.refresh.endsWith('=='), true)
+})
+
+test('fix: getUser cannot be steered to another Crossmint path by the user id', async (t) => {
+  const emulator = await withEmulator(t)
+  const { reference, ours: mine } = await runBoth(emulator, async (sdk, env) => {
+    return env.auth().getUser('../../session/sdk/auth/logout')
+  })
+  assert.equal(reference.crossmint[0].path, '/api/2024-09-26/sdk/session/sdk/auth/logout')
+  assert.equal(mine.crossmint[0].path, '/api/2024-09-26/sdk/auth/user/..%2F..%2Fsession%2Fsdk%2Fauth%2Flogout')
+})
+
+test('fix: the key set is fetched once and reused, not once per verification', async (t) => {
+  const emulator = await withEmulator(t)
+  const sessions = [1, 2, 3].map((n) => emulator.createSession(`user-cache-${n}`))
+  const jwksFetches = {}
+  for (const [name, sdk] of [['reference', require('@crossmint/server-sdk')], ['ours', ours]]) {
+    emulator.clearRequests()
+    const auth = sdk.CrossmintAuth.from(sdk.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }))
+    for (const s of sessions) await auth.getSession({ jwt: s.jwt, refreshToken: s.refreshToken.secret })
+    jwksFetches[name] = emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
+  }
+  assert.deepEqual(jwksFetches, { reference: 3, ours: 1 })
+})
+
+test('fix: a plain { headers: { cookie } } object is read as a Node request', async (t) => {
+  const emulator = await withEmulator(t)
+  const session = emulator.createSession('user-plain-headers')
+  const { reference, ours: mine } = await runBoth(emulator, (sdk, env) => env.auth().getSession({ headers: { cookie: cookieHeaderFor(session) } }))
+  assert.equal(reference.error.kind, 'TypeError')
+  assert.equal(mine.value.userId, 'user-plain-headers')
+})
+
+test('fix: a hanging Crossmint fails the session after the configured timeout', async (t) => {
+  const emulator = await withEmulator(t)
+  const session = emulator.createSession('user-hang', { jwtTtlSeconds: -1 })
+  emulator.faults.refresh = { hang: true }
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    timeoutMs: 300,
+    logger: false,
+  })
+  await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }), {
+    message: 'Failed to get session',
+    code: 'TIMEOUT',
+  })
+})
