@@ -309,3 +309,49 @@ test('getSession: Crossmint headers carry appId, extensionId and the configured 
     'content-type': 'application/json',
   })
 })
+
+// An app's own refresh route, written Fetch-style as in the seeds' Next.js
+// example, served by node:http.
+function fetchStyleRefreshRoute(auth) {
+  return serve(async (req, res) => {
+    const chunks = []
+    for await (const chunk of req) chunks.push(chunk)
+    const request = new Request(`http://app.test${req.url}`, { method: req.method, headers: req.headers, body: Buffer.concat(chunks) })
+    const response = await auth.handleCustomRefresh(request)
+    res.writeHead(response.status, response.statusText, [...response.headers])
+    res.end(Buffer.from(await response.arrayBuffer()))
+  })
+}
+
+test('getSession with refreshRoute refreshes through the app route', async (t) => {
+  const emulator = await withEmulator(t)
+  const record = await assertSame(emulator, async (sdk, env) => {
+    const route = await fetchStyleRefreshRoute(env.auth())
+    try {
+      const session = emulator.createSession('user-route', { jwtTtlSeconds: -1 })
+      const response = new Response()
+      const auth = env.auth({ refreshRoute: `${route.url}/api/refresh` })
+      const result = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response)
+      return { result, setCookie: response.headers.getSetCookie() }
+    } finally {
+      await route.close()
+    }
+  })
+  assert.equal(record.value.result.userId, 'user-route')
+  assert.equal(record.value.setCookie.length, 2)
+  assert.equal(record.crossmint.length, 1)
+})
+
+test('getSession with refreshRoute: the route refuses the token', async (t) => {
+  const emulator = await withEmulator(t)
+  const record = await assertSame(emulator, async (sdk, env) => {
+    const route = await fetchStyleRefreshRoute(env.auth())
+    try {
+      const auth = env.auth({ refreshRoute: `${route.url}/api/refresh` })
+      return await auth.getSession({ refreshToken: 'not-a-real-token' })
+    } finally {
+      await route.close()
+    }
+  })
+  assert.deepEqual(record.error, { kind: 'CrossmintAuthenticationError', message: 'Failed to get session' })
+})
