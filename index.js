@@ -225,6 +225,7 @@ class CrossmintAuth {
   }
 
   async getSession(input, response) {
+    if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const isMaterial = input != null && typeof input === 'object' && 'refreshToken' in input
     const request = isMaterial ? undefined : input
     let material = input
@@ -308,8 +309,11 @@ class CrossmintAuth {
     return fetchResponse
   }
 
+  /** Verifies with this instance's options (issuer, audience, clock tolerance). */
   async verifyCrossmintJwt(token, jwks) {
-    return verifyCrossmintJwt(token, jwks != null ? jwks : this.getJwksUri())
+    const reply = await this.#native.verify(tokenText(token), jwks == null ? undefined : jwks)
+    if (!reply.ok) throw verificationError(reply)
+    return reply.payload
   }
 
   storeAuthMaterial(response, authMaterial) {
@@ -377,12 +381,16 @@ function verificationError({ name, code, message }) {
   return error
 }
 
-async function verifyWith(token, jwksUri, jwks) {
-  if (token instanceof Uint8Array) token = new TextDecoder().decode(token)
+function tokenText(token) {
+  if (token instanceof Uint8Array) return new TextDecoder().decode(token)
   if (typeof token !== 'string') {
     throw verificationError({ name: 'JWSInvalid', code: 'ERR_JWS_INVALID', message: 'Compact JWS must be a string or Uint8Array' })
   }
-  const reply = await native.verifyJwt(token, jwksUri, jwks)
+  return token
+}
+
+async function verifyWith(token, jwksUri, jwks) {
+  const reply = await native.verifyJwt(tokenText(token), jwksUri, jwks)
   if (!reply.ok) throw verificationError(reply)
   return reply.payload
 }

@@ -235,3 +235,50 @@ test('fix: a hanging Crossmint fails the session after the configured timeout', 
     code: 'TIMEOUT',
   })
 })
+
+test('fix: undefined or null arguments get clear errors instead of TypeErrors', async () => {
+  assert.throws(() => ours.createCrossmint({ apiKey: undefined }), { message: "Malformed API key. Must start with 'ck' or 'sk'." })
+  assert.throws(() => ours.createCrossmint(undefined), { name: 'TypeError', message: /expects a config object/ })
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: require('../testing/emulator.js').TEST_API_KEY }), { logger: false })
+  for (const input of [null, undefined]) {
+    await assert.rejects(auth.getSession(input), { name: 'CrossmintAuthenticationError', message: 'No auth material found' })
+  }
+  await assert.rejects(auth.getSession('text'), { name: 'CrossmintAuthenticationError', message: 'No cookies found in request' })
+})
+
+test('fix: a Node request whose body was already consumed does not hang handleCustomRefresh', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const server = await serve(async (req, res) => {
+    for await (const chunk of req) void chunk // some other middleware read the stream
+    await auth.handleCustomRefresh(req, res)
+    res.end()
+  })
+  t.after(() => server.close())
+  const session = emulator.createSession('user-consumed')
+  const answer = await exchange(server.url, { method: 'POST', cookie: cookieHeaderFor(session), body: '{"refresh":"ignored"}' })
+  assert.equal(answer.status, 200)
+  assert.equal(answer.body.user.id, 'user-consumed')
+})
+
+test('fix: a Crossmint refresh answer that is not JSON is a clear 401, with no cookies written from it', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  for (const fault of [{ status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }, { status: 200, body: '{"jwt":"x"}' }]) {
+    emulator.faults.refresh = fault
+    const response = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: '{"refresh":"r"}' }))
+    const body = await response.json()
+    assert.equal(response.status, 401)
+    assert.match(body.message, /not JSON|Invalid refresh response/)
+    assert.deepEqual(response.headers.getSetCookie().map((c) => c.split('=')[1].split(';')[0]), ['', ''])
+  }
+})
+
+test('fix: tokens with base64 padding or a trailing newline are refused', async (t) => {
+  const emulator = await withEmulator(t)
+  const token = emulator.signJwt({ sub: 'u', exp: Math.floor(Date.now() / 1000) + 600 })
+  assert.equal((await ours.verifyCrossmintJwt(token, emulator.jwks)).sub, 'u')
+  for (const variant of [`${token}=`, `${token}\n`]) {
+    await assert.rejects(ours.verifyCrossmintJwt(variant, emulator.jwks), { message: 'signature verification failed' })
+  }
+})

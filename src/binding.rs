@@ -212,9 +212,20 @@ impl NativeAuth {
         }
     }
 
+    /// Verifies with this instance's options, against its key set URI or `jwks`.
     #[napi]
-    pub async fn verify(&self, token: String) -> Value {
-        match self.engine.verify(&token).await {
+    pub async fn verify(&self, token: String, jwks: Option<Value>) -> Value {
+        let result = match jwks {
+            None => self.engine.verify(&token).await,
+            Some(set) => match KeySet::from_json(&set) {
+                Ok(keys) => {
+                    session::verify_token(&token, KeySource::Inline(&keys), &self.engine.verify_options)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+        };
+        match result {
             Ok(claims) => json!({ "ok": true, "payload": claims }),
             Err(e) => verify_failure(e),
         }

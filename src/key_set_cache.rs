@@ -30,7 +30,8 @@ struct Fetched {
 struct RemoteKeySet {
     uri: String,
     current: RwLock<Option<Fetched>>,
-    last_attempt: Mutex<Option<Instant>>,
+    /// When a fetch was last made because a token named a key we lack.
+    last_kid_refetch: Mutex<Option<Instant>>,
     /// Serialises fetches, so concurrent misses share one request.
     fetching: tokio::sync::Mutex<()>,
     warned: std::sync::atomic::AtomicBool,
@@ -47,7 +48,7 @@ fn entry(uri: &str) -> Arc<RemoteKeySet> {
             Arc::new(RemoteKeySet {
                 uri: uri.to_string(),
                 current: RwLock::new(None),
-                last_attempt: Mutex::new(None),
+                last_kid_refetch: Mutex::new(None),
                 fetching: tokio::sync::Mutex::new(()),
                 warned: Default::default(),
             })
@@ -72,7 +73,7 @@ impl RemoteKeySet {
     }
 
     fn cooling_down(&self, now: Instant) -> bool {
-        self.last_attempt
+        self.last_kid_refetch
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_some_and(|at| now.duration_since(at) < UNKNOWN_KID_COOLDOWN)
@@ -128,7 +129,13 @@ pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<Arc<KeySet>, Ve
     if let Some(keys) = remote.usable(kid, Instant::now()) {
         return Ok(keys);
     }
-    *remote.last_attempt.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    let held_is_fresh = remote
+        .current()
+        .is_some_and(|held| held.at.elapsed() < TTL);
+    if held_is_fresh {
+        // A fresh set that lacks the kid: this refetch is what the cooldown limits.
+        *remote.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
     match remote.fetch().await {
         Ok(keys) => {
             let keys = Arc::new(keys);
