@@ -206,6 +206,7 @@ class CrossmintAuth {
       clockToleranceSeconds: options.clockToleranceSeconds,
       issuer: stringList(options.issuer),
       audience: stringList(options.audience),
+      refreshGraceSeconds: options.refreshGraceSeconds,
     }))
   }
 
@@ -273,6 +274,7 @@ class CrossmintAuth {
         ok: false,
         code: 'REFRESH_TOKEN_MISSING',
         message: 'Please provide a refresh token either in the request body or cookies',
+        authenticationFailure: true,
       }
     } else {
       reply = await this.#native.refreshWithCrossmint(String(refreshToken))
@@ -293,9 +295,12 @@ class CrossmintAuth {
     }
 
     const errorBody = { error: 'Unauthorized', message: reply.message }
-    this.#logoutInBackground(request)
+    // An outage (5xx, unreachable, timeout) says nothing about the session:
+    // the cookies stay and the token is not revoked, so the next try can work.
+    const endSession = reply.authenticationFailure
+    if (endSession) this.#logoutInBackground(request)
     if (isNodeResponse(response)) {
-      this.#clearCookiesQuietly(response)
+      if (endSession) this.#clearCookiesQuietly(response)
       if (!response.headersSent) {
         response.statusCode = 401
         response.statusMessage = errorBody.error
@@ -305,7 +310,7 @@ class CrossmintAuth {
       return response
     }
     const fetchResponse = new Response(JSON.stringify(errorBody), { status: 401, statusText: errorBody.error })
-    this.storeAuthMaterial(fetchResponse, CLEARED)
+    if (endSession) this.storeAuthMaterial(fetchResponse, CLEARED)
     return fetchResponse
   }
 

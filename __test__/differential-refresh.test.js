@@ -66,11 +66,11 @@ test('handleCustomRefresh (Fetch): revoked token in the body', async (t) => {
   assert.deepEqual(record.value.body, { error: 'Unauthorized', message: 'Unauthorized' })
 })
 
-test('handleCustomRefresh (Fetch): a refresh token is single-use', async (t) => {
+test('handleCustomRefresh (Fetch): a refresh token is single-use (without the rotation grace)', async (t) => {
   const emulator = await withEmulator(t)
   const record = await assertSame(emulator, async (sdk, env) => {
     const session = emulator.createSession('user-fetch-twice')
-    const auth = env.auth()
+    const auth = env.auth({ refreshGraceSeconds: 0 })
     const first = await describeFetchResponse(await auth.handleCustomRefresh(refreshRequest({ refresh: session.refreshToken.secret })))
     const second = await describeFetchResponse(await auth.handleCustomRefresh(refreshRequest({ refresh: session.refreshToken.secret })))
     return [first.status, second.status]

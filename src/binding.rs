@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 
 use crate::api_key::validate_api_key;
 use crate::cookies::{self, CookieOptions};
-use crate::crossmint_client::{ClientError, ClientErrorKind, CrossmintConfig, DEFAULT_TIMEOUT};
+use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
 use crate::jwks::KeySet;
 use crate::jwt::VerifyOptions;
-use crate::session::{self, KeySource, Session, SessionEngine};
+use crate::session::{self, KeySource, Session, SessionEngine, SessionError};
 use crate::verify_error::VerifyError;
 
 #[napi(object)]
@@ -46,6 +46,7 @@ pub struct NativeAuthOptions {
     pub clock_tolerance_seconds: Option<f64>,
     pub issuer: Option<Vec<String>>,
     pub audience: Option<Vec<String>>,
+    pub refresh_grace_seconds: Option<f64>,
 }
 
 impl From<NativeCookieOptions> for CookieOptions {
@@ -76,16 +77,17 @@ fn verify_failure(error: VerifyError) -> Value {
     json!({ "ok": false, "name": error.name(), "code": error.code(), "message": error.message })
 }
 
+fn session_failure(error: SessionError) -> Value {
+    json!({
+        "ok": false,
+        "code": error.code,
+        "message": error.cause,
+        "authenticationFailure": error.authentication_failure,
+    })
+}
+
 fn client_failure(error: ClientError) -> Value {
-    let code = match error.kind {
-        ClientErrorKind::Rejected(_) => "REFRESH_FAILED",
-        ClientErrorKind::Unavailable => "CROSSMINT_UNAVAILABLE",
-        ClientErrorKind::Timeout => "TIMEOUT",
-        ClientErrorKind::InvalidResponse => "INVALID_RESPONSE",
-    };
-    let mut reply = failure(code, &error.message);
-    reply["authenticationFailure"] = Value::Bool(matches!(error.kind, ClientErrorKind::Rejected(_)));
-    reply
+    session_failure(SessionError::from_client(error))
 }
 
 /// Throws the reference's message for a key `createCrossmint` must refuse.
@@ -167,13 +169,16 @@ impl NativeAuth {
             app_id: config.app_id,
             extension_id: config.extension_id,
         };
-        let engine = SessionEngine::new(
+        let mut engine = SessionEngine::new(
             &config,
             options.refresh_route.clone(),
             verify_options(&options),
             timeout,
         )
         .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        if let Some(seconds) = options.refresh_grace_seconds.filter(|s| s.is_finite() && *s >= 0.0) {
+            engine.refresh_grace = Duration::from_secs_f64(seconds);
+        }
         Ok(NativeAuth {
             engine: Arc::new(engine),
         })
@@ -203,12 +208,7 @@ impl NativeAuth {
                 "userId": material.user_id(),
                 "material": material.to_json(),
             }),
-            Err(e) => json!({
-                "ok": false,
-                "code": e.code,
-                "message": e.cause,
-                "authenticationFailure": e.authentication_failure,
-            }),
+            Err(e) => session_failure(e),
         }
     }
 
@@ -243,7 +243,7 @@ impl NativeAuth {
     /// Crossmint's refresh endpoint only, as `handleCustomRefresh` uses it.
     #[napi]
     pub async fn refresh_with_crossmint(&self, refresh_token: String) -> Value {
-        match self.engine.client.refresh(&refresh_token).await {
+        match self.engine.refresh_with_crossmint(&refresh_token).await {
             Ok(material) => json!({ "ok": true, "material": material.to_json() }),
             Err(e) => client_failure(e),
         }

@@ -2,6 +2,7 @@
 //! token buys a new one. This is `getSession` without the request and
 //! response plumbing, which the JavaScript side keeps.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,7 +14,13 @@ use crate::crossmint_client::{
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
 use crate::key_set_cache;
+use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
 use crate::verify_error::VerifyError;
+
+/// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
+/// build a new instance per request, and their refreshes must still meet here.
+static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
+    LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
 
 /// Where verification keys come from.
 pub enum KeySource<'a> {
@@ -59,13 +66,16 @@ pub struct SessionError {
 
 impl SessionError {
     pub fn from_client(error: ClientError) -> Self {
+        // A 5xx is Crossmint's outage, not the user's: the reference clears the
+        // session cookies then too, logging everyone out; we keep them.
         let (code, authentication_failure) = match error.kind {
-            ClientErrorKind::Rejected(status) if status == 401 || status == 403 => ("SESSION_EXPIRED", true),
-            ClientErrorKind::Rejected(status) if status >= 500 => ("CROSSMINT_UNAVAILABLE", true),
+            ClientErrorKind::Rejected(401 | 403) => ("SESSION_EXPIRED", true),
+            ClientErrorKind::Rejected(400) => ("INVALID_TOKEN", true),
+            ClientErrorKind::Rejected(status) if status >= 500 => ("CROSSMINT_UNAVAILABLE", false),
             ClientErrorKind::Rejected(_) => ("REFRESH_FAILED", true),
             ClientErrorKind::Unavailable => ("CROSSMINT_UNAVAILABLE", false),
             ClientErrorKind::Timeout => ("TIMEOUT", false),
-            ClientErrorKind::InvalidResponse => ("REFRESH_FAILED", false),
+            ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", false),
         };
         SessionError {
             code,
@@ -79,6 +89,8 @@ pub struct SessionEngine {
     pub client: CrossmintClient,
     pub refresh_route: Option<String>,
     pub verify_options: VerifyOptions,
+    /// How long a finished refresh is reused for requests carrying the old token.
+    pub refresh_grace: Duration,
     jwks_uri: String,
 }
 
@@ -95,6 +107,7 @@ impl SessionEngine {
             client,
             refresh_route,
             verify_options,
+            refresh_grace: ROTATION_GRACE,
             jwks_uri,
         })
     }
@@ -107,11 +120,28 @@ impl SessionEngine {
         verify_token(token, KeySource::Remote(&self.jwks_uri), &self.verify_options).await
     }
 
+    /// Refreshes through the configured route, or Crossmint. Concurrent and
+    /// just-repeated refreshes of one token share one call (see refresh_flight).
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         match &self.refresh_route {
-            Some(route) => self.client.refresh_via_route(route, refresh_token).await,
-            None => self.client.refresh(refresh_token).await,
+            Some(route) => {
+                let key = format!("{route}\n{refresh_token}");
+                REFRESH_FLIGHTS
+                    .run(&key, self.refresh_grace, Result::is_ok, || {
+                        self.client.refresh_via_route(route, refresh_token)
+                    })
+                    .await
+            }
+            None => self.refresh_with_crossmint(refresh_token).await,
         }
+    }
+
+    /// Refreshes with Crossmint itself (what a refresh route does).
+    pub async fn refresh_with_crossmint(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
+        let key = format!("{}\n{refresh_token}", self.client.base_url());
+        REFRESH_FLIGHTS
+            .run(&key, self.refresh_grace, Result::is_ok, || self.client.refresh(refresh_token))
+            .await
     }
 
     /// The reference's `validateOrRefreshSession`: any verification failure
