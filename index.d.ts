@@ -123,6 +123,8 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   issuer?: string | string[]
   /** Accepted `aud` values; unchecked by default. */
   audience?: string | string[]
+  /** Seconds a finished refresh is reused for requests still carrying the old token. Default 30; 0 disables. */
+  refreshGraceSeconds?: number
   /** Default: `console.error`, as the reference logs. */
   logger?: CrossmintLogger
 }
@@ -177,6 +179,7 @@ export type CrossmintAuthenticationErrorCode =
   | 'NO_AUTH_MATERIAL'
   | 'REFRESH_TOKEN_MISSING'
   | 'SESSION_EXPIRED'
+  | 'INVALID_TOKEN'
   | 'REFRESH_FAILED'
   | 'CROSSMINT_UNAVAILABLE'
   | 'TIMEOUT'
