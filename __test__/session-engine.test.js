@@ -131,3 +131,42 @@ test('forged tokens never authenticate: alg none, HS256 keyed with the public ke
     await assert.rejects(authOn(emulator).getSession({ jwt: token, refreshToken: 'not-valid' }), { message: 'Failed to get session' }, name)
   }
 })
+
+test('verified-token cache: a token stops being accepted when it expires', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const session = emulator.createSession('short-lived', { jwtTtlSeconds: 2 })
+  const material = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
+  assert.equal((await auth.getSession(material)).jwt, session.jwt)
+  assert.equal((await auth.getSession(material)).jwt, session.jwt, 'answered from the cache')
+  await new Promise((resolve) => setTimeout(resolve, 2100))
+  emulator.clearRequests()
+  await auth.getSession(material)
+  assert.equal(refreshCalls(emulator), 1, 'the expired JWT went to a refresh')
+})
+
+test('verified-token cache: dropping a key from the published set revokes cached verifications', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const old = emulator.createSession('rotated-user')
+  assert.equal((await auth.getSession({ jwt: old.jwt, refreshToken: old.refreshToken.secret })).jwt, old.jwt)
+  emulator.rotateKeys({ dropOld: true })
+  // A token with the new kid makes the process refetch the key set.
+  const fresh = emulator.createSession('new-user')
+  assert.equal((await auth.getSession({ jwt: fresh.jwt, refreshToken: fresh.refreshToken.secret })).jwt, fresh.jwt)
+  emulator.clearRequests()
+  const again = await auth.getSession({ jwt: old.jwt, refreshToken: old.refreshToken.secret })
+  assert.notEqual(again.refreshToken.secret, old.refreshToken.secret, 'the old-key JWT is no longer the session')
+  assert.equal(refreshCalls(emulator), 1)
+})
+
+test('verified-token cache: instances with stricter options do not reuse laxer verifications', async (t) => {
+  const emulator = await withEmulator(t)
+  const session = emulator.createSession('scoped-user')
+  const material = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
+  assert.equal((await authOn(emulator).getSession(material)).jwt, session.jwt)
+  emulator.clearRequests()
+  const strict = authOn(emulator, { audience: 'another-app' })
+  await strict.getSession(material)
+  assert.equal(refreshCalls(emulator), 1, 'the audience check ran instead of the cached answer')
+})

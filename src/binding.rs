@@ -17,6 +17,7 @@ use crate::http_date::JsTime;
 use crate::jwks::KeySet;
 use crate::jwt::VerifyOptions;
 use crate::session::{self, KeySource, Session, SessionEngine, SessionError};
+
 use crate::verify_error::VerifyError;
 
 #[napi(object)]
@@ -98,18 +99,20 @@ pub fn check_api_key(api_key: String) -> Result<()> {
         .map_err(|e| Error::new(Status::InvalidArg, e.0))
 }
 
-/// `{ jwt, refreshToken }` found in a `Cookie` header (absent members omitted).
+#[napi(object)]
+pub struct NativeAuthCookies {
+    pub jwt: Option<String>,
+    pub refresh_token: Option<String>,
+}
+
+/// `{ jwt, refreshToken }` found in a `Cookie` header.
 #[napi]
-pub fn parse_auth_cookies(header: String) -> Value {
+pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
     let found = cookies::parse_auth_cookies(&header);
-    let mut out = serde_json::Map::new();
-    if let Some(jwt) = found.jwt {
-        out.insert("jwt".into(), Value::String(jwt));
+    NativeAuthCookies {
+        jwt: found.jwt,
+        refresh_token: found.refresh_token,
     }
-    if let Some(refresh) = found.refresh_token {
-        out.insert("refreshToken".into(), Value::String(refresh));
-    }
-    Value::Object(out)
 }
 
 /// The two `Set-Cookie` values for a session (empty strings clear it).
@@ -146,6 +149,18 @@ pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Va
         Ok(claims) => json!({ "ok": true, "payload": claims }),
         Err(e) => verify_failure(e),
     }
+}
+
+/// `material` is set when a refresh happened; `code`/`message` when `ok` is false.
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeSessionReply {
+    pub ok: bool,
+    pub user_id: Option<String>,
+    pub material: Option<Value>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub authentication_failure: bool,
 }
 
 #[napi]
@@ -189,26 +204,36 @@ impl NativeAuth {
         self.engine.jwks_uri().to_string()
     }
 
-    /// Validates the JWT or refreshes: `{ ok, refreshed, jwt, refreshToken, userId, material? }`.
+    /// The user id of a JWT that is known good without waiting (see
+    /// `SessionEngine::verified_subject_now`); `undefined` sends the caller
+    /// down the asynchronous path. At most one signature check, on this thread.
     #[napi]
-    pub async fn session(&self, jwt: Option<String>, refresh_token: String) -> Value {
+    pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
+        self.engine.verified_subject_now(&jwt, allow_signature_check).flatten()
+    }
+
+    /// Validates the JWT or refreshes. A plain object rather than JSON: this
+    /// is the per-request path, and field-by-field conversion is cheaper.
+    #[napi]
+    pub async fn session(&self, jwt: Option<String>, refresh_token: String) -> NativeSessionReply {
         match self.engine.validate_or_refresh(jwt.as_deref(), &refresh_token).await {
-            Ok(Session::Valid { jwt, refresh_secret, user_id }) => json!({
-                "ok": true,
-                "refreshed": false,
-                "jwt": jwt,
-                "refreshToken": { "secret": refresh_secret, "expiresAt": "" },
-                "userId": user_id,
-            }),
-            Ok(Session::Refreshed(material)) => json!({
-                "ok": true,
-                "refreshed": true,
-                "jwt": material.jwt,
-                "refreshToken": material.refresh_token,
-                "userId": material.user_id(),
-                "material": material.to_json(),
-            }),
-            Err(e) => session_failure(e),
+            Ok(Session::Valid { user_id, .. }) => NativeSessionReply {
+                ok: true,
+                user_id,
+                ..Default::default()
+            },
+            Ok(Session::Refreshed(material)) => NativeSessionReply {
+                ok: true,
+                user_id: Some(material.user_id().to_string()),
+                material: Some(material.to_json()),
+                ..Default::default()
+            },
+            Err(e) => NativeSessionReply {
+                code: Some(e.code.to_string()),
+                message: Some(e.cause),
+                authentication_failure: e.authentication_failure,
+                ..Default::default()
+            },
         }
     }
 

@@ -5,6 +5,7 @@
 //! Crossmint cannot be reached, so a Crossmint outage does not log anyone out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,13 +22,37 @@ pub const STALE_IF_ERROR: Duration = Duration::from_secs(24 * 3600);
 /// jose's default deadline for a key set request.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Numbers every fetched set, so verifications made with an older set can be
+/// told apart from current ones.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
 #[derive(Clone)]
 struct Fetched {
     keys: Arc<KeySet>,
     at: Instant,
+    generation: u64,
 }
 
-struct RemoteKeySet {
+/// A key set as held right now.
+#[derive(Clone)]
+pub struct HeldKeySet {
+    pub keys: Arc<KeySet>,
+    pub generation: u64,
+    /// Verifications made with this set may be reused until then.
+    pub fresh_until: Instant,
+}
+
+impl From<Fetched> for HeldKeySet {
+    fn from(f: Fetched) -> Self {
+        HeldKeySet {
+            keys: f.keys,
+            generation: f.generation,
+            fresh_until: f.at + TTL,
+        }
+    }
+}
+
+pub struct RemoteKeySet {
     uri: String,
     current: RwLock<Option<Fetched>>,
     /// When a fetch was last made because a token named a key we lack.
@@ -40,7 +65,8 @@ struct RemoteKeySet {
 static REGISTRY: LazyLock<Mutex<HashMap<String, Arc<RemoteKeySet>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-fn entry(uri: &str) -> Arc<RemoteKeySet> {
+/// The process-wide entry for a key set URI.
+pub fn remote(uri: &str) -> Arc<RemoteKeySet> {
     let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     registry
         .entry(uri.to_string())
@@ -62,14 +88,28 @@ impl RemoteKeySet {
     }
 
     /// The held set if it can answer for `kid` without a fetch.
-    fn usable(&self, kid: Option<&str>, now: Instant) -> Option<Arc<KeySet>> {
+    fn usable(&self, kid: Option<&str>, now: Instant) -> Option<HeldKeySet> {
         let fetched = self.current()?;
         let fresh = now.duration_since(fetched.at) < TTL;
         let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
         if fresh && (knows_kid || self.cooling_down(now)) {
-            return Some(fetched.keys);
+            return Some(fetched.into());
         }
         None
+    }
+
+    /// The fresh held set, if it knows `kid`: what a synchronous
+    /// verification may use without waiting for the network.
+    pub fn held_for(&self, kid: Option<&str>) -> Option<HeldKeySet> {
+        let fetched = self.current()?;
+        let fresh = fetched.at.elapsed() < TTL;
+        let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
+        (fresh && knows_kid).then(|| fetched.into())
+    }
+
+    /// The generation of the set held now (0 when none).
+    pub fn generation(&self) -> u64 {
+        self.current().map_or(0, |f| f.generation)
     }
 
     fn cooling_down(&self, now: Instant) -> bool {
@@ -119,8 +159,15 @@ impl RemoteKeySet {
 }
 
 /// The key set at `uri` that should verify a token naming `kid`.
-pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<Arc<KeySet>, VerifyError> {
-    let remote = entry(uri);
+pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+    remote(uri).key_set_for(kid).await
+}
+
+impl RemoteKeySet {
+/// The key set that should verify a token naming `kid`, fetched if needed.
+pub async fn key_set_for(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+    let remote = self;
+    let uri = &remote.uri;
     if let Some(keys) = remote.usable(kid, Instant::now()) {
         return Ok(keys);
     }
@@ -138,26 +185,28 @@ pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<Arc<KeySet>, Ve
     }
     match remote.fetch().await {
         Ok(keys) => {
-            let keys = Arc::new(keys);
-            *remote.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Fetched {
-                keys: keys.clone(),
+            let fetched = Fetched {
+                keys: Arc::new(keys),
                 at: Instant::now(),
-            });
-            remote.warned.store(false, std::sync::atomic::Ordering::Relaxed);
-            Ok(keys)
+                generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+            };
+            *remote.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
+            remote.warned.store(false, Ordering::Relaxed);
+            Ok(fetched.into())
         }
         Err(error) => match remote.current() {
             Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
-                if !remote.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                if !remote.warned.swap(true, Ordering::Relaxed) {
                     eprintln!(
                         "crossmint-server-native: refreshing the key set at {uri} failed ({error}); verifying with the keys already held"
                     );
                 }
-                Ok(held.keys)
+                Ok(held.into())
             }
             _ => Err(error),
         },
     }
+}
 }
 
 /// Forgets every cached set (tests and key-rotation drills).

@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod key_set_cache;
 pub mod refresh_flight;
 pub mod session;
+pub mod verified_tokens;
 pub mod verify_error;
 
 // The napi exports are only called from JavaScript, never from Rust tests.

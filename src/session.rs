@@ -2,7 +2,8 @@
 //! token buys a new one. This is `getSession` without the request and
 //! response plumbing, which the JavaScript side keeps.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,9 +14,14 @@ use crate::crossmint_client::{
 };
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
-use crate::key_set_cache;
+use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
 use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
+use crate::verified_tokens::{token_key, Verified, VerifiedTokens, DEFAULT_CAPACITY};
 use crate::verify_error::VerifyError;
+
+/// Tokens verified by any `CrossmintAuth` in the process (keys include the
+/// key set URI and the verification options, so instances never mix).
+static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new(DEFAULT_CAPACITY));
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
 /// build a new instance per request, and their refreshes must still meet here.
@@ -38,8 +44,8 @@ pub async fn verify_token(
     match source {
         KeySource::Inline(keys) => jwt::verify_signature(&parsed, keys)?,
         KeySource::Remote(uri) => {
-            let keys = key_set_cache::key_set_for(uri, parsed.kid.as_deref()).await?;
-            jwt::verify_signature(&parsed, &keys)?
+            let held = key_set_cache::key_set_for(uri, parsed.kid.as_deref()).await?;
+            jwt::verify_signature(&parsed, &held.keys)?
         }
     }
     jwt::validate_claims(&parsed, options, jwt::now_seconds())
@@ -92,6 +98,9 @@ pub struct SessionEngine {
     /// How long a finished refresh is reused for requests carrying the old token.
     pub refresh_grace: Duration,
     jwks_uri: String,
+    key_set: Arc<RemoteKeySet>,
+    /// What a verification depends on besides the token (key set and options).
+    verify_context: String,
 }
 
 impl SessionEngine {
@@ -103,12 +112,15 @@ impl SessionEngine {
     ) -> Result<Self, ApiKeyError> {
         let client = CrossmintClient::new(config, timeout)?;
         let jwks_uri = client.jwks_uri();
+        let verify_context = format!("{jwks_uri}\n{verify_options:?}");
         Ok(SessionEngine {
             client,
             refresh_route,
             verify_options,
             refresh_grace: ROTATION_GRACE,
+            key_set: key_set_cache::remote(&jwks_uri),
             jwks_uri,
+            verify_context,
         })
     }
 
@@ -144,6 +156,54 @@ impl SessionEngine {
             .await
     }
 
+    fn remember(&self, jwt: &str, claims: &Claims, held: &HeldKeySet) -> Option<String> {
+        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        let tolerance = self.verify_options.clock_tolerance_seconds;
+        VERIFIED.insert(
+            token_key(&self.verify_context, jwt),
+            Verified {
+                subject: subject.clone(),
+                good_before_secs: claims.get("exp").and_then(Value::as_f64).map(|exp| exp + tolerance),
+                key_set_generation: held.generation,
+                key_set_fresh_until: held.fresh_until,
+            },
+        );
+        subject
+    }
+
+    /// The session subject of `jwt` if it can be known without waiting: a
+    /// verification still on record, or one signature check against a key
+    /// set already held. `None` means "take the asynchronous path"; the
+    /// inner `None` is a verified token without `sub`.
+    pub fn verified_subject_now(&self, jwt: &str, allow_signature_check: bool) -> Option<Option<String>> {
+        let key = token_key(&self.verify_context, jwt);
+        let now = Instant::now();
+        if let Some(subject) = VERIFIED.get(&key, self.key_set.generation(), now, jwt::now_seconds()) {
+            return Some(subject);
+        }
+        if !allow_signature_check {
+            return None;
+        }
+        let parsed = jwt::parse_token(jwt).ok()?;
+        let held = self.key_set.held_for(parsed.kid.as_deref())?;
+        jwt::verify_signature(&parsed, &held.keys).ok()?;
+        let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds()).ok()?;
+        Some(self.remember(jwt, &claims, &held))
+    }
+
+    /// Verifies for a session (fetching the key set if needed) and records
+    /// the verification for the token's next requests.
+    async fn verify_for_session(&self, jwt: &str) -> Result<Option<String>, VerifyError> {
+        if let Some(subject) = self.verified_subject_now(jwt, true) {
+            return Ok(subject);
+        }
+        let parsed = jwt::parse_token(jwt)?;
+        let held = self.key_set.key_set_for(parsed.kid.as_deref()).await?;
+        jwt::verify_signature(&parsed, &held.keys)?;
+        let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())?;
+        Ok(self.remember(jwt, &claims, &held))
+    }
+
     /// The reference's `validateOrRefreshSession`: any verification failure
     /// (expired, forged, unknown key, key set unreachable) falls through to a
     /// refresh, which is the only path that can still authenticate.
@@ -153,11 +213,11 @@ impl SessionEngine {
         refresh_token: &str,
     ) -> Result<Session, SessionError> {
         if let Some(jwt) = jwt.filter(|j| !j.is_empty()) {
-            if let Ok(claims) = self.verify(jwt).await {
+            if let Ok(user_id) = self.verify_for_session(jwt).await {
                 return Ok(Session::Valid {
                     jwt: jwt.to_string(),
                     refresh_secret: refresh_token.to_string(),
-                    user_id: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
+                    user_id,
                 });
             }
         }

@@ -1,0 +1,133 @@
+//! Tokens already verified, so a user's next requests skip the signature
+//! check. An entry is keyed by a SHA-256 digest of the token together with
+//! what it was checked against (key set URI and verification options), and
+//! lives until the earliest of: the token's `exp`, the end of the key set's
+//! freshness, or a refetch of the key set (a new generation). The table is
+//! bounded; when full it is cleared, which costs one signature check per
+//! active user and never a wrong answer.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use aws_lc_rs::digest::{Context, SHA256};
+
+pub const DEFAULT_CAPACITY: usize = 50_000;
+
+pub type TokenKey = [u8; 32];
+
+/// Digest of the verification context and the token.
+pub fn token_key(context: &str, token: &str) -> TokenKey {
+    // Length-prefixed, so no (context, token) pair can collide with another.
+    let mut hasher = Context::new(&SHA256);
+    hasher.update(&(context.len() as u64).to_le_bytes());
+    hasher.update(context.as_bytes());
+    hasher.update(token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(hasher.finish().as_ref());
+    out
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verified {
+    pub subject: Option<String>,
+    /// `exp + clock tolerance`, in seconds; the token is good while now is before it.
+    pub good_before_secs: Option<f64>,
+    pub key_set_generation: u64,
+    pub key_set_fresh_until: Instant,
+}
+
+pub struct VerifiedTokens {
+    entries: Mutex<HashMap<TokenKey, Verified>>,
+    capacity: usize,
+}
+
+impl VerifiedTokens {
+    pub fn new(capacity: usize) -> Self {
+        VerifiedTokens {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The subject of a still-valid verification of this token, if any.
+    pub fn get(
+        &self,
+        key: &TokenKey,
+        current_generation: u64,
+        now: Instant,
+        now_secs: f64,
+    ) -> Option<Option<String>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(key)?;
+        let valid = entry.key_set_generation == current_generation
+            && now < entry.key_set_fresh_until
+            && entry.good_before_secs.is_none_or(|before| now_secs < before);
+        if valid {
+            Some(entry.subject.clone())
+        } else {
+            entries.remove(key);
+            None
+        }
+    }
+
+    pub fn insert(&self, key: TokenKey, verified: Verified) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key, verified);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn entry(generation: u64, good_before_secs: Option<f64>, fresh_for: Duration) -> Verified {
+        Verified {
+            subject: Some("user".into()),
+            good_before_secs,
+            key_set_generation: generation,
+            key_set_fresh_until: Instant::now() + fresh_for,
+        }
+    }
+
+    #[test]
+    fn hit_until_exp_generation_or_freshness_ends() {
+        let cache = VerifiedTokens::new(10);
+        let key = token_key("uri", "token");
+        cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
+        assert_eq!(cache.get(&key, 1, Instant::now(), 999.0), Some(Some("user".into())));
+        assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0), None, "exp reached");
+        cache.insert(key, entry(1, None, Duration::from_secs(60)));
+        assert_eq!(cache.get(&key, 2, Instant::now(), 0.0), None, "key set refetched");
+        cache.insert(key, entry(1, None, Duration::ZERO));
+        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0), None, "key set no longer fresh");
+    }
+
+    #[test]
+    fn keys_depend_on_context_and_token() {
+        assert_ne!(token_key("a", "t"), token_key("b", "t"));
+        assert_ne!(token_key("a", "t"), token_key("a", "u"));
+        assert_ne!(token_key("ab", "c"), token_key("a", "bc"));
+    }
+
+    #[test]
+    fn bounded() {
+        let cache = VerifiedTokens::new(3);
+        for i in 0..10 {
+            cache.insert(token_key("u", &i.to_string()), entry(1, None, Duration::from_secs(60)));
+        }
+        assert!(cache.len() <= 3);
+    }
+}
