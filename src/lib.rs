@@ -15,5 +15,6 @@ pub mod verified_tokens;
 pub mod verify_error;
 
 // The napi exports are only called from JavaScript, never from Rust tests.
+#[cfg(feature = "node")]
 #[cfg_attr(test, allow(dead_code))]
 mod binding;
