@@ -82,3 +82,9 @@ test('the guide\'s vanilla node:http server works unchanged but for the import',
   assert.equal(anonymous.status, 500)
   assert.deepEqual(anonymous.body, { error: 'No cookies found in request' })
 })
+
+test('index.d.ts: a program using the whole public API compiles with tsc --strict', () => {
+  const { execFileSync } = require('node:child_process')
+  const tsc = require.resolve('typescript/bin/tsc')
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'examples/typescript/tsconfig.json')], { stdio: 'pipe' })
+})
