@@ -4,7 +4,24 @@
 // (src/) and writing its answers back. Session logic, cookies, JWT checks and
 // every Crossmint call live in Rust; nothing here decides who is authenticated.
 
-const native = require('./native.js')
+const native = loadNative()
+
+/** The platform binary, or an error that says what to do when none fits. */
+function loadNative() {
+  try {
+    return require('./native.js')
+  } catch (cause) {
+    const { targets = [] } = require('./package.json').napi || {}
+    const here = `${process.platform}-${process.arch}`
+    const error = new Error(
+      `crossmint-server-native has no prebuilt binary that loads on ${here} (Node ${process.versions.node}). ` +
+        `Prebuilt targets: ${targets.join(', ')}. Reinstall without --no-optional/--omit=optional so npm fetches ` +
+        `the platform package, or build from source with a Rust toolchain: npm run build. Cause: ${cause.message}`,
+    )
+    error.cause = cause
+    throw error
+  }
+}
 
 const SDK_NAME = '@crossmint/server-sdk'
 const SDK_VERSION = '1.2.42'
