@@ -1,14 +1,37 @@
 // `npm run demo`: the guide's Express server on this package, against a
-// local Crossmint emulator. It walks one session through validation, refresh
-// and logout, printing the curl command for each step and what came back,
-// then keeps both servers up for you to try the commands (Ctrl-C stops them;
-// `--once` exits after the walk-through, as the tests run it).
+// local Crossmint emulator, behind a small web page. It walks one session
+// through validation, refresh and logout, printing the curl command for each
+// step and what came back, then keeps serving: open the printed URL, sign in
+// as any email, watch the short-lived JWT get refreshed, log out.
+// `--once` exits after the walk-through; `--serve` skips it (the browser test).
 'use strict'
 
+const crypto = require('node:crypto')
+const http = require('node:http')
 const path = require('node:path')
+const express = require('express')
 const { startCrossmintEmulator } = require('../testing/emulator.js')
 
 const once = process.argv.includes('--once')
+const serveOnly = process.argv.includes('--serve')
+/** Short, so the page shows a refresh within a minute. */
+const JWT_TTL_SECONDS = Number(process.env.DEMO_JWT_TTL || 20)
+
+/** The guide's app, plus the page and a stand-in for Crossmint's client-side sign-in. */
+function demoApp(emulator, guideApp, crossmintAuth) {
+  const app = express()
+  app.get('/', (req, res) => res.sendFile(path.join(__dirname, 'demo-page.html')))
+  app.post('/dev/sign-in', express.json(), (req, res) => {
+    const email = String((req.body && req.body.email) || '').trim().toLowerCase()
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) return res.status(400).json({ error: 'Enter an email address' })
+    const userId = `user-${crypto.createHash('sha256').update(email).digest('hex').slice(0, 12)}`
+    const session = emulator.createSession(userId, { email, jwtTtlSeconds: JWT_TTL_SECONDS })
+    crossmintAuth.storeAuthMaterial(res, session)
+    res.json({ userId })
+  })
+  app.use(guideApp)
+  return app
+}
 
 function cookieJar() {
   const jar = new Map()
@@ -55,14 +78,18 @@ async function main() {
   process.env.SERVER_CROSSMINT_API_KEY = emulator.apiKey
   process.env.CROSSMINT_BASE_URL = emulator.url
   process.env.PORT = process.env.PORT || '3001'
-  const server = require(path.join(__dirname, 'express-server.js'))
+  const { app: guideApp, crossmintAuth } = require(path.join(__dirname, 'express-server.js'))
+  const server = http.createServer(demoApp(emulator, guideApp, crossmintAuth))
   await new Promise((resolve, reject) => {
-    if (server.listening) resolve()
-    server.once('listening', resolve)
     server.once('error', reject)
+    server.listen(Number(process.env.PORT), '127.0.0.1', resolve)
   })
   const base = `http://127.0.0.1:${server.address().port}`
   console.log(`Crossmint emulator: ${emulator.url}\nExpress app (examples/express-server.js): ${base}`)
+  if (serveOnly) {
+    console.log(`Demo page: ${base}/`)
+    return
+  }
 
   const results = []
   const jar = cookieJar()
@@ -100,7 +127,8 @@ async function main() {
     return
   }
   const another = emulator.createSession('you', { email: 'you@example.com' })
-  console.log(`\nBoth servers keep running; a fresh session to try:\n  curl -i ${base}/protected -H 'Cookie: crossmint-jwt=${another.jwt}; crossmint-refresh-token=${another.refreshToken.secret}'\nCtrl-C to stop.`)
+  console.log(`\nOpen ${base}/ to sign in, watch the session refresh (JWTs live ${JWT_TTL_SECONDS} s) and log out.`)
+  console.log(`Or a fresh session for curl:\n  curl -i ${base}/protected -H 'Cookie: crossmint-jwt=${another.jwt}; crossmint-refresh-token=${another.refreshToken.secret}'\nCtrl-C to stop.`)
 }
 
 main().catch((error) => {

@@ -1,6 +1,7 @@
 // The Express server from Crossmint's server-side auth guide, unchanged but
 // for the import line (and CROSSMINT_BASE_URL, so it can point at the local
-// emulator instead of crossmint.com; it listens on loopback only).
+// emulator instead of crossmint.com; it listens on loopback only, and only
+// when run directly: the demo mounts the same app behind its web page).
 const { createCrossmint, CrossmintAuth } = require("crossmint-server-native");
 const express = require("express");
 
@@ -61,6 +62,10 @@ app.get("/protected", (req, res) => {
 
 const PORT = process.env.PORT || 3001;
 
-module.exports = app.listen(PORT, "127.0.0.1", () => {
-    console.log(`Server running on port ${PORT}`);
-});
+if (require.main === module) {
+    app.listen(PORT, "127.0.0.1", () => {
+        console.log(`Server running on port ${PORT}`);
+    });
+}
+
+module.exports = { app, crossmintAuth };
