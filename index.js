@@ -71,12 +71,15 @@ function rethrowPlain(action) {
   }
 }
 
-function createCrossmint(config, _apiKeyExpectations) {
+function createCrossmint(config, apiKeyExpectations) {
   if (config == null || typeof config !== 'object') {
     throw new TypeError('createCrossmint expects a config object with an apiKey')
   }
   const { apiKey, jwt, overrideBaseUrl, appId, extensionId, experimental_customAuth } = config
-  rethrowPlain(() => native.checkApiKey(typeof apiKey === 'string' ? apiKey : ''))
+  const { usageOrigin, environment } = apiKeyExpectations || {}
+  rethrowPlain(() =>
+    native.checkApiKey(typeof apiKey === 'string' ? apiKey : '', optionalString(usageOrigin), optionalString(environment)),
+  )
   return {
     apiKey,
     jwt,
@@ -85,10 +88,10 @@ function createCrossmint(config, _apiKeyExpectations) {
     extensionId,
     experimental_customAuth,
     experimental_setCustomAuth(customAuth) {
-      return createCrossmint({ ...config, jwt: customAuth.jwt, experimental_customAuth: customAuth })
+      return createCrossmint({ ...config, jwt: customAuth.jwt, experimental_customAuth: customAuth }, apiKeyExpectations)
     },
     setJwt(newJwt) {
-      return createCrossmint({ ...config, jwt: newJwt })
+      return createCrossmint({ ...config, jwt: newJwt }, apiKeyExpectations)
     },
   }
 }
@@ -167,15 +170,27 @@ function parseJson(text) {
   }
 }
 
-/** A Fetch body that is missing, used or not JSON yields undefined, not a throw. */
+/** A Fetch body that is missing, used, too large or not JSON yields undefined, not a throw. */
 async function readFetchBody(request) {
-  if (request.bodyUsed || typeof request.text !== 'function') return undefined
+  if (request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') return undefined
+  const reader = request.body.getReader()
+  const chunks = []
+  let size = 0
   try {
-    const text = await request.text()
-    return text.length > MAX_BODY_BYTES ? undefined : parseJson(text)
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_BODY_BYTES) {
+        reader.cancel().catch(() => {})
+        return undefined
+      }
+      chunks.push(value)
+    }
   } catch {
     return undefined
   }
+  return parseJson(Buffer.concat(chunks).toString('utf8'))
 }
 
 // ---- options ------------------------------------------------------------
@@ -337,28 +352,32 @@ class CrossmintAuth {
       return fetchResponse
     }
 
-    const errorBody = { error: 'Unauthorized', message: reply.message }
     // An outage (5xx, unreachable, timeout) says nothing about the session:
-    // the cookies stay and the token is not revoked, so the next try can work.
+    // the cookies stay, the token is not revoked, and the answer is a 503 so
+    // a caller (or getSession with refreshRoute) retries instead of signing out.
     const endSession = reply.authenticationFailure
+    const status = endSession ? 401 : 503
+    const errorBody = { error: endSession ? 'Unauthorized' : 'Service Unavailable', message: reply.message }
     if (endSession) this.#logoutInBackground(request)
     if (isNodeResponse(response)) {
       if (endSession) this.#clearCookiesQuietly(response)
       if (!response.headersSent) {
-        response.statusCode = 401
+        response.statusCode = status
         response.statusMessage = errorBody.error
         response.setHeader('Content-Type', 'application/json')
       }
       response.write(JSON.stringify(errorBody))
       return response
     }
-    const fetchResponse = new Response(JSON.stringify(errorBody), { status: 401, statusText: errorBody.error })
+    const fetchResponse = new Response(JSON.stringify(errorBody), { status, statusText: errorBody.error })
     if (endSession) this.storeAuthMaterial(fetchResponse, CLEARED)
     return fetchResponse
   }
 
   /** Verifies with this instance's options (issuer, audience, clock tolerance). */
   async verifyCrossmintJwt(token, jwks) {
+    // A URI string is accepted, as the reference's free function accepts it.
+    if (typeof jwks === 'string') return verifyCrossmintJwt(token, jwks)
     const reply = await this.#native.verify(tokenText(token), jwks == null ? undefined : jwks)
     if (!reply.ok) throw verificationError(reply)
     return reply.payload

@@ -203,3 +203,24 @@ test('verifyCrossmintJwt: key set URI answering an error or HTML', async (t) => 
     assert.ok(record.error, path)
   }
 })
+
+test('createCrossmint: the second argument (usage origin, environment) is enforced as in the reference', () => {
+  const cases = [
+    { usageOrigin: 'server' },
+    { usageOrigin: 'client' },
+    { environment: 'production' },
+    { environment: 'staging' },
+    { environment: 'development', usageOrigin: 'client' },
+  ]
+  for (const expectations of cases) {
+    const outcome = (sdk) => {
+      try {
+        sdk.createCrossmint({ apiKey: TEST_API_KEY }, expectations)
+        return 'accepted'
+      } catch (error) {
+        return describeError(error, Error)
+      }
+    }
+    assert.deepEqual(outcome(ours), outcome(reference), JSON.stringify(expectations))
+  }
+})

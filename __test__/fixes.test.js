@@ -261,14 +261,15 @@ test('fix: a Node request whose body was already consumed does not hang handleCu
   assert.equal(answer.body.user.id, 'user-consumed')
 })
 
-test('fix: a Crossmint refresh answer that is not JSON is a clear 401 that leaves the cookies alone', async (t) => {
+test('fix: a Crossmint refresh answer that is not JSON is a clear 503 that leaves the cookies alone', async (t) => {
   const emulator = await withEmulator(t)
   const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
   for (const fault of [{ status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }, { status: 200, body: '{"jwt":"x"}' }]) {
     emulator.faults.refresh = fault
     const response = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: '{"refresh":"r"}' }))
     const body = await response.json()
-    assert.equal(response.status, 401)
+    assert.equal(response.status, 503)
+    assert.equal(body.error, 'Service Unavailable')
     assert.match(body.message, /not JSON|Invalid refresh response/)
     assert.deepEqual(response.headers.getSetCookie(), [])
   }
@@ -309,6 +310,54 @@ test('fix: a Crossmint outage during handleCustomRefresh keeps the session cooki
   })
   assert.equal(reference.value.status, 401)
   assert.equal(reference.value.setCookie.length, 2)
-  assert.equal(mine.value.status, 401)
+  assert.equal(mine.value.status, 503)
   assert.deepEqual(mine.value.setCookie, [])
+  assert.deepEqual(mine.crossmint.map((c) => c.path.split('/').at(-1)), ['refresh'], 'no logout call')
+})
+
+test('fix: with refreshRoute, a Crossmint outage behind the route keeps the session', async (t) => {
+  const emulator = await withEmulator(t)
+  const routeAuth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const route = await serve(async (req, res) => {
+    await routeAuth.handleCustomRefresh(req, res)
+    res.end()
+  })
+  t.after(() => route.close())
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    refreshRoute: route.url,
+    logger: false,
+  })
+  emulator.faults.refresh = { status: 503 }
+  const session = emulator.createSession('route-outage', { jwtTtlSeconds: -1 })
+  const response = new Response()
+  await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response), {
+    code: 'CROSSMINT_UNAVAILABLE',
+  })
+  assert.deepEqual(response.headers.getSetCookie(), [])
+  emulator.resetFaults()
+  assert.equal((await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })).userId, 'route-outage')
+})
+
+test('fix: logging out ends the rotation grace window for the replaced token', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const first = emulator.createSession('grace-user')
+  const refresh = (token) => auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) }))
+  const rotated = await (await refresh(first.refreshToken.secret)).json()
+  // Within the window, the old token still yields the new session...
+  assert.equal((await refresh(first.refreshToken.secret)).status, 200)
+  // ...until the user logs out with the new one.
+  await auth.logout(new Request('http://app.test/', { headers: { cookie: `crossmint-refresh-token=${rotated.refreshToken.secret}` } }))
+  assert.equal((await refresh(first.refreshToken.secret)).status, 401)
+})
+
+test('fix: user ids that URL parsers would resolve as path steps are refused before any request', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  for (const id of ['', '.', '..']) {
+    await assert.rejects(auth.getUser(id), { code: 'INVALID_INPUT' })
+  }
+  assert.deepEqual(emulator.requests, [])
+  await auth.getUser('.%2E')
+  assert.equal(emulator.requests[0].path, '/api/2024-09-26/sdk/auth/user/.%252E')
 })

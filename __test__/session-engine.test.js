@@ -103,7 +103,7 @@ test('timeouts apply to every Crossmint call: refresh, logout, user lookup', asy
   const session = emulator.createSession('slow', { jwtTtlSeconds: -1 })
   await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }), { code: 'TIMEOUT' })
   const refreshAnswer = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: 'x' }) }))
-  assert.equal(refreshAnswer.status, 401)
+  assert.equal(refreshAnswer.status, 503)
   await assert.rejects(auth.getUser('slow'), { code: 'TIMEOUT' })
   const started = Date.now()
   const loggedOut = await auth.logout(new Request('http://app.test/', { headers: { cookie: cookieHeaderFor(session) } }))
@@ -125,8 +125,16 @@ test('forged tokens never authenticate: alg none, HS256 keyed with the public ke
     es256WithRsaKid: emulator.signJwt(claims, { alg: 'ES256', kid: 'ec-1', header: { kid: 'rsa-1' } }),
     unpublishedKey: emulator.signJwt(claims, { key: 'unpublished' }),
   }
+  const expectedCodes = {
+    none: 'ERR_JOSE_NOT_SUPPORTED',
+    noneWithoutKid: 'ERR_JOSE_NOT_SUPPORTED',
+    hs256PublicPem: 'ERR_JOSE_NOT_SUPPORTED',
+    hs256PublicJwk: 'ERR_JOSE_NOT_SUPPORTED',
+    es256WithRsaKid: 'ERR_JWKS_NO_MATCHING_KEY',
+    unpublishedKey: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  }
   for (const [name, token] of Object.entries(forgeries)) {
-    await assert.rejects(ours.verifyCrossmintJwt(token, uri), undefined, name)
+    await assert.rejects(ours.verifyCrossmintJwt(token, uri), { code: expectedCodes[name] }, name)
     // In getSession a forged JWT is never the session: the refresh token decides.
     await assert.rejects(authOn(emulator).getSession({ jwt: token, refreshToken: 'not-valid' }), { message: 'Failed to get session' }, name)
   }

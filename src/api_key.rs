@@ -75,7 +75,27 @@ const BAD_SIGNATURE: &str = "Invalid API key. Failed to validate signature";
 /// What the reference's base58 decoder throws for a character outside the alphabet.
 const NOT_BASE58: &str = "Non-base58 character";
 
+/// What the caller requires of a key (`createCrossmint`'s second argument).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyExpectations {
+    pub usage_origin: Option<UsageOrigin>,
+    pub environment: Option<Environment>,
+}
+
+impl UsageOrigin {
+    pub fn name(self) -> &'static str {
+        match self {
+            UsageOrigin::Client => "client",
+            UsageOrigin::Server => "server",
+        }
+    }
+}
+
 pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
+    validate_api_key_with(key, KeyExpectations::default())
+}
+
+pub fn validate_api_key_with(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyError> {
     if key.starts_with("sk_live") || key.starts_with("sk_test") {
         return Err(ApiKeyError(OLD_FORMAT.into()));
     }
@@ -86,6 +106,13 @@ pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
     } else {
         return Err(ApiKeyError(BAD_ORIGIN.into()));
     };
+    if let Some(required) = expect.usage_origin.filter(|o| *o != usage_origin) {
+        return Err(ApiKeyError(format!(
+            "Disallowed API key. You passed a {} API key, but a {} API key is required.",
+            usage_origin.name(),
+            required.name()
+        )));
+    }
     let after_origin = &key[3..];
     let environment = [
         Environment::Development,
@@ -99,6 +126,13 @@ pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
             .is_some_and(|rest| rest.starts_with('_'))
     })
     .ok_or_else(|| ApiKeyError(BAD_ENVIRONMENT.into()))?;
+    if let Some(required) = expect.environment.filter(|e| *e != environment) {
+        return Err(ApiKeyError(format!(
+            "Disallowed API key. You passed a {} API key, but a {} API key is required.",
+            environment.name(),
+            required.name()
+        )));
+    }
 
     let prefix = format!("{}_{}", usage_origin.prefix(), environment.name());
     let payload = &key[prefix.len() + 1..];
@@ -112,7 +146,13 @@ pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
 
     let signed_message = format!("{prefix}.{key_data}");
     let signed_by = |signer: &str| verify_signature(signer, &signed_message, signature);
-    if !(signed_by(SIGNER_PUBLIC_KEY_PRODUCTION) || signed_by(SIGNER_PUBLIC_KEY_STAGING)) {
+    // With an environment required, only that environment's signer counts.
+    let signed = match expect.environment {
+        Some(Environment::Production) => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION),
+        Some(_) => signed_by(SIGNER_PUBLIC_KEY_STAGING),
+        None => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION) || signed_by(SIGNER_PUBLIC_KEY_STAGING),
+    };
+    if !signed {
         return Err(ApiKeyError(BAD_SIGNATURE.into()));
     }
     Ok(ApiKey {
@@ -165,6 +205,22 @@ mod tests {
         assert_eq!(message("ck_foo_x"), BAD_ORIGIN.replace(BAD_ORIGIN, BAD_ENVIRONMENT));
         assert_eq!(message("sk_development"), BAD_ENVIRONMENT);
         assert_eq!(message("sk_development_0OIl"), NOT_BASE58);
+    }
+
+    #[test]
+    fn honours_expectations() {
+        let server = KeyExpectations { usage_origin: Some(UsageOrigin::Server), environment: None };
+        assert_eq!(
+            validate_api_key_with(VALID, server).unwrap_err().0,
+            "Disallowed API key. You passed a client API key, but a server API key is required."
+        );
+        let production = KeyExpectations { usage_origin: None, environment: Some(Environment::Production) };
+        assert_eq!(
+            validate_api_key_with(VALID, production).unwrap_err().0,
+            "Disallowed API key. You passed a development API key, but a production API key is required."
+        );
+        let dev_client = KeyExpectations { usage_origin: Some(UsageOrigin::Client), environment: Some(Environment::Development) };
+        assert!(validate_api_key_with(VALID, dev_client).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{json, Value};
 
-use crate::api_key::validate_api_key;
+use crate::api_key::{validate_api_key_with, Environment, KeyExpectations, UsageOrigin};
 use crate::cookies::{self, CookieOptions};
 use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
@@ -19,6 +19,9 @@ use crate::jwt::VerifyOptions;
 use crate::session::{self, KeySource, Session, SessionEngine, SessionError};
 
 use crate::verify_error::VerifyError;
+
+/// A day: longer deadlines are taken as this (and never overflow a timer).
+const MAX_TIMEOUT_MS: f64 = 86_400_000.0;
 
 #[napi(object)]
 pub struct NativeCrossmintConfig {
@@ -70,10 +73,6 @@ fn verify_options(o: &NativeAuthOptions) -> VerifyOptions {
     }
 }
 
-fn failure(code: &str, message: &str) -> Value {
-    json!({ "ok": false, "code": code, "message": message })
-}
-
 fn verify_failure(error: VerifyError) -> Value {
     json!({ "ok": false, "name": error.name(), "code": error.code(), "message": error.message })
 }
@@ -92,9 +91,24 @@ fn client_failure(error: ClientError) -> Value {
 }
 
 /// Throws the reference's message for a key `createCrossmint` must refuse.
+/// `usage_origin` ("client"/"server") and `environment` are the optional
+/// expectations `createCrossmint` takes as its second argument.
 #[napi]
-pub fn check_api_key(api_key: String) -> Result<()> {
-    validate_api_key(&api_key)
+pub fn check_api_key(api_key: String, usage_origin: Option<String>, environment: Option<String>) -> Result<()> {
+    let expect = KeyExpectations {
+        usage_origin: match usage_origin.as_deref() {
+            Some("client") => Some(UsageOrigin::Client),
+            Some("server") => Some(UsageOrigin::Server),
+            _ => None,
+        },
+        environment: match environment.as_deref() {
+            Some("development") => Some(Environment::Development),
+            Some("staging") => Some(Environment::Staging),
+            Some("production") => Some(Environment::Production),
+            _ => None,
+        },
+    };
+    validate_api_key_with(&api_key, expect)
         .map(|_| ())
         .map_err(|e| Error::new(Status::InvalidArg, e.0))
 }
@@ -143,7 +157,12 @@ pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Va
             Err(e) => Err(e),
         },
         (Some(uri), None) => session::verify_token(&token, KeySource::Remote(&uri), &options).await,
-        (None, None) => return failure("INVALID_KEY_SET", "JSON Web Key Set malformed"),
+        (None, None) => {
+            return verify_failure(VerifyError::new(
+                crate::verify_error::VerifyErrorKind::KeySetInvalid,
+                "JSON Web Key Set malformed",
+            ))
+        }
     };
     match result {
         Ok(claims) => json!({ "ok": true, "payload": claims }),
@@ -175,7 +194,7 @@ impl NativeAuth {
         let timeout = options
             .timeout_ms
             .filter(|ms| ms.is_finite() && *ms > 0.0)
-            .map(|ms| Duration::from_millis(ms as u64))
+            .map(|ms| Duration::from_millis(ms.min(MAX_TIMEOUT_MS) as u64))
             .unwrap_or(DEFAULT_TIMEOUT);
         let config = CrossmintConfig {
             api_key: config.api_key,
@@ -191,8 +210,12 @@ impl NativeAuth {
             timeout,
         )
         .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
-        if let Some(seconds) = options.refresh_grace_seconds.filter(|s| s.is_finite() && *s >= 0.0) {
-            engine.refresh_grace = Duration::from_secs_f64(seconds);
+        if let Some(seconds) = options.refresh_grace_seconds {
+            // Anything not a sane non-negative number keeps the default; the
+            // table caps the window at ROTATION_GRACE anyway.
+            if let Ok(grace) = Duration::try_from_secs_f64(seconds) {
+                engine.refresh_grace = grace.min(crate::refresh_flight::ROTATION_GRACE);
+            }
         }
         Ok(NativeAuth {
             engine: Arc::new(engine),
@@ -276,7 +299,7 @@ impl NativeAuth {
 
     #[napi]
     pub async fn logout(&self, refresh_token: Option<String>) -> Value {
-        match self.engine.client.logout(refresh_token.as_deref()).await {
+        match self.engine.logout(refresh_token.as_deref()).await {
             Ok(()) => json!({ "ok": true }),
             Err(e) => client_failure(e),
         }

@@ -53,6 +53,8 @@ pub enum ClientErrorKind {
     Timeout,
     /// An answer that is not the JSON we need (an HTML error page, say).
     InvalidResponse,
+    /// An argument that cannot be sent (nothing was sent).
+    InvalidInput,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,16 +206,13 @@ fn encode_path_segment(segment: &str) -> String {
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
-    // "." and ".." would be resolved as path steps, not sent as a user id.
-    if out == "." || out == ".." {
-        out = out.replace('.', "%2E");
-    }
     out
 }
 
 #[derive(Debug, Clone)]
 pub struct CrossmintClient {
     pub api_key: ApiKey,
+    api_key_text: String,
     base_url: String,
     headers: HeaderMap,
     timeout: Duration,
@@ -249,6 +248,7 @@ impl CrossmintClient {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(CrossmintClient {
             api_key,
+            api_key_text: config.api_key.clone(),
             base_url,
             headers,
             timeout,
@@ -257,6 +257,10 @@ impl CrossmintClient {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    pub fn api_key_text(&self) -> &str {
+        &self.api_key_text
     }
 
     pub fn jwks_uri(&self) -> String {
@@ -333,6 +337,13 @@ impl CrossmintClient {
     /// Crossmint's user record, returned as Crossmint answered it (the
     /// reference returns the JSON whatever the status).
     pub async fn get_user(&self, user_id: &str) -> Result<Value, ClientError> {
+        // URL parsers resolve these (even percent-encoded) as path steps.
+        if matches!(user_id, "" | "." | "..") {
+            return Err(ClientError::new(
+                ClientErrorKind::InvalidInput,
+                format!("Invalid user id {user_id:?}"),
+            ));
+        }
         let request = HTTP.get(self.user_url(user_id)).headers(self.headers.clone());
         let (_, bytes) = send(request, self.timeout, "Crossmint user lookup").await?;
         serde_json::from_slice(&bytes).map_err(|_| not_json("Crossmint user lookup"))
@@ -424,7 +435,7 @@ mod tests {
             c.user_url("../../admin?x=1#y"),
             "http://h/api/2024-09-26/sdk/auth/user/..%2F..%2Fadmin%3Fx%3D1%23y"
         );
-        assert_eq!(c.user_url(".."), "http://h/api/2024-09-26/sdk/auth/user/%2E%2E");
+        assert_eq!(c.user_url(".%2E"), "http://h/api/2024-09-26/sdk/auth/user/.%252E");
     }
 
     #[test]

@@ -14,6 +14,22 @@ use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 pub const TTL: Duration = Duration::from_secs(600);
+/// After a failed fetch, callers get that failure (or the held keys) for this
+/// long instead of starting another fetch.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The freshness actually used: `TTL`, unless the test suite shortens it with
+/// `CROSSMINT_NATIVE_KEY_SET_TTL_MS` to exercise expiry without waiting.
+pub fn ttl() -> Duration {
+    static CONFIGURED: LazyLock<Duration> = LazyLock::new(|| {
+        std::env::var("CROSSMINT_NATIVE_KEY_SET_TTL_MS")
+            .ok()
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(TTL)
+    });
+    *CONFIGURED
+}
 /// Unknown `kid`s trigger at most one refetch per this interval, so random
 /// key ids in forged tokens cannot turn into a flood of requests.
 pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(5);
@@ -47,7 +63,7 @@ impl From<Fetched> for HeldKeySet {
         HeldKeySet {
             keys: f.keys,
             generation: f.generation,
-            fresh_until: f.at + TTL,
+            fresh_until: f.at + ttl(),
         }
     }
 }
@@ -57,6 +73,8 @@ pub struct RemoteKeySet {
     current: RwLock<Option<Fetched>>,
     /// When a fetch was last made because a token named a key we lack.
     last_kid_refetch: Mutex<Option<Instant>>,
+    last_failure: Mutex<Option<(Instant, VerifyError)>>,
+    refetching: std::sync::atomic::AtomicBool,
     /// Serialises fetches, so concurrent misses share one request.
     fetching: tokio::sync::Mutex<()>,
     warned: std::sync::atomic::AtomicBool,
@@ -75,6 +93,8 @@ pub fn remote(uri: &str) -> Arc<RemoteKeySet> {
                 uri: uri.to_string(),
                 current: RwLock::new(None),
                 last_kid_refetch: Mutex::new(None),
+                last_failure: Mutex::new(None),
+                refetching: Default::default(),
                 fetching: tokio::sync::Mutex::new(()),
                 warned: Default::default(),
             })
@@ -90,7 +110,7 @@ impl RemoteKeySet {
     /// The held set if it can answer for `kid` without a fetch.
     fn usable(&self, kid: Option<&str>, now: Instant) -> Option<HeldKeySet> {
         let fetched = self.current()?;
-        let fresh = now.duration_since(fetched.at) < TTL;
+        let fresh = now.duration_since(fetched.at) < ttl();
         let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
         if fresh && (knows_kid || self.cooling_down(now)) {
             return Some(fetched.into());
@@ -102,7 +122,7 @@ impl RemoteKeySet {
     /// verification may use without waiting for the network.
     pub fn held_for(&self, kid: Option<&str>) -> Option<HeldKeySet> {
         let fetched = self.current()?;
-        let fresh = fetched.at.elapsed() < TTL;
+        let fresh = fetched.at.elapsed() < ttl();
         let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
         (fresh && knows_kid).then(|| fetched.into())
     }
@@ -164,49 +184,95 @@ pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<HeldKeySet, Ver
 }
 
 impl RemoteKeySet {
-/// The key set that should verify a token naming `kid`, fetched if needed.
-pub async fn key_set_for(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
-    let remote = self;
-    let uri = &remote.uri;
-    if let Some(keys) = remote.usable(kid, Instant::now()) {
-        return Ok(keys);
-    }
-    let _turn = remote.fetching.lock().await;
-    // Whoever held the lock before us may have fetched what we need.
-    if let Some(keys) = remote.usable(kid, Instant::now()) {
-        return Ok(keys);
-    }
-    let held_is_fresh = remote
-        .current()
-        .is_some_and(|held| held.at.elapsed() < TTL);
-    if held_is_fresh {
-        // A fresh set that lacks the kid: this refetch is what the cooldown limits.
-        *remote.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-    }
-    match remote.fetch().await {
-        Ok(keys) => {
-            let fetched = Fetched {
-                keys: Arc::new(keys),
-                at: Instant::now(),
-                generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
-            };
-            *remote.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
-            remote.warned.store(false, Ordering::Relaxed);
-            Ok(fetched.into())
+    /// The key set that should verify a token naming `kid`. Fresh: answered
+    /// from memory. Stale but still within the stale-if-error window and
+    /// knowing `kid`: answered from memory while one refetch runs in the
+    /// background. Otherwise one fetch, shared by every caller waiting for it;
+    /// a failed fetch is remembered for a few seconds so callers behind it do
+    /// not each wait out their own timeout.
+    pub async fn key_set_for(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+        if let Some(keys) = self.usable(kid, Instant::now()) {
+            return Ok(keys);
         }
-        Err(error) => match remote.current() {
-            Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
-                if !remote.warned.swap(true, Ordering::Relaxed) {
-                    eprintln!(
-                        "crossmint-server-native: refreshing the key set at {uri} failed ({error}); verifying with the keys already held"
-                    );
-                }
-                Ok(held.into())
-            }
-            _ => Err(error),
-        },
+        if let Some(stale) = self.stale_for(kid) {
+            self.refetch_in_background();
+            return Ok(stale);
+        }
+        let _turn = self.fetching.lock().await;
+        // Whoever held the lock before us may have fetched, or failed to.
+        if let Some(keys) = self.usable(kid, Instant::now()) {
+            return Ok(keys);
+        }
+        if let Some(error) = self.recent_failure() {
+            return Err(error);
+        }
+        if self.current().is_some_and(|held| held.at.elapsed() < ttl()) {
+            // A fresh set that lacks the kid: this refetch is what the cooldown limits.
+            *self.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        }
+        self.fetch_and_store().await
     }
-}
+
+    /// A held set past its freshness that may still serve `kid`.
+    fn stale_for(&self, kid: Option<&str>) -> Option<HeldKeySet> {
+        let held = self.current()?;
+        let usable = held.at.elapsed() < STALE_IF_ERROR && kid.is_none_or(|kid| held.keys.has_kid(kid));
+        usable.then(|| held.into())
+    }
+
+    fn recent_failure(&self) -> Option<VerifyError> {
+        let failure = self.last_failure.lock().unwrap_or_else(|p| p.into_inner());
+        match &*failure {
+            Some((at, error)) if at.elapsed() < FAILURE_BACKOFF => Some(error.clone()),
+            _ => None,
+        }
+    }
+
+    fn refetch_in_background(self: &Arc<Self>) {
+        if self.refetching.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let remote = self.clone();
+        tokio::spawn(async move {
+            let _turn = remote.fetching.lock().await;
+            if remote.current().is_none_or(|held| held.at.elapsed() >= ttl()) && remote.recent_failure().is_none() {
+                let _ = remote.fetch_and_store().await;
+            }
+            remote.refetching.store(false, Ordering::Release);
+        });
+    }
+
+    /// Fetches now; call with the `fetching` lock held.
+    async fn fetch_and_store(&self) -> Result<HeldKeySet, VerifyError> {
+        match self.fetch().await {
+            Ok(keys) => {
+                let fetched = Fetched {
+                    keys: Arc::new(keys),
+                    at: Instant::now(),
+                    generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+                };
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
+                *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                self.warned.store(false, Ordering::Relaxed);
+                Ok(fetched.into())
+            }
+            Err(error) => {
+                *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), error.clone()));
+                match self.current() {
+                    Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
+                        if !self.warned.swap(true, Ordering::Relaxed) {
+                            eprintln!(
+                                "crossmint-server-native: refreshing the key set at {} failed ({error}); verifying with the keys already held",
+                                self.uri
+                            );
+                        }
+                        Ok(held.into())
+                    }
+                    _ => Err(error),
+                }
+            }
+        }
+    }
 }
 
 /// Forgets every cached set (tests and key-rotation drills).

@@ -117,6 +117,15 @@ impl<T: Clone> RefreshFlights<T> {
         Some(flight)
     }
 
+    /// Ends the grace window of `token` and of every finished refresh whose
+    /// outcome matches `issued` (a logout must not leave a reusable result).
+    pub fn forget(&self, token: &str, issued: impl Fn(&T) -> bool) {
+        let key = token_digest(token);
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.remove(&key);
+        flights.retain(|_, flight| !flight.outcome.get().is_some_and(&issued));
+    }
+
     /// How many tokens are tracked (in flight or in their grace window).
     pub fn tracked(&self) -> usize {
         self.flights.lock().unwrap_or_else(|p| p.into_inner()).len()
@@ -175,6 +184,16 @@ mod tests {
         assert_eq!(flights.run("t", ROTATION_GRACE, ok, || async { Err::<u32, u32>(1) }).await, Err(1));
         assert_eq!(flights.run("t", ROTATION_GRACE, ok, || async { Ok(2) }).await, Ok(2));
         assert_eq!(flights.tracked(), 1);
+    }
+
+    #[tokio::test]
+    async fn forgetting_ends_reuse_for_the_token_and_its_successor() {
+        let flights = RefreshFlights::new(ROTATION_GRACE, 100);
+        assert_eq!(flights.run("old", ROTATION_GRACE, ok, || async { Ok::<u32, u32>(2) }).await, Ok(2));
+        // Logging out with the successor (2) drops the entry that issued it.
+        flights.forget("new", |outcome| *outcome == Ok(2));
+        assert_eq!(flights.run("old", ROTATION_GRACE, ok, || async { Err(9) }).await, Err(9));
+        assert_eq!(flights.tracked(), 0);
     }
 
     #[tokio::test]

@@ -82,6 +82,7 @@ impl SessionError {
             ClientErrorKind::Unavailable => ("CROSSMINT_UNAVAILABLE", false),
             ClientErrorKind::Timeout => ("TIMEOUT", false),
             ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", false),
+            ClientErrorKind::InvalidInput => ("INVALID_INPUT", false),
         };
         SessionError {
             code,
@@ -137,7 +138,7 @@ impl SessionEngine {
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         match &self.refresh_route {
             Some(route) => {
-                let key = format!("{route}\n{refresh_token}");
+                let key = self.flight_key(route, refresh_token);
                 REFRESH_FLIGHTS
                     .run(&key, self.refresh_grace, Result::is_ok, || {
                         self.client.refresh_via_route(route, refresh_token)
@@ -148,9 +149,28 @@ impl SessionEngine {
         }
     }
 
+    /// Identifies a refresh: where it goes, for which project (API key), and
+    /// the token. Hashed before it is stored.
+    fn flight_key(&self, destination: &str, refresh_token: &str) -> String {
+        format!("{destination}\n{}\n{refresh_token}", self.client.api_key_text())
+    }
+
+    /// Revokes a refresh token at Crossmint, and ends any grace window that
+    /// could still hand out a session for it or for the token it replaced.
+    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
+        if let Some(token) = refresh_token {
+            for destination in [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten() {
+                REFRESH_FLIGHTS.forget(&self.flight_key(destination, token), |outcome| {
+                    outcome.as_ref().is_ok_and(|material| material.refresh_secret() == token)
+                });
+            }
+        }
+        self.client.logout(refresh_token).await
+    }
+
     /// Refreshes with Crossmint itself (what a refresh route does).
     pub async fn refresh_with_crossmint(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
-        let key = format!("{}\n{refresh_token}", self.client.base_url());
+        let key = self.flight_key(self.client.base_url(), refresh_token);
         REFRESH_FLIGHTS
             .run(&key, self.refresh_grace, Result::is_ok, || self.client.refresh(refresh_token))
             .await

@@ -1,0 +1,271 @@
+'use strict'
+// Turns the measurements into the printed tables, bench/results.md and
+// bench/results.svg. No dependencies: the SVG is written by hand.
+
+const IN_FLIGHT_LABEL = '@64'
+
+// Rows other implementations provide; ours is divided by each of them.
+const COMPARATOR_IDS = new Set(['reference', 'jose', 'fast-jwt', 'fast-jwt-cache', 'floor'])
+
+const integer = (value) => Math.round(value).toLocaleString('en-US')
+const fixed = (value, digits = 1) => value.toFixed(digits)
+
+function ratio(value) {
+  if (!Number.isFinite(value)) return 'n/a'
+  if (value >= 100) return `${Math.round(value)}×`
+  if (value >= 10) return `${value.toFixed(1)}×`
+  return `${value.toFixed(2)}×`
+}
+
+function findRow(rows, alg, id) {
+  return rows.find((row) => row.alg === alg && row.id === id)
+}
+
+/** Ours (cached or distinct) ÷ row, per column, as "seq / @64". */
+function oursOverRow(rows, row, oursId) {
+  if (!COMPARATOR_IDS.has(row.id)) return ''
+  const oursRow = findRow(rows, row.alg, oursId)
+  if (!oursRow) return ''
+  const seq = oursRow.sequential.opsPerSec / row.sequential.opsPerSec
+  const inFlight = oursRow.inFlight.opsPerSec / row.inFlight.opsPerSec
+  return `${ratio(seq)} / ${ratio(inFlight)}`
+}
+
+function throughputTable(rows) {
+  const headers = ['alg', 'row', 'seq ops/s', `${IN_FLIGHT_LABEL} ops/s`, 'ours cached ÷ row (seq / @64)', 'ours distinct ÷ row (seq / @64)']
+  const body = rows.map((row) => [
+    row.alg,
+    row.label,
+    integer(row.sequential.opsPerSec),
+    integer(row.inFlight.opsPerSec),
+    oursOverRow(rows, row, 'ours-cached'),
+    oursOverRow(rows, row, 'ours-distinct'),
+  ])
+  return { headers, body, align: ['l', 'l', 'r', 'r', 'r', 'r'] }
+}
+
+function coldStartTable(coldStart) {
+  const headers = ['implementation', 'require() ms', 'createCrossmint + CrossmintAuth.from ms', 'first getSession ms (incl. JWKS fetch)', 'second getSession ms']
+  const body = ['ours', 'reference'].map((name) => {
+    const result = coldStart[name]
+    return [name === 'ours' ? 'ours' : '@crossmint/server-sdk', fixed(result.requireMs, 1), fixed(result.setupMs, 2), fixed(result.firstGetSessionMs, 2), fixed(result.secondGetSessionMs, 3)]
+  })
+  return { headers, body, align: ['l', 'r', 'r', 'r', 'r'] }
+}
+
+function memoryTable(memory) {
+  const failingNote = memory.failingCapped
+    ? ` (capped: 100,000 were projected to take ${fixed(memory.projectedFailingMs / 1000, 0)} s)`
+    : ''
+  const headers = ['phase', 'calls', 'time s', 'RSS after (MB)', 'RSS growth (MB)']
+  const body = [
+    ['baseline (after 20,000 warm-up calls, gc)', '', '', fixed(memory.rssBeforeMb), ''],
+    ['valid session, sequential', integer(memory.validCalls), fixed(memory.validMs / 1000, 1), fixed(memory.rssAfterValidMb), fixed(memory.rssAfterValidMb - memory.rssBeforeMb, 2)],
+    [
+      `failing (garbage jwt, refused refresh token)${failingNote}`,
+      integer(memory.failingCalls),
+      fixed(memory.failingMs / 1000, 1),
+      fixed(memory.rssAfterFailingMb),
+      fixed(memory.rssAfterFailingMb - memory.rssAfterValidMb, 2),
+    ],
+    ['total', '', '', '', fixed(memory.rssAfterFailingMb - memory.rssBeforeMb, 2)],
+  ]
+  return { headers, body, align: ['l', 'r', 'r', 'r', 'r'] }
+}
+
+function expressTable(express) {
+  const ceiling = express.find((entry) => entry.variant === 'none')
+  const headers = ['variant', 'req/s', 'p50 ms', 'p99 ms', 'req/s ÷ ceiling', 'non-2xx', 'errors']
+  const body = express.map((entry) => [
+    entry.label,
+    integer(entry.requestsPerSec),
+    fixed(entry.latencyMs.p50, 0),
+    fixed(entry.latencyMs.p99, 0),
+    ratio(entry.requestsPerSec / ceiling.requestsPerSec),
+    integer(entry.non2xx),
+    integer(entry.errors + entry.timeouts),
+  ])
+  return { headers, body, align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'] }
+}
+
+function targetsTable(targets) {
+  return {
+    headers: ['target', 'result', 'measured'],
+    body: targets.map((target) => [target.name, target.pass ? 'PASS' : 'FAIL', target.detail]),
+    align: ['l', 'l', 'l'],
+  }
+}
+
+/** Targets from the brief, each with the numbers it was judged on. */
+function evaluateTargets({ rows, express }) {
+  const targets = []
+  for (const alg of ['RS256', 'ES256', 'EdDSA']) {
+    const cached = findRow(rows, alg, 'ours-cached')
+    const distinct = findRow(rows, alg, 'ours-distinct')
+    const referenceRow = findRow(rows, alg, 'reference')
+    const joseRow = findRow(rows, alg, 'jose')
+    const floorRow = findRow(rows, alg, 'floor')
+    if (!cached) continue
+    for (const [column, columnLabel] of [['sequential', 'seq'], ['inFlight', IN_FLIGHT_LABEL]]) {
+      if (referenceRow) {
+        const value = cached[column].opsPerSec / referenceRow[column].opsPerSec
+        targets.push({ name: `${alg} ours cached getSession ≥ 30× reference (${columnLabel})`, pass: value >= 30, detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(referenceRow[column].opsPerSec)} ops/s)` })
+      }
+      if (joseRow) {
+        const value = cached[column].opsPerSec / joseRow[column].opsPerSec
+        targets.push({ name: `${alg} ours cached getSession ≥ 4× jose with cached JWKS (${columnLabel})`, pass: value >= 4, detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(joseRow[column].opsPerSec)} ops/s)` })
+      }
+    }
+    if (floorRow) {
+      // The stricter floor of the two: one core checking synchronously, or
+      // node's thread pool with 64 checks in flight.
+      const floor = Math.max(floorRow.sequential.opsPerSec, floorRow.inFlight.opsPerSec)
+      for (const [row, what] of [[cached, 'cached session'], [distinct, 'distinct tokens']]) {
+        if (!row) continue
+        const value = row.inFlight.opsPerSec / floor
+        targets.push({ name: `${alg} ours ${IN_FLIGHT_LABEL} (${what}) above the node:crypto floor`, pass: value > 1, detail: `${ratio(value)} (${integer(row.inFlight.opsPerSec)} vs ${integer(floor)} ops/s, best floor column)` })
+      }
+    }
+  }
+  const byVariant = Object.fromEntries(express.map((entry) => [entry.variant, entry]))
+  if (byVariant.none && byVariant.ours) {
+    const value = byVariant.ours.requestsPerSec / byVariant.none.requestsPerSec
+    targets.push({ name: 'Express with ours ≥ 0.8× the no-auth ceiling (req/s)', pass: value >= 0.8, detail: `${ratio(value)} (${integer(byVariant.ours.requestsPerSec)} vs ${integer(byVariant.none.requestsPerSec)} req/s)` })
+  }
+  if (byVariant.reference && byVariant.ours) {
+    const ours = byVariant.ours.latencyMs.p99
+    const reference = byVariant.reference.latencyMs.p99
+    targets.push({ name: 'Express with ours: p99 no worse than the reference', pass: ours <= reference, detail: `${ours} ms vs ${reference} ms` })
+  }
+  return targets
+}
+
+// ---- rendering -----------------------------------------------------------
+
+function textTable({ headers, body, align }) {
+  const widths = headers.map((header, column) => Math.max(header.length, ...body.map((cells) => String(cells[column]).length)))
+  const line = (cells) =>
+    cells.map((cell, column) => (align[column] === 'r' ? String(cell).padStart(widths[column]) : String(cell).padEnd(widths[column]))).join('  ').trimEnd()
+  return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n')
+}
+
+function markdownTable({ headers, body, align }) {
+  const escape = (cell) => String(cell).replace(/\|/g, '\\|')
+  return [
+    `| ${headers.map(escape).join(' | ')} |`,
+    `| ${align.map((side) => (side === 'r' ? '---:' : '---')).join(' | ')} |`,
+    ...body.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+  ].join('\n')
+}
+
+function sections(results) {
+  return [
+    ['getSession throughput (ops/s; seq = one await at a time, @64 = 64 calls in flight)', throughputTable(results.rows)],
+    ['Cold start (fresh process each, median of ' + results.coldStart.runs + ' runs)', coldStartTable(results.coldStart)],
+    ['Memory (ours, one child process started with --expose-gc)', memoryTable(results.memory)],
+    [`Express under load (autocannon in its own process, ${results.meta.expressConnections} connections, ${results.meta.expressSeconds} s after ${results.meta.expressWarmupSeconds} s warm-up)`, expressTable(results.express)],
+    ['Targets', targetsTable(results.targets)],
+  ]
+}
+
+function renderText(results) {
+  return sections(results).map(([title, table]) => `\n${title}\n\n${textTable(table)}`).join('\n')
+}
+
+function renderMarkdown(results) {
+  const { meta } = results
+  const lines = [
+    '# crossmint-server-native benchmark',
+    '',
+    `- date: ${meta.date}`,
+    `- command: \`${meta.command}\``,
+    `- machine: ${meta.cpuCount} × ${meta.cpuModel}${meta.cpuSpeedMHz ? ` @ ${meta.cpuSpeedMHz} MHz` : ''}, ${fixed(meta.totalMemGb)} GB RAM, ${meta.platform}/${meta.arch}`,
+    `- node: ${meta.node}`,
+    `- addon: ${meta.addon.kind}, ${fixed(meta.addon.sizeMb)} MB, built ${meta.addon.builtAt}`,
+    `- reference: @crossmint/server-sdk ${meta.versions.reference}; jose ${meta.versions.jose}; fast-jwt ${meta.versions.fastJwt}; autocannon ${meta.versions.autocannon}; express ${meta.versions.express}`,
+    `- timing: warm-up ${meta.timing.warmupMs} ms then ${meta.timing.measureMs} ms per cell (reference ${meta.timing.referenceMs} ms); whole run ${fixed(meta.totalSeconds, 0)} s`,
+    '',
+  ]
+  if (meta.addon.isDebug) {
+    lines.push('> **Warning:** the addon measured is a debug build; run `npm run bench`, which builds the release addon first.', '')
+  }
+  for (const [title, table] of sections(results)) lines.push(`## ${title}`, '', markdownTable(table), '')
+  lines.push('![RS256 getSession ops/s](results.svg)', '', '## How it was measured', '', ...meta.notes.map((note) => `- ${note}`), '')
+  return lines.join('\n')
+}
+
+function escapeXml(text) {
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/** Horizontal grouped bars (seq and @64) on a log scale, with value labels. */
+function renderSvg(results) {
+  const chartRows = [
+    ['ours-cached', 'ours getSession (cached session)'],
+    ['ours-distinct', 'ours getSession (distinct tokens)'],
+    ['jose', 'jose (cached JWKS)'],
+    ['fast-jwt', 'fast-jwt (key given)'],
+    ['floor', 'node:crypto verify (floor)'],
+    ['reference', '@crossmint/server-sdk'],
+  ]
+    .map(([id, label]) => ({ label, row: findRow(results.rows, 'RS256', id) }))
+    .filter(({ row }) => row)
+  const series = [
+    ['sequential', 'sequential', '#4c78a8'],
+    ['inFlight', '64 in flight', '#f58518'],
+  ]
+  const values = chartRows.flatMap(({ row }) => series.map(([column]) => row[column].opsPerSec))
+  const lowExponent = Math.floor(Math.log10(Math.min(...values)))
+  const highExponent = Math.ceil(Math.log10(Math.max(...values)))
+
+  const width = 960
+  const labelWidth = 250
+  const plotLeft = labelWidth + 10
+  const plotWidth = 560
+  const barHeight = 14
+  const groupHeight = series.length * barHeight + 14
+  const top = 64
+  const plotHeight = chartRows.length * groupHeight
+  const height = top + plotHeight + 48
+  const xOf = (value) => plotLeft + ((Math.log10(value) - lowExponent) / (highExponent - lowExponent)) * plotWidth
+
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${plotLeft}" y="22" font-size="15" font-weight="bold">RS256 getSession / verify: ops per second (log scale)</text>`,
+    `<text x="${plotLeft}" y="40" fill="#555">${escapeXml(`${results.meta.cpuCount} × ${results.meta.cpuModel}, node ${results.meta.node}, ${results.meta.date.slice(0, 10)}`)}</text>`,
+  ]
+  series.forEach(([, name, color], index) => {
+    const x = plotLeft + 380 + index * 110
+    parts.push(`<rect x="${x}" y="${top - 18}" width="12" height="12" fill="${color}"/>`, `<text x="${x + 16}" y="${top - 8}">${escapeXml(name)}</text>`)
+  })
+  for (let exponent = lowExponent; exponent <= highExponent; exponent++) {
+    const x = xOf(10 ** exponent)
+    parts.push(
+      `<line x1="${x}" y1="${top}" x2="${x}" y2="${top + plotHeight}" stroke="#dddddd"/>`,
+      `<text x="${x}" y="${top + plotHeight + 16}" text-anchor="middle" fill="#555">${escapeXml(integer(10 ** exponent))}</text>`,
+    )
+  }
+  chartRows.forEach(({ label, row }, rowIndex) => {
+    const groupTop = top + rowIndex * groupHeight + 7
+    parts.push(`<text x="${labelWidth}" y="${groupTop + barHeight + 4}" text-anchor="end">${escapeXml(label)}</text>`)
+    series.forEach(([column, , color], seriesIndex) => {
+      const value = row[column].opsPerSec
+      const y = groupTop + seriesIndex * barHeight
+      const barWidth = Math.max(2, xOf(value) - plotLeft)
+      parts.push(
+        `<rect x="${plotLeft}" y="${y}" width="${barWidth.toFixed(1)}" height="${barHeight - 2}" fill="${color}"/>`,
+        `<text x="${(plotLeft + barWidth + 4).toFixed(1)}" y="${y + barHeight - 3}">${escapeXml(integer(value))}</text>`,
+      )
+    })
+  })
+  parts.push(
+    `<line x1="${plotLeft}" y1="${top}" x2="${plotLeft}" y2="${top + plotHeight}" stroke="#333"/>`,
+    `<text x="${plotLeft + plotWidth / 2}" y="${height - 10}" text-anchor="middle" fill="#555">ops/s (log scale); command: ${escapeXml(results.meta.command)}</text>`,
+    '</svg>',
+    '',
+  )
+  return parts.join('\n')
+}
+
+module.exports = { evaluateTargets, renderText, renderMarkdown, renderSvg }

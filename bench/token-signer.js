@@ -1,0 +1,60 @@
+'use strict'
+// Pre-signs many distinct JWTs for the "never-seen token" rows, before any
+// timing starts. An RS256 signature costs ~0.25 ms, so tens of thousands are
+// signed on worker threads, one per core. Tokens have the shape the emulator
+// issues (header { alg, kid }, claims sub/iat/exp/iss/aud), signed with the
+// emulator's own published keys, so they verify exactly like its sessions.
+
+const crypto = require('node:crypto')
+const os = require('node:os')
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads')
+
+const SIGNING = {
+  RS256: { hash: 'sha256', keyOptions: {} },
+  ES256: { hash: 'sha256', keyOptions: { dsaEncoding: 'ieee-p1363' } },
+  EdDSA: { hash: null, keyOptions: {} },
+}
+
+const JWT_AUDIENCE = 'crossmint.com'
+
+function subjectFor(prefix, index) {
+  return `${prefix}-${index}`
+}
+
+function signRange({ privatePem, alg, kid, issuer, prefix, from, to }) {
+  const { hash, keyOptions } = SIGNING[alg]
+  const key = { key: crypto.createPrivateKey(privatePem), ...keyOptions }
+  const header = Buffer.from(JSON.stringify({ alg, kid })).toString('base64url')
+  const iat = Math.floor(Date.now() / 1000)
+  const tokens = []
+  for (let index = from; index < to; index++) {
+    const claims = { sub: subjectFor(prefix, index), iat, exp: iat + 3600, iss: issuer, aud: JWT_AUDIENCE }
+    const signingInput = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+    const signature = crypto.sign(hash, Buffer.from(signingInput), key)
+    tokens.push(`${signingInput}.${signature.toString('base64url')}`)
+  }
+  return tokens
+}
+
+/** `count` distinct tokens; token i has subject `${prefix}-${i}`. */
+async function signDistinctTokens({ privatePem, alg, kid, issuer, prefix, count }) {
+  const workerCount = Math.max(1, Math.min(os.availableParallelism ? os.availableParallelism() : os.cpus().length, 8))
+  const share = Math.ceil(count / workerCount)
+  const parts = []
+  for (let from = 0; from < count; from += share) {
+    const to = Math.min(count, from + share)
+    parts.push(
+      new Promise((resolve, reject) => {
+        const worker = new Worker(__filename, { workerData: { privatePem, alg, kid, issuer, prefix, from, to } })
+        worker.once('message', resolve)
+        worker.once('error', reject)
+        worker.once('exit', (code) => code !== 0 && reject(new Error(`token signer exited with ${code}`)))
+      }),
+    )
+  }
+  return (await Promise.all(parts)).flat()
+}
+
+if (!isMainThread) parentPort.postMessage(signRange(workerData))
+
+module.exports = { signDistinctTokens, subjectFor }
