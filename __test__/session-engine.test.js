@@ -94,9 +94,13 @@ test('a refused refresh token clears the cookies and carries SESSION_EXPIRED', a
   assert.equal(response.headers.getSetCookie().length, 2)
 })
 
-test('timeouts apply to every Crossmint call: refresh, logout, user lookup', async (t) => {
+test('timeouts apply to every Crossmint call: key set, refresh, logout, user lookup', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authOn(emulator, { timeoutMs: 200 })
+  emulator.faults.jwks = { hang: true }
+  const keySetStarted = Date.now()
+  await assert.rejects(auth.verifyCrossmintJwt(emulator.createSession('slow').jwt), { code: 'ERR_JWKS_TIMEOUT' })
+  assert.ok(Date.now() - keySetStarted < 2000, 'the key set fetch used the instance deadline')
   emulator.faults.refresh = { hang: true }
   emulator.faults.logout = { hang: true }
   emulator.faults.user = { hang: true }

@@ -16,13 +16,19 @@ const FAILING_FIRST_SLICE = 10_000
 
 const mb = (bytes) => bytes / (1024 * 1024)
 
-function settledRssMb() {
+/**
+ * RSS after collection, with V8's share of it: heapTotal is what V8 keeps
+ * committed (it does not hand pages back right after a gc), heapUsed is what
+ * is live. RSS growing while heapUsed stays flat is V8 sizing, not a leak.
+ */
+function settledMemory() {
   // Two passes: the first can leave finalizers that free more on the second.
   if (typeof global.gc === 'function') {
     global.gc()
     global.gc()
   }
-  return mb(process.memoryUsage().rss)
+  const { rss, heapTotal, heapUsed } = process.memoryUsage()
+  return { rssMb: mb(rss), heapTotalMb: mb(heapTotal), heapUsedMb: mb(heapUsed) }
 }
 
 async function main() {
@@ -42,12 +48,12 @@ async function main() {
 
   // Key set fetched, code paths compiled, before the baseline.
   for (let i = 0; i < WARMUP_CALLS; i++) await validCall()
-  const rssBeforeMb = settledRssMb()
+  const before = settledMemory()
 
   const validStart = performance.now()
   for (let i = 0; i < validCalls; i++) await validCall()
   const validMs = performance.now() - validStart
-  const rssAfterValidMb = settledRssMb()
+  const afterValid = settledMemory()
 
   // Each failing call carries a different refresh token, so none is served
   // from the shared-refresh table: every one is an HTTP refresh that
@@ -70,7 +76,7 @@ async function main() {
   const failingCapped = projectedMs > failingBudgetMs
   if (!failingCapped) while (failingCalls < failingTarget) await failingCall()
   const failingMs = performance.now() - failingStart
-  const rssAfterFailingMb = settledRssMb()
+  const afterFailing = settledMemory()
 
   const result = {
     gcExposed: typeof global.gc === 'function',
@@ -81,10 +87,12 @@ async function main() {
     failingCapped,
     projectedFailingMs: projectedMs,
     failingMs,
-    rssBeforeMb,
-    rssAfterValidMb,
-    rssAfterFailingMb,
-    heapUsedMb: mb(process.memoryUsage().heapUsed),
+    before,
+    afterValid,
+    afterFailing,
+    rssBeforeMb: before.rssMb,
+    rssAfterValidMb: afterValid.rssMb,
+    rssAfterFailingMb: afterFailing.rssMb,
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }

@@ -141,11 +141,12 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
 
     // Never-seen tokens: each op takes the next pre-signed one, so none is
     // answered from the verified-token cache.
-    const { warmupLimit, measureLimit } = distinctTokens
-    const perColumn = warmupLimit + measureLimit
+    const { sequential: sequentialPool, inFlight: inFlightPool } = distinctTokens
+    const sequentialCount = sequentialPool.warmupLimit + sequentialPool.measureLimit
+    const inFlightCount = inFlightPool.warmupLimit + inFlightPool.measureLimit
     const prefix = `distinct-${alg}`
-    log(`  ${alg}: signing ${2 * perColumn} distinct tokens...`)
-    const tokens = await signDistinctTokens({ privatePem, alg, kid, issuer: emulator.url, prefix, count: 2 * perColumn })
+    log(`  ${alg}: signing ${sequentialCount + inFlightCount} distinct tokens...`)
+    const tokens = await signDistinctTokens({ privatePem, alg, kid, issuer: emulator.url, prefix, count: sequentialCount + inFlightCount })
     const distinctOp = (offset) => async (index) => {
       const result = await oursAuth.getSession({ jwt: tokens[offset + index], refreshToken: secret })
       expectEqual(result.userId, subjectFor(prefix, offset + index), `${alg} distinct-token getSession userId`)
@@ -154,8 +155,8 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
       { id: 'ours-distinct', alg, label: 'ours getSession, distinct never-seen tokens' },
       {
         sequential: distinctOp(0),
-        inFlight: distinctOp(perColumn),
-        limits: { sequential: { warmupLimit, measureLimit }, inFlight: { warmupLimit, measureLimit } },
+        inFlight: distinctOp(sequentialCount),
+        limits: { sequential: sequentialPool, inFlight: inFlightPool },
       },
     )
     tokens.length = 0

@@ -150,9 +150,9 @@ impl RemoteKeySet {
         }
     }
 
-    async fn fetch(&self) -> Result<KeySet, VerifyError> {
+    async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
         let request = HTTP_NO_REDIRECT.get(&self.uri);
-        let (status, body) = send(request, FETCH_TIMEOUT, "JSON Web Key Set request")
+        let (status, body) = send(request, deadline, "JSON Web Key Set request")
             .await
             .map_err(|e| match (e.kind, e.errno) {
                 (ClientErrorKind::Timeout, _) => {
@@ -180,7 +180,7 @@ impl RemoteKeySet {
 
 /// The key set at `uri` that should verify a token naming `kid`.
 pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
-    remote(uri).key_set_for(kid).await
+    remote(uri).key_set_for(kid, FETCH_TIMEOUT).await
 }
 
 impl RemoteKeySet {
@@ -190,12 +190,17 @@ impl RemoteKeySet {
     /// background. Otherwise one fetch, shared by every caller waiting for it;
     /// a failed fetch is remembered for a few seconds so callers behind it do
     /// not each wait out their own timeout.
-    pub async fn key_set_for(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+    /// `deadline` bounds a fetch this call starts (a caller may shorten jose's 5 s).
+    pub async fn key_set_for(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+        deadline: Duration,
+    ) -> Result<HeldKeySet, VerifyError> {
         if let Some(keys) = self.usable(kid, Instant::now()) {
             return Ok(keys);
         }
         if let Some(stale) = self.stale_for(kid) {
-            self.refetch_in_background();
+            self.refetch_in_background(deadline);
             return Ok(stale);
         }
         let _turn = self.fetching.lock().await;
@@ -210,7 +215,7 @@ impl RemoteKeySet {
             // A fresh set that lacks the kid: this refetch is what the cooldown limits.
             *self.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
-        self.fetch_and_store().await
+        self.fetch_and_store(deadline).await
     }
 
     /// A held set past its freshness that may still serve `kid`.
@@ -228,7 +233,7 @@ impl RemoteKeySet {
         }
     }
 
-    fn refetch_in_background(self: &Arc<Self>) {
+    fn refetch_in_background(self: &Arc<Self>, deadline: Duration) {
         if self.refetching.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -236,15 +241,15 @@ impl RemoteKeySet {
         tokio::spawn(async move {
             let _turn = remote.fetching.lock().await;
             if remote.current().is_none_or(|held| held.at.elapsed() >= ttl()) && remote.recent_failure().is_none() {
-                let _ = remote.fetch_and_store().await;
+                let _ = remote.fetch_and_store(deadline).await;
             }
             remote.refetching.store(false, Ordering::Release);
         });
     }
 
     /// Fetches now; call with the `fetching` lock held.
-    async fn fetch_and_store(&self) -> Result<HeldKeySet, VerifyError> {
-        match self.fetch().await {
+    async fn fetch_and_store(&self, deadline: Duration) -> Result<HeldKeySet, VerifyError> {
+        match self.fetch(deadline).await {
             Ok(keys) => {
                 let fetched = Fetched {
                     keys: Arc::new(keys),

@@ -100,6 +100,8 @@ pub struct SessionEngine {
     pub refresh_grace: Duration,
     jwks_uri: String,
     key_set: Arc<RemoteKeySet>,
+    /// jose's 5 s, or the instance's `timeoutMs` when shorter.
+    key_set_deadline: Duration,
     /// What a verification depends on besides the token (key set and options).
     verify_context: String,
 }
@@ -120,6 +122,7 @@ impl SessionEngine {
             verify_options,
             refresh_grace: ROTATION_GRACE,
             key_set: key_set_cache::remote(&jwks_uri),
+            key_set_deadline: timeout.min(key_set_cache::FETCH_TIMEOUT),
             jwks_uri,
             verify_context,
         })
@@ -130,7 +133,10 @@ impl SessionEngine {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        verify_token(token, KeySource::Remote(&self.jwks_uri), &self.verify_options).await
+        let parsed = jwt::parse_token(token)?;
+        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.key_set_deadline).await?;
+        jwt::verify_signature(&parsed, &held.keys)?;
+        jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())
     }
 
     /// Refreshes through the configured route, or Crossmint. Concurrent and
@@ -218,7 +224,7 @@ impl SessionEngine {
             return Ok(subject);
         }
         let parsed = jwt::parse_token(jwt)?;
-        let held = self.key_set.key_set_for(parsed.kid.as_deref()).await?;
+        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.key_set_deadline).await?;
         jwt::verify_signature(&parsed, &held.keys)?;
         let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())?;
         Ok(self.remember(jwt, &claims, &held))
