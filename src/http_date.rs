@@ -42,54 +42,76 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// `new Date(ms).toUTCString()`, e.g. `Wed, 02 Jan 2030 03:04:05 GMT`.
-pub fn to_utc_string(time: JsTime) -> String {
-    let ms = match time {
-        JsTime::Millis(ms) => ms as i64,
-        JsTime::Invalid => return "Invalid Date".to_string(),
-    };
+/// An instant split into calendar fields (UTC).
+struct Fields {
+    days: i64,
+    year: i64,
+    month: u32,
+    day: u32,
+    secs_of_day: i64,
+    millis: i64,
+}
+
+fn fields(ms: i64) -> Fields {
     let days = ms.div_euclid(86_400_000);
     let ms_of_day = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
-    let weekday = WEEKDAYS[days.rem_euclid(7) as usize];
-    let secs = ms_of_day / 1000;
-    let year_text = if year < 0 {
-        format!("-{:04}", -year)
+    Fields {
+        days,
+        year,
+        month,
+        day,
+        secs_of_day: ms_of_day / 1000,
+        millis: ms_of_day % 1000,
+    }
+}
+
+impl Fields {
+    fn clock(&self) -> String {
+        let s = self.secs_of_day;
+        format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
+}
+
+/// `new Date(ms).toUTCString()`, e.g. `Wed, 02 Jan 2030 03:04:05 GMT`.
+pub fn to_utc_string(time: JsTime) -> String {
+    let JsTime::Millis(ms) = time else {
+        return "Invalid Date".to_string();
+    };
+    let f = fields(ms as i64);
+    let year = if f.year < 0 {
+        format!("-{:04}", -f.year)
     } else {
-        format!("{:04}", year)
+        format!("{:04}", f.year)
     };
     format!(
-        "{weekday}, {day:02} {} {year_text} {:02}:{:02}:{:02} GMT",
-        MONTHS[(month - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
+        "{}, {:02} {} {year} {} GMT",
+        WEEKDAYS[f.days.rem_euclid(7) as usize],
+        f.day,
+        MONTHS[(f.month - 1) as usize],
+        f.clock()
     )
 }
 
-/// `new Date(seconds * 1000).toISOString()`, used in the "expired at" message.
+/// `new Date(ms).toISOString()`, used in the "expired at" message.
 pub fn to_iso_string(ms: f64) -> Option<String> {
-    let ms = match JsTime::from_millis(ms) {
-        JsTime::Millis(ms) => ms as i64,
-        JsTime::Invalid => return None,
+    let JsTime::Millis(ms) = JsTime::from_millis(ms) else {
+        return None;
     };
-    let days = ms.div_euclid(86_400_000);
-    let ms_of_day = ms.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
-    let secs = ms_of_day / 1000;
-    let year_text = if (0..=9999).contains(&year) {
-        format!("{:04}", year)
-    } else if year < 0 {
-        format!("-{:06}", -year)
+    let f = fields(ms as i64);
+    let year = if (0..=9999).contains(&f.year) {
+        format!("{:04}", f.year)
+    } else if f.year < 0 {
+        format!("-{:06}", -f.year)
     } else {
-        format!("+{:06}", year)
+        format!("+{:06}", f.year)
     };
     Some(format!(
-        "{year_text}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        ms_of_day % 1000
+        "{year}-{:02}-{:02}T{}.{:03}Z",
+        f.month,
+        f.day,
+        f.clock(),
+        f.millis
     ))
 }
 
