@@ -105,7 +105,7 @@ export type CookieOptions = {
   domain?: string
 }
 
-/** Where `console.error`-style diagnostics go; `false` silences them. */
+/** Where `console.error` diagnostics and warnings (key set outages) go; `false` silences them. */
 export type CrossmintLogger = false | { error: (...args: unknown[]) => void; warn?: (...args: unknown[]) => void }
 
 export type CrossmintAuthOptions = {

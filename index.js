@@ -270,6 +270,18 @@ class CrossmintAuth {
     else console.error(...args)
   }
 
+  /** Hands warnings raised in Rust (key set outages) to `logger.warn`. */
+  #flushWarnings() {
+    const warnings = native.takeWarnings()
+    if (warnings.length === 0) return
+    const logger = this.#logger
+    if (logger === false) return
+    for (const warning of warnings) {
+      if (logger && typeof logger.warn === 'function') logger.warn(warning)
+      else console.warn(warning)
+    }
+  }
+
   getJwksUri() {
     return this.#native.jwksUri()
   }
@@ -296,6 +308,7 @@ class CrossmintAuth {
       if (userId != null) return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId }
     }
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
+    this.#flushWarnings()
     if (reply.ok) {
       const { material } = reply
       if (material == null) return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId: reply.userId }
@@ -379,6 +392,7 @@ class CrossmintAuth {
     // A URI string is accepted, as the reference's free function accepts it.
     if (typeof jwks === 'string') return verifyCrossmintJwt(token, jwks)
     const reply = await this.#native.verify(tokenText(token), jwks == null ? undefined : jwks)
+    this.#flushWarnings()
     if (!reply.ok) throw verificationError(reply)
     return reply.payload
   }

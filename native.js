@@ -839,4 +839,5 @@ module.exports.NativeAuth = nativeBinding.NativeAuth
 module.exports.authSetCookies = nativeBinding.authSetCookies
 module.exports.checkApiKey = nativeBinding.checkApiKey
 module.exports.parseAuthCookies = nativeBinding.parseAuthCookies
+module.exports.takeWarnings = nativeBinding.takeWarnings
 module.exports.verifyJwt = nativeBinding.verifyJwt

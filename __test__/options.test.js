@@ -58,3 +58,19 @@ test('issuer and audience checks, when configured, refuse foreign tokens', async
   await wrongIssuer.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
   assert.equal(emulator.requests.filter((r) => r.path.endsWith('/refresh')).length, 1)
 })
+
+test('logger.warn receives the key set outage warning raised in Rust, once', async (t) => {
+  const emulator = await withEmulator(t)
+  const warnings = []
+  const auth = authOn(emulator, { logger: { error: () => {}, warn: (line) => warnings.push(line) } })
+  const session = emulator.createSession('warned')
+  await auth.verifyCrossmintJwt(session.jwt)
+  emulator.faults.jwks = { status: 500 }
+  const stranger = emulator.signJwt({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 600 }, { kid: 'new-kid', key: 'unpublished' })
+  await assert.rejects(auth.verifyCrossmintJwt(stranger), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
+  assert.equal(warnings.length, 1)
+  assert.match(warnings[0], /refreshing the key set at .* failed .*verifying with the keys already held/)
+  // The session itself still verifies with the held keys.
+  assert.equal((await auth.verifyCrossmintJwt(session.jwt)).sub, 'warned')
+  assert.equal(warnings.length, 1)
+})

@@ -129,6 +129,12 @@ pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
     }
 }
 
+/// Warnings raised in Rust since the last call, for the user's logger.
+#[napi]
+pub fn take_warnings() -> Vec<String> {
+    crate::warnings::take()
+}
+
 /// The two `Set-Cookie` values for a session (empty strings clear it).
 #[napi]
 pub fn auth_set_cookies(

@@ -266,10 +266,10 @@ impl RemoteKeySet {
                 match self.current() {
                     Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
                         if !self.warned.swap(true, Ordering::Relaxed) {
-                            eprintln!(
+                            crate::warnings::push(format!(
                                 "crossmint-server-native: refreshing the key set at {} failed ({error}); verifying with the keys already held",
                                 self.uri
-                            );
+                            ));
                         }
                         Ok(held.into())
                     }

@@ -13,6 +13,7 @@ pub mod refresh_flight;
 pub mod session;
 pub mod verified_tokens;
 pub mod verify_error;
+pub mod warnings;
 
 // The napi exports are only called from JavaScript, never from Rust tests.
 #[cfg(feature = "node")]
