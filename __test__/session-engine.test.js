@@ -182,3 +182,24 @@ test('verified-token cache: instances with stricter options do not reuse laxer v
   await strict.getSession(material)
   assert.equal(refreshCalls(emulator), 1, 'the audience check ran instead of the cached answer')
 })
+
+test('logout ends reuse along the whole rotation chain', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const refresh = async (token) => (await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) })))
+  const first = emulator.createSession('chain-user')
+  const mid = await (await refresh(first.refreshToken.secret)).json()
+  const newest = await (await refresh(mid.refreshToken.secret)).json()
+  await auth.logout(new Request('http://app.test/', { headers: { cookie: `crossmint-refresh-token=${newest.refreshToken.secret}` } }))
+  for (const token of [first.refreshToken.secret, mid.refreshToken.secret, newest.refreshToken.secret]) {
+    await assert.rejects(auth.getSession({ jwt: 'x', refreshToken: token }), { message: 'Failed to get session' })
+  }
+})
+
+test('an instance with a short timeout does not fail key set fetches for the others', async (t) => {
+  const emulator = await withEmulator(t)
+  emulator.faults.jwks = { delayMs: 300 }
+  const session = emulator.createSession('patient-user')
+  await assert.rejects(authOn(emulator, { timeoutMs: 20 }).verifyCrossmintJwt(session.jwt), { code: 'ERR_JWKS_TIMEOUT' })
+  assert.equal((await authOn(emulator).verifyCrossmintJwt(session.jwt)).sub, 'patient-user')
+})

@@ -21,6 +21,8 @@ pub struct PublicJwk {
     pub crv: Option<String>,
     /// `None` when the JWK's members do not describe a usable public key.
     pub key: Option<DecodingKey>,
+    /// The JWK as published, to tell whether a refetched set changed it.
+    pub source: String,
 }
 
 #[derive(Clone, Default, Debug)]
@@ -66,6 +68,7 @@ impl PublicJwk {
             }),
             crv: text(jwk, "crv"),
             key,
+            source: jwk.to_string(),
         }
     }
 }
@@ -128,6 +131,13 @@ impl KeySet {
             )
         })?;
         KeySet::from_json(&value)
+    }
+
+    /// Whether every key of this set is in `other`, unchanged.
+    pub fn is_subset_of(&self, other: &KeySet) -> bool {
+        self.keys
+            .iter()
+            .all(|mine| other.keys.iter().any(|theirs| theirs.source == mine.source))
     }
 
     pub fn has_kid(&self, kid: &str) -> bool {
@@ -196,6 +206,20 @@ mod tests {
         assert_eq!(set.select("ES384", None).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
         assert_eq!(set.select("RS256", Some("enc")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
         assert_eq!(set.select("RS256", Some("r9")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+    }
+
+    #[test]
+    fn subsets_follow_published_keys() {
+        let a = KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"}]})).unwrap();
+        let more = KeySet::from_json(&json!({"keys": [
+            {"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"},
+            {"kty": "OKP", "kid": "d2", "crv": "Ed25519", "x": "AQAC"}
+        ]}))
+        .unwrap();
+        let changed = KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAD"}]})).unwrap();
+        assert!(a.is_subset_of(&more));
+        assert!(!more.is_subset_of(&a));
+        assert!(!a.is_subset_of(&changed));
     }
 
     #[test]

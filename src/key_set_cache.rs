@@ -14,6 +14,9 @@ use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 pub const TTL: Duration = Duration::from_secs(600);
+/// How long past its freshness a set is still served while a background
+/// refetch runs; later, a fetch is tried before old keys are trusted.
+pub const REVALIDATE_WINDOW: Duration = Duration::from_secs(60);
 /// After a failed fetch, callers get that failure (or the held keys) for this
 /// long instead of starting another fetch.
 pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
@@ -190,17 +193,25 @@ impl RemoteKeySet {
     /// background. Otherwise one fetch, shared by every caller waiting for it;
     /// a failed fetch is remembered for a few seconds so callers behind it do
     /// not each wait out their own timeout.
-    /// `deadline` bounds a fetch this call starts (a caller may shorten jose's 5 s).
+    /// `deadline` bounds this caller's wait only: the fetch itself always gets
+    /// jose's 5 s, so one impatient instance cannot fail it for the others.
     pub async fn key_set_for(
         self: &Arc<Self>,
         kid: Option<&str>,
         deadline: Duration,
     ) -> Result<HeldKeySet, VerifyError> {
+        match tokio::time::timeout(deadline, self.key_set_within(kid)).await {
+            Ok(result) => result,
+            Err(_) => Err(VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")),
+        }
+    }
+
+    async fn key_set_within(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
         if let Some(keys) = self.usable(kid, Instant::now()) {
             return Ok(keys);
         }
         if let Some(stale) = self.stale_for(kid) {
-            self.refetch_in_background(deadline);
+            self.refetch_in_background();
             return Ok(stale);
         }
         let _turn = self.fetching.lock().await;
@@ -209,17 +220,27 @@ impl RemoteKeySet {
             return Ok(keys);
         }
         if let Some(error) = self.recent_failure() {
-            return Err(error);
+            // Stale-if-error: the failure is shared, and so are the keys held.
+            return self.held_if_error(kid).ok_or(error);
         }
         if self.current().is_some_and(|held| held.at.elapsed() < ttl()) {
             // A fresh set that lacks the kid: this refetch is what the cooldown limits.
             *self.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
-        self.fetch_and_store(deadline).await
+        self.fetch_and_store().await
     }
 
-    /// A held set past its freshness that may still serve `kid`.
+    /// A held set just past its freshness that may still serve `kid` while a
+    /// refetch runs in the background. Older sets are not served before a
+    /// fetch has been tried (a removed key must stop working).
     fn stale_for(&self, kid: Option<&str>) -> Option<HeldKeySet> {
+        let held = self.current()?;
+        let usable = held.at.elapsed() < ttl() + REVALIDATE_WINDOW && kid.is_none_or(|kid| held.keys.has_kid(kid));
+        usable.then(|| held.into())
+    }
+
+    /// The held set, when fetching failed and it is young enough to trust.
+    fn held_if_error(&self, kid: Option<&str>) -> Option<HeldKeySet> {
         let held = self.current()?;
         let usable = held.at.elapsed() < STALE_IF_ERROR && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
@@ -233,7 +254,7 @@ impl RemoteKeySet {
         }
     }
 
-    fn refetch_in_background(self: &Arc<Self>, deadline: Duration) {
+    fn refetch_in_background(self: &Arc<Self>) {
         if self.refetching.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -241,20 +262,27 @@ impl RemoteKeySet {
         tokio::spawn(async move {
             let _turn = remote.fetching.lock().await;
             if remote.current().is_none_or(|held| held.at.elapsed() >= ttl()) && remote.recent_failure().is_none() {
-                let _ = remote.fetch_and_store(deadline).await;
+                let _ = remote.fetch_and_store().await;
             }
             remote.refetching.store(false, Ordering::Release);
         });
     }
 
     /// Fetches now; call with the `fetching` lock held.
-    async fn fetch_and_store(&self, deadline: Duration) -> Result<HeldKeySet, VerifyError> {
-        match self.fetch(deadline).await {
+    async fn fetch_and_store(&self) -> Result<HeldKeySet, VerifyError> {
+        match self.fetch(FETCH_TIMEOUT).await {
             Ok(keys) => {
+                // Verifications made with the held set stay valid unless a
+                // key was removed or changed: refetching an identical set
+                // (which anyone can trigger with a random kid) costs nothing.
+                let generation = match self.current() {
+                    Some(held) if held.keys.is_subset_of(&keys) => held.generation,
+                    _ => GENERATIONS.fetch_add(1, Ordering::Relaxed),
+                };
                 let fetched = Fetched {
                     keys: Arc::new(keys),
                     at: Instant::now(),
-                    generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
+                    generation,
                 };
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
                 *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = None;

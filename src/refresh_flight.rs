@@ -117,13 +117,43 @@ impl<T: Clone> RefreshFlights<T> {
         Some(flight)
     }
 
-    /// Ends the grace window of `token` and of every finished refresh whose
-    /// outcome matches `issued` (a logout must not leave a reusable result).
-    pub fn forget(&self, token: &str, issued: impl Fn(&T) -> bool) {
-        let key = token_digest(token);
+    /// Ends the grace window of the whole rotation chain `token` belongs to:
+    /// the refreshes that led to it and the ones that followed from it
+    /// (`successor` names the token an outcome issued). A logout must not
+    /// leave any link of the chain able to hand out a session. Returns the
+    /// outcomes dropped, so their tokens can be revoked too.
+    pub fn forget(&self, token: &str, successor: impl Fn(&T) -> Option<String>) -> Vec<T> {
+        let mut chain = vec![token_digest(token)];
+        let mut dropped = Vec::new();
         let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
-        flights.remove(&key);
-        flights.retain(|_, flight| !flight.outcome.get().is_some_and(&issued));
+        loop {
+            let linked: Vec<Digest> = flights
+                .iter()
+                .filter(|(key, flight)| {
+                    chain.contains(key)
+                        || flight
+                            .outcome
+                            .get()
+                            .and_then(&successor)
+                            .is_some_and(|next| chain.contains(&token_digest(&next)))
+                })
+                .map(|(key, _)| *key)
+                .collect();
+            if linked.is_empty() {
+                return dropped;
+            }
+            for key in linked {
+                if let Some(flight) = flights.remove(&key) {
+                    chain.push(key);
+                    if let Some(outcome) = flight.outcome.get() {
+                        if let Some(next) = successor(outcome) {
+                            chain.push(token_digest(&next));
+                        }
+                        dropped.push(outcome.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// How many tokens are tracked (in flight or in their grace window).
@@ -186,13 +216,25 @@ mod tests {
         assert_eq!(flights.tracked(), 1);
     }
 
+    fn issued(outcome: &Result<u32, u32>) -> Option<String> {
+        outcome.ok().map(|n| format!("t{n}"))
+    }
+
     #[tokio::test]
-    async fn forgetting_ends_reuse_for_the_token_and_its_successor() {
+    async fn forgetting_ends_reuse_along_the_whole_rotation_chain() {
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
-        assert_eq!(flights.run("old", ROTATION_GRACE, ok, || async { Ok::<u32, u32>(2) }).await, Ok(2));
-        // Logging out with the successor (2) drops the entry that issued it.
-        flights.forget("new", |outcome| *outcome == Ok(2));
-        assert_eq!(flights.run("old", ROTATION_GRACE, ok, || async { Err(9) }).await, Err(9));
+        // t1 -> t2 -> t3, then an unrelated t7 -> t8.
+        assert_eq!(flights.run("t1", ROTATION_GRACE, ok, || async { Ok::<u32, u32>(2) }).await, Ok(2));
+        assert_eq!(flights.run("t2", ROTATION_GRACE, ok, || async { Ok(3) }).await, Ok(3));
+        assert_eq!(flights.run("t7", ROTATION_GRACE, ok, || async { Ok(8) }).await, Ok(8));
+        // Logging out with the newest token drops every link before it.
+        let dropped = flights.forget("t3", issued);
+        assert_eq!(dropped.len(), 2);
+        assert_eq!(flights.run("t1", ROTATION_GRACE, ok, || async { Err(9) }).await, Err(9));
+        assert_eq!(flights.run("t2", ROTATION_GRACE, ok, || async { Err(9) }).await, Err(9));
+        assert_eq!(flights.tracked(), 1, "the unrelated chain stays");
+        // Logging out with the oldest token drops the links after it.
+        assert_eq!(flights.forget("t7", issued), vec![Ok(8)]);
         assert_eq!(flights.tracked(), 0);
     }
 

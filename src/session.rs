@@ -164,12 +164,28 @@ impl SessionEngine {
     /// Revokes a refresh token at Crossmint, and ends any grace window that
     /// could still hand out a session for it or for the token it replaced.
     pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
+        let mut also_revoke = Vec::new();
         if let Some(token) = refresh_token {
             for destination in [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten() {
-                REFRESH_FLIGHTS.forget(&self.flight_key(destination, token), |outcome| {
-                    outcome.as_ref().is_ok_and(|material| material.refresh_secret() == token)
-                });
+                let successor = |outcome: &Result<AuthMaterial, ClientError>| {
+                    outcome
+                        .as_ref()
+                        .ok()
+                        .map(|material| self.flight_key(destination, material.refresh_secret()))
+                };
+                let dropped = REFRESH_FLIGHTS.forget(&self.flight_key(destination, token), successor);
+                also_revoke.extend(
+                    dropped
+                        .into_iter()
+                        .flatten()
+                        .map(|material| material.refresh_secret().to_string())
+                        .filter(|secret| secret != token),
+                );
             }
+        }
+        // Tokens the chain issued after `token` would otherwise stay alive.
+        for secret in also_revoke {
+            let _ = self.client.logout(Some(&secret)).await;
         }
         self.client.logout(refresh_token).await
     }
