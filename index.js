@@ -234,6 +234,11 @@ function stringList(value) {
 
 const CLEARED = { jwt: '', refreshToken: { secret: '', expiresAt: '' } }
 
+/** A session whose JWT verified: the material as given, `expiresAt` empty. */
+function unchangedSession(jwt, refreshToken, userId) {
+  return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId }
+}
+
 // ---- CrossmintAuth -------------------------------------------------------
 
 const createToken = Symbol('CrossmintAuth.from')
@@ -288,15 +293,13 @@ class CrossmintAuth {
 
   async getSession(input, response) {
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
-    const isMaterial = input != null && typeof input === 'object' && 'refreshToken' in input
-    const request = isMaterial ? undefined : input
+    const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
     let material = input
     if (request !== undefined) {
       const header = cookieHeader(request)
       if (header == null) throw new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
       material = native.parseAuthCookies(header)
     }
-    if (material == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const { jwt, refreshToken } = material
     if (!refreshToken) throw new CrossmintAuthenticationError('Refresh token not found', 'REFRESH_TOKEN_MISSING')
 
@@ -305,13 +308,13 @@ class CrossmintAuth {
       // set already held) answers without a trip through the thread pool.
       let userId = this.#native.verifiedSubject(jwt, false)
       if (userId == null && takeSyncCheck()) userId = this.#native.verifiedSubject(jwt, true)
-      if (userId != null) return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId }
+      if (userId != null) return unchangedSession(jwt, refreshToken, userId)
     }
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
     this.#flushWarnings()
     if (reply.ok) {
       const { material } = reply
-      if (material == null) return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId: reply.userId }
+      if (material == null) return unchangedSession(jwt, refreshToken, reply.userId)
       if (response != null) this.storeAuthMaterial(response, material)
       return { jwt: material.jwt, refreshToken: material.refreshToken, userId: reply.userId }
     }

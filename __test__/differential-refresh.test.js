@@ -5,7 +5,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { assertSame, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor } = require('./harness.js')
+const { assertSame, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, expressRefreshRoute } = require('./harness.js')
 
 function refreshRequest(body, cookie) {
   return new Request('http://app.test/api/refresh', {
@@ -174,18 +174,7 @@ test('node:http /refresh: body that is not JSON, no cookies', async (t) => {
 test('Express /refresh with express.json(): no token answers 401', async (t) => {
   const emulator = await withEmulator(t)
   const record = await assertSame(emulator, async (sdk, env) => {
-    const auth = env.auth()
-    const server = await serveExpress((app, express) => {
-      app.use(express.json())
-      app.post('/refresh', async (req, res) => {
-        try {
-          await auth.handleCustomRefresh(req, res)
-        } catch (error) {
-          console.error('Error refreshing token', error)
-        }
-        res.end()
-      })
-    })
+    const server = await expressRefreshRoute(env.auth(), { json: true })
     try {
       return await exchange(`${server.url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"refresh":null}' })
     } finally {

@@ -4,9 +4,8 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
-const net = require('node:net')
 const path = require('node:path')
-const { withEmulator, exchange, cookieHeaderFor } = require('./harness.js')
+const { withEmulator, exchange, cookieHeaderFor, freePort } = require('./harness.js')
 
 const root = path.join(__dirname, '..')
 
@@ -23,13 +22,6 @@ function run(script, args, env) {
   return { child, exited, output: () => output }
 }
 
-async function freePort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function waitFor(predicate, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs

@@ -6,35 +6,9 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { runBoth, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, ours } = require('./harness.js')
+const { runBoth, withEmulator, serve, exchange, describeFetchResponse, cookieHeaderFor, ours, vanillaRefreshRoute, expressRefreshRoute } = require('./harness.js')
 
 const HEADERS_SENT = 'Cannot set headers after they are sent to the client'
-
-// The seeds' vanilla /refresh route.
-function vanillaRefreshRoute(auth) {
-  return serve(async (req, res) => {
-    try {
-      await auth.handleCustomRefresh(req, res)
-    } catch (error) {
-      console.error('Error refreshing token', error)
-    }
-    res.end()
-  })
-}
-
-function expressRefreshRoute(auth, { json }) {
-  return serveExpress((app, express) => {
-    if (json) app.use(express.json())
-    app.post('/refresh', async (req, res) => {
-      try {
-        await auth.handleCustomRefresh(req, res)
-      } catch (error) {
-        console.error('Error refreshing token', error)
-      }
-      res.end()
-    })
-  })
-}
 
 async function refreshThrough(makeServer, emulator, env, path = '') {
   const server = await makeServer(env.auth())

@@ -125,6 +125,38 @@ async function serveExpress(build) {
   }
 }
 
+// The guide's refresh routes: handleCustomRefresh, log what it throws, end.
+async function guideRefresh(auth, req, res) {
+  try {
+    await auth.handleCustomRefresh(req, res)
+  } catch (error) {
+    console.error('Error refreshing token', error)
+  }
+  res.end()
+}
+
+/** The guide's vanilla node:http refresh route (any path). */
+function vanillaRefreshRoute(auth) {
+  return serve((req, res) => guideRefresh(auth, req, res))
+}
+
+/** The guide's Express `/refresh` route, with or without express.json(). */
+function expressRefreshRoute(auth, { json }) {
+  return serveExpress((app, express) => {
+    if (json) app.use(express.json())
+    app.post('/refresh', (req, res) => guideRefresh(auth, req, res))
+  })
+}
+
+/** A loopback port that was free a moment ago, for servers in other processes. */
+async function freePort() {
+  const server = require('node:net').createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
 /** A real HTTP exchange, reduced to what a browser would keep. */
 async function exchange(url, { method = 'GET', cookie, body, headers = {} } = {}) {
   const response = await fetch(url, {
@@ -210,6 +242,9 @@ module.exports = {
   withEmulator,
   serve,
   serveExpress,
+  vanillaRefreshRoute,
+  expressRefreshRoute,
+  freePort,
   exchange,
   describeFetchResponse,
   describeError,

@@ -9,17 +9,10 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
-const { withEmulator, exchange, cookieHeaderFor } = require('./harness.js')
+const { withEmulator, exchange, cookieHeaderFor, freePort } = require('./harness.js')
 
 const root = path.join(__dirname, '..')
 
-async function freePort() {
-  const server = require('node:net').createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function pack(dir, destination) {

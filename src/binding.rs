@@ -15,10 +15,11 @@ use crate::cookies::{self, CookieOptions};
 use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
 use crate::jwks::KeySet;
-use crate::jwt::VerifyOptions;
+use crate::jwt::{Claims, VerifyOptions};
 use crate::session::{self, KeySource, Session, SessionEngine, SessionError};
 
-use crate::verify_error::VerifyError;
+use crate::key_set_cache;
+use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 /// A day: longer deadlines are taken as this (and never overflow a timer).
 const MAX_TIMEOUT_MS: f64 = 86_400_000.0;
@@ -153,27 +154,34 @@ pub fn auth_set_cookies(
     .into()
 }
 
-/// Verifies a token against a key set URI (cached) or an inline JWK set.
-#[napi]
-pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Value {
-    let options = VerifyOptions::default();
-    let result = match (jwks_uri, jwks) {
-        (_, Some(set)) => match KeySet::from_json(&set) {
-            Ok(keys) => session::verify_token(&token, KeySource::Inline(&keys), &options).await,
-            Err(e) => Err(e),
-        },
-        (Some(uri), None) => session::verify_token(&token, KeySource::Remote(&uri), &options).await,
-        (None, None) => {
-            return verify_failure(VerifyError::new(
-                crate::verify_error::VerifyErrorKind::KeySetInvalid,
-                "JSON Web Key Set malformed",
-            ))
-        }
-    };
+async fn verify_inline(
+    token: &str,
+    set: &Value,
+    options: &VerifyOptions,
+) -> std::result::Result<Claims, VerifyError> {
+    let keys = KeySet::from_json(set)?;
+    session::verify_token(token, KeySource::Inline(&keys), options).await
+}
+
+fn verify_reply(result: std::result::Result<Claims, VerifyError>) -> Value {
     match result {
         Ok(claims) => json!({ "ok": true, "payload": claims }),
         Err(e) => verify_failure(e),
     }
+}
+
+/// Verifies a token against a key set URI (cached) or an inline JWK set.
+#[napi]
+pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Value {
+    let options = VerifyOptions::default();
+    verify_reply(match (jwks, jwks_uri) {
+        (Some(set), _) => verify_inline(&token, &set, &options).await,
+        (None, Some(uri)) => {
+            let source = KeySource::Remote(&key_set_cache::remote(&uri), key_set_cache::FETCH_TIMEOUT);
+            session::verify_token(&token, source, &options).await
+        }
+        (None, None) => Err(VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed")),
+    })
 }
 
 /// `material` is set when a refresh happened; `code`/`message` when `ok` is false.
@@ -269,20 +277,10 @@ impl NativeAuth {
     /// Verifies with this instance's options, against its key set URI or `jwks`.
     #[napi]
     pub async fn verify(&self, token: String, jwks: Option<Value>) -> Value {
-        let result = match jwks {
+        verify_reply(match jwks {
             None => self.engine.verify(&token).await,
-            Some(set) => match KeySet::from_json(&set) {
-                Ok(keys) => {
-                    session::verify_token(&token, KeySource::Inline(&keys), &self.engine.verify_options)
-                        .await
-                }
-                Err(e) => Err(e),
-            },
-        };
-        match result {
-            Ok(claims) => json!({ "ok": true, "payload": claims }),
-            Err(e) => verify_failure(e),
-        }
+            Some(set) => verify_inline(&token, &set, &self.engine.verify_options).await,
+        })
     }
 
     /// Refreshes (through Crossmint, or the configured refresh route).

@@ -181,11 +181,6 @@ impl RemoteKeySet {
     }
 }
 
-/// The key set at `uri` that should verify a token naming `kid`.
-pub async fn key_set_for(uri: &str, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
-    remote(uri).key_set_for(kid, FETCH_TIMEOUT).await
-}
-
 impl RemoteKeySet {
     /// The key set that should verify a token naming `kid`. Fresh: answered
     /// from memory. Stale but still within the stale-if-error window and

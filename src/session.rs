@@ -28,9 +28,10 @@ static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new
 static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
     LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
 
-/// Where verification keys come from.
+/// Where verification keys come from: a remote set (with how long this
+/// caller will wait for a fetch) or a set given inline.
 pub enum KeySource<'a> {
-    Remote(&'a str),
+    Remote(&'a Arc<RemoteKeySet>, Duration),
     Inline(&'a KeySet),
 }
 
@@ -43,8 +44,8 @@ pub async fn verify_token(
     let parsed = jwt::parse_token(token)?;
     match source {
         KeySource::Inline(keys) => jwt::verify_signature(&parsed, keys)?,
-        KeySource::Remote(uri) => {
-            let held = key_set_cache::key_set_for(uri, parsed.kid.as_deref()).await?;
+        KeySource::Remote(remote, deadline) => {
+            let held = remote.key_set_for(parsed.kid.as_deref(), deadline).await?;
             jwt::verify_signature(&parsed, &held.keys)?
         }
     }
@@ -133,10 +134,8 @@ impl SessionEngine {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let parsed = jwt::parse_token(token)?;
-        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.key_set_deadline).await?;
-        jwt::verify_signature(&parsed, &held.keys)?;
-        jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())
+        let source = KeySource::Remote(&self.key_set, self.key_set_deadline);
+        verify_token(token, source, &self.verify_options).await
     }
 
     /// Refreshes through the configured route, or Crossmint. Concurrent and
@@ -236,7 +235,8 @@ impl SessionEngine {
     /// Verifies for a session (fetching the key set if needed) and records
     /// the verification for the token's next requests.
     async fn verify_for_session(&self, jwt: &str) -> Result<Option<String>, VerifyError> {
-        if let Some(subject) = self.verified_subject_now(jwt, true) {
+        // The record only: a signature check here would be repeated just below.
+        if let Some(subject) = self.verified_subject_now(jwt, false) {
             return Ok(subject);
         }
         let parsed = jwt::parse_token(jwt)?;
