@@ -209,6 +209,23 @@ impl RemoteKeySet {
             self.refetch_in_background();
             return Ok(stale);
         }
+        // The fetch runs in its own task: a caller that stops waiting (its
+        // deadline passed) must not cancel it, or the failure it would have
+        // shared with the callers queued behind it is never recorded.
+        let remote = self.clone();
+        let kid = kid.map(str::to_owned);
+        match tokio::spawn(async move { remote.fetch_in_turn(kid.as_deref()).await }).await {
+            Ok(result) => result,
+            Err(_) => Err(VerifyError::new(
+                VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"),
+                "the key set fetch stopped unexpectedly",
+            )),
+        }
+    }
+
+    /// One caller at a time: reuse what the previous turn fetched or failed,
+    /// else fetch.
+    async fn fetch_in_turn(&self, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
         let _turn = self.fetching.lock().await;
         // Whoever held the lock before us may have fetched, or failed to.
         if let Some(keys) = self.usable(kid, Instant::now()) {
