@@ -232,6 +232,65 @@ function stringList(value) {
   return (Array.isArray(value) ? value : [value]).map(String)
 }
 
+// ---- native state shared per configuration ----------------------------------
+
+/**
+ * The guide's Next.js code builds a CrossmintAuth on every request. Its
+ * native half (HTTP headers, key set handle, verification options) depends
+ * only on the configuration, so instances built from the same configuration
+ * share one; what differs per instance (cookie options, logger) stays on the
+ * JavaScript object. Bounded: when full the table is emptied, and instances
+ * already built keep their native half.
+ */
+const SHARED_NATIVE_AUTH_LIMIT = 256
+const nativeAuthByConfiguration = new Map()
+
+function sharedNativeAuth(config, options) {
+  const key = configurationKey(config, options)
+  let nativeAuth = key === null ? undefined : nativeAuthByConfiguration.get(key)
+  if (nativeAuth === undefined) {
+    nativeAuth = rethrowPlain(() => new native.NativeAuth(config, options))
+    if (key !== null) {
+      if (nativeAuthByConfiguration.size >= SHARED_NATIVE_AUTH_LIMIT) nativeAuthByConfiguration.clear()
+      nativeAuthByConfiguration.set(key, nativeAuth)
+    }
+  }
+  return nativeAuth
+}
+
+/**
+ * Every member of both objects, unambiguously (types and lengths included),
+ * or null when a value is of a kind that is not compared here: such a
+ * configuration gets its own native state.
+ */
+function configurationKey(config, options) {
+  let key = ''
+  for (const part of [config, options]) {
+    for (const name in part) {
+      const encoded = keyPart(part[name])
+      if (encoded === null) return null
+      key += `${name}=${encoded}`
+    }
+    key += '|'
+  }
+  return key
+}
+
+function keyPart(value) {
+  if (value === undefined || value === null) return 'u;'
+  if (typeof value === 'string') return `s${value.length}:${value}`
+  if (typeof value === 'number') return `n${value};`
+  if (Array.isArray(value)) {
+    let encoded = `a${value.length}:`
+    for (const item of value) {
+      if (typeof item !== 'string') return null
+      encoded += keyPart(item)
+    }
+    return encoded
+  }
+  return null
+}
+
 const CLEARED = { jwt: '', refreshToken: { secret: '', expiresAt: '' } }
 
 /** A session whose JWT verified: the material as given, `expiresAt` empty. */
@@ -254,14 +313,14 @@ class CrossmintAuth {
     this.refreshRoute = options.refreshRoute != null ? options.refreshRoute : null
     this.#cookieOptions = nativeCookieOptions(options.cookieOptions)
     this.#logger = options.logger
-    this.#native = rethrowPlain(() => new native.NativeAuth(nativeConfig(crossmint), {
+    this.#native = sharedNativeAuth(nativeConfig(crossmint), {
       refreshRoute: this.refreshRoute == null ? undefined : String(this.refreshRoute),
       timeoutMs: options.timeoutMs,
       clockToleranceSeconds: options.clockToleranceSeconds,
       issuer: stringList(options.issuer),
       audience: stringList(options.audience),
       refreshGraceSeconds: options.refreshGraceSeconds,
-    }))
+    })
   }
 
   static from(crossmint, options = {}) {
@@ -307,7 +366,11 @@ class CrossmintAuth {
       // The common case: a token verified before (or verifiable with the key
       // set already held) answers without a trip through the thread pool.
       let userId = this.#native.verifiedSubject(jwt, false)
-      if (userId == null && takeSyncCheck()) userId = this.#native.verifiedSubject(jwt, true)
+      if (userId == null) {
+        userId = takeSyncCheck()
+          ? this.#native.verifiedSubject(jwt, true)
+          : await this.#native.verifiedSubjectOnPool(jwt)
+      }
       if (userId != null) return unchangedSession(jwt, refreshToken, userId)
     }
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))

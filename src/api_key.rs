@@ -3,13 +3,16 @@
 //! Checking the signature locally catches a mistyped or truncated key at
 //! start-up instead of at the first request.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use aws_lc_rs::signature::{UnparsedPublicKey, ED25519};
 
 /// Crossmint's published Ed25519 signer keys (base58).
 pub const SIGNER_PUBLIC_KEY_STAGING: &str = "3hSfN4dWSwgCg1uf2yytBtK6KxK3ySFKasd2h9J2vSK5";
 pub const SIGNER_PUBLIC_KEY_PRODUCTION: &str = "8erZh8YApGck3iUSUHqATBxqMTM1Ukp9mHmvGgUWHtkK";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UsageOrigin {
     Client,
     Server,
@@ -24,7 +27,7 @@ impl UsageOrigin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Environment {
     Development,
     Staging,
@@ -76,7 +79,7 @@ const BAD_SIGNATURE: &str = "Invalid API key. Failed to validate signature";
 const NOT_BASE58: &str = "Non-base58 character";
 
 /// What the caller requires of a key (`createCrossmint`'s second argument).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct KeyExpectations {
     pub usage_origin: Option<UsageOrigin>,
     pub environment: Option<Environment>,
@@ -95,7 +98,32 @@ pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
     validate_api_key_with(key, KeyExpectations::default())
 }
 
+/// Keys already accepted, with the expectations they were checked against.
+/// Frameworks that build a client per request (the guide's Next.js code)
+/// would otherwise pay an Ed25519 check (~50 µs) on every request. Bounded:
+/// when full it is emptied, which costs one check per key in use.
+static ACCEPTED: LazyLock<Mutex<HashMap<(KeyExpectations, String), ApiKey>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+const ACCEPTED_LIMIT: usize = 256;
+
+/// Validates `key`, answering from memory for a key (and expectations)
+/// accepted before. Refusals are not remembered: they are rare, and each
+/// gets its own message.
 pub fn validate_api_key_with(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyError> {
+    let memo_key = (expect, key.to_owned());
+    if let Some(accepted) = ACCEPTED.lock().unwrap_or_else(|p| p.into_inner()).get(&memo_key) {
+        return Ok(accepted.clone());
+    }
+    let accepted = check_api_key(key, expect)?;
+    let mut memo = ACCEPTED.lock().unwrap_or_else(|p| p.into_inner());
+    if memo.len() >= ACCEPTED_LIMIT {
+        memo.clear();
+    }
+    memo.insert(memo_key, accepted.clone());
+    Ok(accepted)
+}
+
+fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyError> {
     if key.starts_with("sk_live") || key.starts_with("sk_test") {
         return Err(ApiKeyError(OLD_FORMAT.into()));
     }
@@ -221,6 +249,16 @@ mod tests {
         );
         let dev_client = KeyExpectations { usage_origin: Some(UsageOrigin::Client), environment: Some(Environment::Development) };
         assert!(validate_api_key_with(VALID, dev_client).is_ok());
+    }
+
+    #[test]
+    fn remembered_acceptance_is_per_expectations() {
+        assert!(validate_api_key(VALID).is_ok());
+        assert!(validate_api_key(VALID).is_ok(), "answered from memory");
+        let server = KeyExpectations { usage_origin: Some(UsageOrigin::Server), environment: None };
+        assert!(validate_api_key_with(VALID, server).is_err(), "a key accepted without expectations is still checked against them");
+        let truncated = &VALID[..VALID.len() - 1];
+        assert_eq!(message(truncated), BAD_SIGNATURE, "a prefix of an accepted key is a different key");
     }
 
     #[test]

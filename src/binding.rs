@@ -196,6 +196,25 @@ pub struct NativeSessionReply {
     pub authentication_failure: bool,
 }
 
+/// One `getSession` signature check against the key set already held.
+pub struct HeldKeyCheck {
+    engine: Arc<SessionEngine>,
+    jwt: String,
+}
+
+impl Task for HeldKeyCheck {
+    type Output = Option<String>;
+    type JsValue = Option<String>;
+
+    fn compute(&mut self) -> Result<Option<String>> {
+        Ok(self.engine.verified_subject_now(&self.jwt, true).flatten())
+    }
+
+    fn resolve(&mut self, _env: Env, subject: Option<String>) -> Result<Option<String>> {
+        Ok(subject)
+    }
+}
+
 #[napi]
 pub struct NativeAuth {
     engine: Arc<SessionEngine>,
@@ -247,6 +266,19 @@ impl NativeAuth {
     #[napi]
     pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
         self.engine.verified_subject_now(&jwt, allow_signature_check).flatten()
+    }
+
+    /// `verified_subject` with a signature check, on libuv's thread pool:
+    /// the way node:crypto's callback form runs, so never-seen tokens are
+    /// checked on every core. A napi async task costs the JS thread much
+    /// less per call than an async fn on the tokio runtime (no threadsafe
+    /// function per call). `null` sends the caller down `session`.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn verified_subject_on_pool(&self, jwt: String) -> AsyncTask<HeldKeyCheck> {
+        AsyncTask::new(HeldKeyCheck {
+            engine: self.engine.clone(),
+            jwt,
+        })
     }
 
     /// Validates the JWT or refreshes. A plain object rather than JSON: this

@@ -2,6 +2,11 @@
 //! the rules for picking the key that may verify a given token (the same
 //! rules jose applies, so a token accepted by the reference is accepted here).
 
+use std::sync::OnceLock;
+
+use aws_lc_rs::signature::{self as aws_signature, ParsedPublicKey, RsaPublicKeyComponents};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
@@ -23,6 +28,92 @@ pub struct PublicJwk {
     pub key: Option<DecodingKey>,
     /// The JWK as published, to tell whether a refetched set changed it.
     pub source: String,
+    /// The key parsed for aws-lc once per algorithm, on first use: parsing
+    /// an RSA key (and its Montgomery constants) on every check cost about
+    /// a fifth of an RS256 verification.
+    prepared: PreparedKeys,
+    material: KeyMaterial,
+}
+
+/// Public key bytes as aws-lc takes them.
+#[derive(Clone, Debug)]
+enum KeyMaterial {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// An uncompressed curve point, `04 || x || y`.
+    EcPoint(Vec<u8>),
+    Ed25519(Vec<u8>),
+    Unusable,
+}
+
+/// One lazily parsed key per JWS algorithm (an RSA key without `alg` may
+/// verify RS256 and PS512 alike, and aws-lc ties a parsed key to one).
+#[derive(Clone, Debug, Default)]
+struct PreparedKeys {
+    by_algorithm: [OnceLock<Option<ParsedPublicKey>>; PREPARED_ALGORITHMS.len()],
+}
+
+const PREPARED_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+fn rsa_parameters(algorithm: Algorithm) -> Option<&'static aws_signature::RsaParameters> {
+    Some(match algorithm {
+        Algorithm::RS256 => &aws_signature::RSA_PKCS1_2048_8192_SHA256,
+        Algorithm::RS384 => &aws_signature::RSA_PKCS1_2048_8192_SHA384,
+        Algorithm::RS512 => &aws_signature::RSA_PKCS1_2048_8192_SHA512,
+        Algorithm::PS256 => &aws_signature::RSA_PSS_2048_8192_SHA256,
+        Algorithm::PS384 => &aws_signature::RSA_PSS_2048_8192_SHA384,
+        Algorithm::PS512 => &aws_signature::RSA_PSS_2048_8192_SHA512,
+        _ => return None,
+    })
+}
+
+impl KeyMaterial {
+    fn from_json(kty: Option<&str>, jwk: &Value) -> KeyMaterial {
+        let bytes = |member: &str| {
+            jwk.get(member)
+                .and_then(Value::as_str)
+                .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
+        };
+        let material = match kty {
+            Some("RSA") => bytes("n").zip(bytes("e")).map(|(n, e)| KeyMaterial::Rsa { n, e }),
+            Some("EC") => bytes("x").zip(bytes("y")).map(|(x, y)| {
+                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                point.push(0x04);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                KeyMaterial::EcPoint(point)
+            }),
+            Some("OKP") => bytes("x").map(KeyMaterial::Ed25519),
+            _ => None,
+        };
+        material.unwrap_or(KeyMaterial::Unusable)
+    }
+
+    /// The same algorithms and key-size rules jsonwebtoken's aws-lc backend uses.
+    fn parse(&self, algorithm: Algorithm) -> Option<ParsedPublicKey> {
+        match (self, algorithm) {
+            (KeyMaterial::Rsa { n, e }, _) => RsaPublicKeyComponents { n, e }
+                .to_parsed_public_key(rsa_parameters(algorithm)?)
+                .ok(),
+            (KeyMaterial::EcPoint(point), Algorithm::ES256) => {
+                ParsedPublicKey::new(&aws_signature::ECDSA_P256_SHA256_FIXED, point).ok()
+            }
+            (KeyMaterial::EcPoint(point), Algorithm::ES384) => {
+                ParsedPublicKey::new(&aws_signature::ECDSA_P384_SHA384_FIXED, point).ok()
+            }
+            (KeyMaterial::Ed25519(x), Algorithm::EdDSA) => ParsedPublicKey::new(&aws_signature::ED25519, x).ok(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Default, Debug)]
@@ -37,6 +128,7 @@ fn text(value: &Value, member: &str) -> Option<String> {
 impl PublicJwk {
     fn from_json(jwk: &Value) -> PublicJwk {
         let kty = text(jwk, "kty");
+        let material = KeyMaterial::from_json(kty.as_deref(), jwk);
         let key = match kty.as_deref() {
             Some("RSA") => match (jwk.get("n"), jwk.get("e")) {
                 (Some(Value::String(n)), Some(Value::String(e))) => {
@@ -69,7 +161,19 @@ impl PublicJwk {
             crv: text(jwk, "crv"),
             key,
             source: jwk.to_string(),
+            prepared: PreparedKeys::default(),
+            material,
         }
+    }
+
+    /// This key parsed for `algorithm`, or `None` when aws-lc cannot take it
+    /// that way (the caller then uses jsonwebtoken's own path, which refuses
+    /// such keys the same way).
+    pub fn prepared_for(&self, algorithm: Algorithm) -> Option<&ParsedPublicKey> {
+        let slot = PREPARED_ALGORITHMS.iter().position(|a| *a == algorithm)?;
+        self.prepared.by_algorithm[slot]
+            .get_or_init(|| self.material.parse(algorithm))
+            .as_ref()
     }
 }
 

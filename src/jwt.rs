@@ -112,14 +112,17 @@ pub fn verify_signature(token: &ParsedToken<'_>, keys: &KeySet) -> Result<(), Ve
     let key = jwk.key.as_ref().ok_or_else(|| {
         VerifyError::new(VerifyErrorKind::KeySetInvalid, "Invalid or unsupported JWK")
     })?;
-    match jsonwebtoken::crypto::verify(
-        token.signature,
-        token.signing_input.as_bytes(),
-        key,
-        algorithm,
-    ) {
-        Ok(true) => Ok(()),
-        _ => Err(VerifyError::signature()),
+    let verified = match jwk.prepared_for(algorithm) {
+        Some(prepared) => URL_SAFE_NO_PAD
+            .decode(token.signature)
+            .is_ok_and(|signature| prepared.verify_sig(token.signing_input.as_bytes(), &signature).is_ok()),
+        None => jsonwebtoken::crypto::verify(token.signature, token.signing_input.as_bytes(), key, algorithm)
+            .unwrap_or(false),
+    };
+    if verified {
+        Ok(())
+    } else {
+        Err(VerifyError::signature())
     }
 }
 

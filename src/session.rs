@@ -16,7 +16,7 @@ use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
 use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
-use crate::verified_tokens::{token_key, Verified, VerifiedTokens, DEFAULT_CAPACITY};
+use crate::verified_tokens::{token_key, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
 use crate::verify_error::VerifyError;
 
 /// Tokens verified by any `CrossmintAuth` in the process (keys include the
@@ -197,11 +197,11 @@ impl SessionEngine {
             .await
     }
 
-    fn remember(&self, jwt: &str, claims: &Claims, held: &HeldKeySet) -> Option<String> {
+    fn remember(&self, key: TokenKey, claims: &Claims, held: &HeldKeySet) -> Option<String> {
         let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
         let tolerance = self.verify_options.clock_tolerance_seconds;
         VERIFIED.insert(
-            token_key(&self.verify_context, jwt),
+            key,
             Verified {
                 subject: subject.clone(),
                 good_before_secs: claims.get("exp").and_then(Value::as_f64).map(|exp| exp + tolerance),
@@ -212,14 +212,18 @@ impl SessionEngine {
         subject
     }
 
+    /// A verification still on record for this token key.
+    fn recorded_subject(&self, key: &TokenKey) -> Option<Option<String>> {
+        VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+    }
+
     /// The session subject of `jwt` if it can be known without waiting: a
     /// verification still on record, or one signature check against a key
     /// set already held. `None` means "take the asynchronous path"; the
     /// inner `None` is a verified token without `sub`.
     pub fn verified_subject_now(&self, jwt: &str, allow_signature_check: bool) -> Option<Option<String>> {
         let key = token_key(&self.verify_context, jwt);
-        let now = Instant::now();
-        if let Some(subject) = VERIFIED.get(&key, self.key_set.generation(), now, jwt::now_seconds()) {
+        if let Some(subject) = self.recorded_subject(&key) {
             return Some(subject);
         }
         if !allow_signature_check {
@@ -229,21 +233,21 @@ impl SessionEngine {
         let held = self.key_set.held_for(parsed.kid.as_deref())?;
         jwt::verify_signature(&parsed, &held.keys).ok()?;
         let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds()).ok()?;
-        Some(self.remember(jwt, &claims, &held))
+        Some(self.remember(key, &claims, &held))
     }
 
     /// Verifies for a session (fetching the key set if needed) and records
     /// the verification for the token's next requests.
     async fn verify_for_session(&self, jwt: &str) -> Result<Option<String>, VerifyError> {
-        // The record only: a signature check here would be repeated just below.
-        if let Some(subject) = self.verified_subject_now(jwt, false) {
+        let key = token_key(&self.verify_context, jwt);
+        if let Some(subject) = self.recorded_subject(&key) {
             return Ok(subject);
         }
         let parsed = jwt::parse_token(jwt)?;
         let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.key_set_deadline).await?;
         jwt::verify_signature(&parsed, &held.keys)?;
         let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())?;
-        Ok(self.remember(jwt, &claims, &held))
+        Ok(self.remember(key, &claims, &held))
     }
 
     /// The reference's `validateOrRefreshSession`: any verification failure
