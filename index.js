@@ -457,10 +457,18 @@ class CrossmintAuth {
   async verifyCrossmintJwt(token, jwks) {
     // A URI string is accepted, as the reference's free function accepts it.
     if (typeof jwks === 'string') return verifyCrossmintJwt(token, jwks)
-    const reply = await this.#native.verify(tokenText(token), jwks == null ? undefined : jwks)
+    const text = tokenText(token)
+    if (jwks == null) {
+      // As in getSession: a token verified before is answered from the
+      // record (its expiry checked again), without a trip through the pool.
+      let payload = this.#native.verifiedPayload(text, false)
+      if (payload == null && takeSyncCheck()) payload = this.#native.verifiedPayload(text, true)
+      if (payload != null) return JSON.parse(payload)
+    }
+    const reply = await this.#native.verify(text, jwks == null ? undefined : jwks)
     this.#flushWarnings()
     if (!reply.ok) throw verificationError(reply)
-    return reply.payload
+    return JSON.parse(reply.payloadJson)
   }
 
   storeAuthMaterial(response, authMaterial) {
@@ -536,25 +544,49 @@ function tokenText(token) {
   return token
 }
 
-async function verifyWith(token, jwksUri, jwks) {
-  const reply = await native.verifyJwt(tokenText(token), jwksUri, jwks)
-  if (!reply.ok) throw verificationError(reply)
-  return reply.payload
+/**
+ * Key set URIs already accepted by `new URL` with an http(s) scheme, so the
+ * per-call cost of `verifyCrossmintJwt(token, uri)` on a verified token is a
+ * lookup, not a URL parse. Bounded like the other tables.
+ */
+const ACCEPTED_URIS_LIMIT = 256
+const acceptedJwksUris = new Set()
+
+function checkJwksUri(jwksUri) {
+  if (acceptedJwksUris.has(jwksUri)) return
+  let url
+  try {
+    url = new URL(jwksUri)
+  } catch (error) {
+    console.error('Error creating JWKS client', error)
+    throw new Error('Unable to create JWKS client')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('Unsupported URL protocol.')
+  if (acceptedJwksUris.size >= ACCEPTED_URIS_LIMIT) acceptedJwksUris.clear()
+  acceptedJwksUris.add(jwksUri)
 }
 
+/**
+ * With a key set URI, a verification is remembered (per URI, default
+ * options) like getSession's, and a repeated token is answered from the
+ * record with its expiry checked again. An inline key set is verified on
+ * every call: a caller's object can change between calls, and digesting it
+ * each time would cost about what it saves.
+ */
 async function verifyCrossmintJwt(token, jwks) {
+  let reply
   if (typeof jwks === 'string') {
-    let url
-    try {
-      url = new URL(jwks)
-    } catch (error) {
-      console.error('Error creating JWKS client', error)
-      throw new Error('Unable to create JWKS client')
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('Unsupported URL protocol.')
-    return verifyWith(token, jwks, undefined)
+    checkJwksUri(jwks)
+    const text = tokenText(token)
+    let payload = native.verifiedJwtPayload(text, jwks, false)
+    if (payload == null && takeSyncCheck()) payload = native.verifiedJwtPayload(text, jwks, true)
+    if (payload != null) return JSON.parse(payload)
+    reply = await native.verifyJwt(text, jwks, undefined)
+  } else {
+    reply = await native.verifyJwt(tokenText(token), undefined, jwks == null ? null : jwks)
   }
-  return verifyWith(token, undefined, jwks == null ? null : jwks)
+  if (!reply.ok) throw verificationError(reply)
+  return JSON.parse(reply.payloadJson)
 }
 
 module.exports = {

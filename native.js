@@ -840,4 +840,5 @@ module.exports.authSetCookies = nativeBinding.authSetCookies
 module.exports.checkApiKey = nativeBinding.checkApiKey
 module.exports.parseAuthCookies = nativeBinding.parseAuthCookies
 module.exports.takeWarnings = nativeBinding.takeWarnings
+module.exports.verifiedJwtPayload = nativeBinding.verifiedJwtPayload
 module.exports.verifyJwt = nativeBinding.verifyJwt

@@ -15,10 +15,10 @@ use crate::cookies::{self, CookieOptions};
 use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
 use crate::jwks::KeySet;
-use crate::jwt::{Claims, VerifyOptions};
-use crate::session::{self, KeySource, Session, SessionEngine, SessionError};
+use crate::jwt::{self, Claims, VerifyOptions};
+use crate::session::{self, Session, SessionEngine, SessionError};
 
-use crate::key_set_cache;
+use crate::token_verifier;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 /// A day: longer deadlines are taken as this (and never overflow a timer).
@@ -154,34 +154,43 @@ pub fn auth_set_cookies(
     .into()
 }
 
-async fn verify_inline(
-    token: &str,
-    set: &Value,
-    options: &VerifyOptions,
-) -> std::result::Result<Claims, VerifyError> {
+fn verify_inline(token: &str, set: &Value, options: &VerifyOptions) -> std::result::Result<Claims, VerifyError> {
     let keys = KeySet::from_json(set)?;
-    session::verify_token(token, KeySource::Inline(&keys), options).await
+    session::verify_inline(token, &keys, options)
 }
 
-fn verify_reply(result: std::result::Result<Claims, VerifyError>) -> Value {
-    match result {
-        Ok(claims) => json!({ "ok": true, "payload": claims }),
+/// The payload goes back as the JSON text the token carries, which the
+/// JavaScript side parses: a fresh object per call, built exactly as jose
+/// builds the reference's (`JSON.parse` of the decoded payload).
+fn verify_reply(token: &str, result: std::result::Result<Claims, VerifyError>) -> Value {
+    match result.map(|_| jwt::payload_text(token)) {
+        Ok(Some(payload)) => json!({ "ok": true, "payloadJson": payload }),
+        Ok(None) => verify_failure(VerifyError::new(
+            VerifyErrorKind::ClaimsNotObject,
+            "JWT Claims Set must be a top-level JSON object",
+        )),
         Err(e) => verify_failure(e),
     }
 }
 
-/// Verifies a token against a key set URI (cached) or an inline JWK set.
+/// The payload (JSON text) of a token verified before against this key set
+/// URI with default options, or, when allowed, after one signature check
+/// against the key set already held; `undefined` otherwise.
+#[napi]
+pub fn verified_jwt_payload(token: String, jwks_uri: String, allow_signature_check: bool) -> Option<String> {
+    token_verifier::for_uri(&jwks_uri).verified_payload_now(&token, allow_signature_check)
+}
+
+/// Verifies a token against a key set URI (cached, and remembered for
+/// `verifiedJwtPayload`) or an inline JWK set (never remembered).
 #[napi]
 pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Value {
-    let options = VerifyOptions::default();
-    verify_reply(match (jwks, jwks_uri) {
-        (Some(set), _) => verify_inline(&token, &set, &options).await,
-        (None, Some(uri)) => {
-            let source = KeySource::Remote(&key_set_cache::remote(&uri), key_set_cache::FETCH_TIMEOUT);
-            session::verify_token(&token, source, &options).await
-        }
+    let result = match (jwks, jwks_uri) {
+        (Some(set), _) => verify_inline(&token, &set, &VerifyOptions::default()),
+        (None, Some(uri)) => token_verifier::for_uri(&uri).verify(&token).await,
         (None, None) => Err(VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed")),
-    })
+    };
+    verify_reply(&token, result)
 }
 
 /// `material` is set when a refresh happened; `code`/`message` when `ok` is false.
@@ -207,7 +216,7 @@ impl Task for HeldKeyCheck {
     type JsValue = Option<String>;
 
     fn compute(&mut self) -> Result<Option<String>> {
-        Ok(self.engine.verified_subject_now(&self.jwt, true).flatten())
+        Ok(self.engine.verifier.verified_subject_now(&self.jwt, true).flatten())
     }
 
     fn resolve(&mut self, _env: Env, subject: Option<String>) -> Result<Option<String>> {
@@ -261,11 +270,11 @@ impl NativeAuth {
     }
 
     /// The user id of a JWT that is known good without waiting (see
-    /// `SessionEngine::verified_subject_now`); `undefined` sends the caller
+    /// `TokenVerifier::verified_subject_now`); `undefined` sends the caller
     /// down the asynchronous path. At most one signature check, on this thread.
     #[napi]
     pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
-        self.engine.verified_subject_now(&jwt, allow_signature_check).flatten()
+        self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
     /// `verified_subject` with a signature check, on libuv's thread pool:
@@ -309,10 +318,19 @@ impl NativeAuth {
     /// Verifies with this instance's options, against its key set URI or `jwks`.
     #[napi]
     pub async fn verify(&self, token: String, jwks: Option<Value>) -> Value {
-        verify_reply(match jwks {
-            None => self.engine.verify(&token).await,
-            Some(set) => verify_inline(&token, &set, &self.engine.verify_options).await,
-        })
+        let result = match jwks {
+            None => self.engine.verifier.verify(&token).await,
+            Some(set) => verify_inline(&token, &set, &self.engine.verifier.options),
+        };
+        verify_reply(&token, result)
+    }
+
+    /// The payload (JSON text) of a token this instance's key set and
+    /// options verified before (or, when allowed, verify now with the key
+    /// set already held); `undefined` sends the caller down `verify`.
+    #[napi]
+    pub fn verified_payload(&self, token: String, allow_signature_check: bool) -> Option<String> {
+        self.engine.verifier.verified_payload_now(&token, allow_signature_check)
     }
 
     /// Refreshes (through Crossmint, or the configured refresh route).

@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod key_set_cache;
 pub mod refresh_flight;
 pub mod session;
+pub mod token_verifier;
 pub mod verified_tokens;
 pub mod verify_error;
 pub mod warnings;

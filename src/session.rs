@@ -2,11 +2,8 @@
 //! token buys a new one. This is `getSession` without the request and
 //! response plumbing, which the JavaScript side keeps.
 
-use std::sync::{Arc, LazyLock};
-use std::time::Instant;
+use std::sync::LazyLock;
 use std::time::Duration;
-
-use serde_json::Value;
 
 use crate::api_key::ApiKeyError;
 use crate::crossmint_client::{
@@ -14,41 +11,21 @@ use crate::crossmint_client::{
 };
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
-use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
+use crate::key_set_cache;
 use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
-use crate::verified_tokens::{token_key, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
+use crate::token_verifier::TokenVerifier;
 use crate::verify_error::VerifyError;
-
-/// Tokens verified by any `CrossmintAuth` in the process (keys include the
-/// key set URI and the verification options, so instances never mix).
-static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new(DEFAULT_CAPACITY));
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
 /// build a new instance per request, and their refreshes must still meet here.
 static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
     LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
 
-/// Where verification keys come from: a remote set (with how long this
-/// caller will wait for a fetch) or a set given inline.
-pub enum KeySource<'a> {
-    Remote(&'a Arc<RemoteKeySet>, Duration),
-    Inline(&'a KeySet),
-}
-
-/// Verifies a token against a remote (cached) or inline key set.
-pub async fn verify_token(
-    token: &str,
-    source: KeySource<'_>,
-    options: &VerifyOptions,
-) -> Result<Claims, VerifyError> {
+/// Verifies a token against a key set given inline (nothing is remembered:
+/// see `verifyCrossmintJwt` in the README).
+pub fn verify_inline(token: &str, keys: &KeySet, options: &VerifyOptions) -> Result<Claims, VerifyError> {
     let parsed = jwt::parse_token(token)?;
-    match source {
-        KeySource::Inline(keys) => jwt::verify_signature(&parsed, keys)?,
-        KeySource::Remote(remote, deadline) => {
-            let held = remote.key_set_for(parsed.kid.as_deref(), deadline).await?;
-            jwt::verify_signature(&parsed, &held.keys)?
-        }
-    }
+    jwt::verify_signature(&parsed, keys)?;
     jwt::validate_claims(&parsed, options, jwt::now_seconds())
 }
 
@@ -96,15 +73,12 @@ impl SessionError {
 pub struct SessionEngine {
     pub client: CrossmintClient,
     pub refresh_route: Option<String>,
-    pub verify_options: VerifyOptions,
+    /// The instance's key set and options; its records are shared with
+    /// every verifier of the same key set and options.
+    pub verifier: TokenVerifier,
     /// How long a finished refresh is reused for requests carrying the old token.
     pub refresh_grace: Duration,
     jwks_uri: String,
-    key_set: Arc<RemoteKeySet>,
-    /// jose's 5 s, or the instance's `timeoutMs` when shorter.
-    key_set_deadline: Duration,
-    /// What a verification depends on besides the token (key set and options).
-    verify_context: String,
 }
 
 impl SessionEngine {
@@ -116,26 +90,19 @@ impl SessionEngine {
     ) -> Result<Self, ApiKeyError> {
         let client = CrossmintClient::new(config, timeout)?;
         let jwks_uri = client.jwks_uri();
-        let verify_context = format!("{jwks_uri}\n{verify_options:?}");
+        // jose's 5 s, or the instance's `timeoutMs` when shorter.
+        let key_set_deadline = timeout.min(key_set_cache::FETCH_TIMEOUT);
         Ok(SessionEngine {
             client,
             refresh_route,
-            verify_options,
+            verifier: TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline),
             refresh_grace: ROTATION_GRACE,
-            key_set: key_set_cache::remote(&jwks_uri),
-            key_set_deadline: timeout.min(key_set_cache::FETCH_TIMEOUT),
             jwks_uri,
-            verify_context,
         })
     }
 
     pub fn jwks_uri(&self) -> &str {
         &self.jwks_uri
-    }
-
-    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let source = KeySource::Remote(&self.key_set, self.key_set_deadline);
-        verify_token(token, source, &self.verify_options).await
     }
 
     /// Refreshes through the configured route, or Crossmint. Concurrent and
@@ -197,59 +164,6 @@ impl SessionEngine {
             .await
     }
 
-    fn remember(&self, key: TokenKey, claims: &Claims, held: &HeldKeySet) -> Option<String> {
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
-        let tolerance = self.verify_options.clock_tolerance_seconds;
-        VERIFIED.insert(
-            key,
-            Verified {
-                subject: subject.clone(),
-                good_before_secs: claims.get("exp").and_then(Value::as_f64).map(|exp| exp + tolerance),
-                key_set_generation: held.generation,
-                key_set_fresh_until: held.fresh_until,
-            },
-        );
-        subject
-    }
-
-    /// A verification still on record for this token key.
-    fn recorded_subject(&self, key: &TokenKey) -> Option<Option<String>> {
-        VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
-    }
-
-    /// The session subject of `jwt` if it can be known without waiting: a
-    /// verification still on record, or one signature check against a key
-    /// set already held. `None` means "take the asynchronous path"; the
-    /// inner `None` is a verified token without `sub`.
-    pub fn verified_subject_now(&self, jwt: &str, allow_signature_check: bool) -> Option<Option<String>> {
-        let key = token_key(&self.verify_context, jwt);
-        if let Some(subject) = self.recorded_subject(&key) {
-            return Some(subject);
-        }
-        if !allow_signature_check {
-            return None;
-        }
-        let parsed = jwt::parse_token(jwt).ok()?;
-        let held = self.key_set.held_for(parsed.kid.as_deref())?;
-        jwt::verify_signature(&parsed, &held.keys).ok()?;
-        let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds()).ok()?;
-        Some(self.remember(key, &claims, &held))
-    }
-
-    /// Verifies for a session (fetching the key set if needed) and records
-    /// the verification for the token's next requests.
-    async fn verify_for_session(&self, jwt: &str) -> Result<Option<String>, VerifyError> {
-        let key = token_key(&self.verify_context, jwt);
-        if let Some(subject) = self.recorded_subject(&key) {
-            return Ok(subject);
-        }
-        let parsed = jwt::parse_token(jwt)?;
-        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.key_set_deadline).await?;
-        jwt::verify_signature(&parsed, &held.keys)?;
-        let claims = jwt::validate_claims(&parsed, &self.verify_options, jwt::now_seconds())?;
-        Ok(self.remember(key, &claims, &held))
-    }
-
     /// The reference's `validateOrRefreshSession`: any verification failure
     /// (expired, forged, unknown key, key set unreachable) falls through to a
     /// refresh, which is the only path that can still authenticate.
@@ -259,7 +173,7 @@ impl SessionEngine {
         refresh_token: &str,
     ) -> Result<Session, SessionError> {
         if let Some(jwt) = jwt.filter(|j| !j.is_empty()) {
-            if let Ok(user_id) = self.verify_for_session(jwt).await {
+            if let Ok(user_id) = self.verifier.subject(jwt).await {
                 return Ok(Session::Valid {
                     jwt: jwt.to_string(),
                     refresh_secret: refresh_token.to_string(),

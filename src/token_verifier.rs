@@ -1,0 +1,136 @@
+//! Verifying tokens against one remote key set with one set of options, and
+//! remembering each success so the token's next check is a lookup. Used by
+//! `getSession` (through `SessionEngine`) and by `verifyCrossmintJwt`, the
+//! instance method and the free function with a key set URI alike: they all
+//! share one record per (key set URI, options), so a verification made by
+//! one is reused by the others only when it means the same thing.
+//!
+//! A record never outlives what it rests on: it is checked again on every
+//! use against the token's `exp` (plus the clock tolerance), the key set
+//! generation (a refetched set that dropped or changed a key invalidates
+//! it) and the key set's freshness (see `verified_tokens`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::jwt::{self, Claims, VerifyOptions};
+use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
+use crate::verified_tokens::{token_key, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
+use crate::verify_error::VerifyError;
+
+/// Tokens verified by anything in the process (keys include the key set URI
+/// and the verification options, so verifiers never mix).
+static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new(DEFAULT_CAPACITY));
+
+pub struct TokenVerifier {
+    pub options: VerifyOptions,
+    key_set: Arc<RemoteKeySet>,
+    /// How long this verifier's callers wait for a key set fetch.
+    deadline: Duration,
+    /// What a verification depends on besides the token (key set and options).
+    context: String,
+}
+
+impl TokenVerifier {
+    pub fn new(jwks_uri: &str, options: VerifyOptions, deadline: Duration) -> TokenVerifier {
+        TokenVerifier {
+            context: format!("{jwks_uri}\n{options:?}"),
+            options,
+            key_set: key_set_cache::remote(jwks_uri),
+            deadline,
+        }
+    }
+
+    /// A verification still on record for this token key: the token's
+    /// subject (the inner `None` is a verified token without `sub`).
+    fn recorded(&self, key: &TokenKey) -> Option<Option<String>> {
+        VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+    }
+
+    fn remember(&self, key: TokenKey, claims: &Claims, held: &HeldKeySet) -> Option<String> {
+        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        let tolerance = self.options.clock_tolerance_seconds;
+        VERIFIED.insert(
+            key,
+            Verified {
+                subject: subject.clone(),
+                good_before_secs: claims.get("exp").and_then(Value::as_f64).map(|exp| exp + tolerance),
+                key_set_generation: held.generation,
+                key_set_fresh_until: held.fresh_until,
+            },
+        );
+        subject
+    }
+
+    /// Whether `token` is known good without waiting: a verification on
+    /// record, or (when allowed) one signature check against the key set
+    /// already held. `None` means "take the asynchronous path"; otherwise the
+    /// token's subject.
+    pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<Option<String>> {
+        let key = token_key(&self.context, token);
+        if let Some(subject) = self.recorded(&key) {
+            return Some(subject);
+        }
+        if !allow_signature_check {
+            return None;
+        }
+        let parsed = jwt::parse_token(token).ok()?;
+        let held = self.key_set.held_for(parsed.kid.as_deref())?;
+        jwt::verify_signature(&parsed, &held.keys).ok()?;
+        let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds()).ok()?;
+        Some(self.remember(key, &claims, &held))
+    }
+
+    /// The payload of a token known good without waiting (see
+    /// `verified_subject_now`), as the JSON text it carries: the caller
+    /// parses it into a fresh object each time.
+    pub fn verified_payload_now(&self, token: &str, allow_signature_check: bool) -> Option<String> {
+        self.verified_subject_now(token, allow_signature_check)?;
+        jwt::payload_text(token)
+    }
+
+    /// Verifies (fetching the key set if needed) and records the result.
+    pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
+        self.verify_keyed(token_key(&self.context, token), token).await.map(|(claims, _)| claims)
+    }
+
+    async fn verify_keyed(&self, key: TokenKey, token: &str) -> Result<(Claims, Option<String>), VerifyError> {
+        let parsed = jwt::parse_token(token)?;
+        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.deadline).await?;
+        jwt::verify_signature(&parsed, &held.keys)?;
+        let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds())?;
+        let subject = self.remember(key, &claims, &held);
+        Ok((claims, subject))
+    }
+
+    /// The subject of a verified token: from the record, else by verifying.
+    pub async fn subject(&self, token: &str) -> Result<Option<String>, VerifyError> {
+        let key = token_key(&self.context, token);
+        if let Some(subject) = self.recorded(&key) {
+            return Ok(subject);
+        }
+        self.verify_keyed(key, token).await.map(|(_, subject)| subject)
+    }
+}
+
+/// `verifyCrossmintJwt(token, uri)`'s verifiers: default options, jose's
+/// fetch deadline. Bounded: when full the table is emptied (the records
+/// themselves live in `VERIFIED` and stay valid).
+static BY_URI: LazyLock<Mutex<HashMap<String, Arc<TokenVerifier>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+const BY_URI_LIMIT: usize = 256;
+
+pub fn for_uri(jwks_uri: &str) -> Arc<TokenVerifier> {
+    let mut verifiers = BY_URI.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(verifier) = verifiers.get(jwks_uri) {
+        return verifier.clone();
+    }
+    if verifiers.len() >= BY_URI_LIMIT {
+        verifiers.clear();
+    }
+    let verifier = Arc::new(TokenVerifier::new(jwks_uri, VerifyOptions::default(), key_set_cache::FETCH_TIMEOUT));
+    verifiers.insert(jwks_uri.to_string(), verifier.clone());
+    verifier
+}
