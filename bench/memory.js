@@ -1,10 +1,12 @@
 'use strict'
 // Child process for section 4 (run with --expose-gc): RSS before and after
-// 1,000,000 sequential getSession calls on one valid session, then after
-// failing calls whose refresh Crossmint refuses. Prints one JSON line.
+// 1,000,000 sequential getSession calls on one valid session, after as many
+// requests that each build their own createCrossmint + CrossmintAuth.from
+// (the guide's Next.js pattern), then after failing calls whose refresh
+// Crossmint refuses. Prints one JSON line.
 // Environment: CROSSMINT_URL, CROSSMINT_API_KEY, SESSION_JWT,
-// SESSION_REFRESH, SESSION_USER_ID, VALID_CALLS, FAILING_TARGET,
-// FAILING_BUDGET_MS.
+// SESSION_REFRESH, SESSION_USER_ID, VALID_CALLS, PER_REQUEST_CALLS,
+// FAILING_TARGET, FAILING_BUDGET_MS.
 
 const { performance } = require('node:perf_hooks')
 const ours = require('..')
@@ -55,6 +57,22 @@ async function main() {
   const validMs = performance.now() - validStart
   const afterValid = settledMemory()
 
+  // An instance per request, each with its own cookie options object, as
+  // a handler that builds them inline would: none may be kept alive.
+  const perRequestCalls = Number(env.PER_REQUEST_CALLS || validCalls)
+  const perRequestCall = async (index) => {
+    const perRequest = ours.CrossmintAuth.from(
+      ours.createCrossmint({ apiKey: env.CROSSMINT_API_KEY, overrideBaseUrl: env.CROSSMINT_URL }),
+      { logger: false, cookieOptions: { domain: `tenant-${index % 1000}.example` } },
+    )
+    const session = await perRequest.getSession(material)
+    if (session.userId !== env.SESSION_USER_ID) throw new Error(`wrong session: ${JSON.stringify(session)}`)
+  }
+  const perRequestStart = performance.now()
+  for (let i = 0; i < perRequestCalls; i++) await perRequestCall(i)
+  const perRequestMs = performance.now() - perRequestStart
+  const afterPerRequest = settledMemory()
+
   // Each failing call carries a different refresh token, so none is served
   // from the shared-refresh table: every one is an HTTP refresh that
   // Crossmint answers 401. Sequential, like the valid calls.
@@ -82,6 +100,10 @@ async function main() {
     gcExposed: typeof global.gc === 'function',
     validCalls,
     validMs,
+    perRequestCalls,
+    perRequestMs,
+    afterPerRequest,
+    rssAfterPerRequestMb: afterPerRequest.rssMb,
     failingCalls,
     failingTarget,
     failingCapped,

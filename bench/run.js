@@ -32,7 +32,7 @@ const SETTINGS = {
     inFlight: { warmupLimit: 5_000, measureLimit: 100_000 },
   },
   coldStartRuns: 5,
-  memory: { validCalls: 1_000_000, failingTarget: 100_000, failingBudgetMs: 60_000 },
+  memory: { validCalls: 1_000_000, perRequestCalls: 1_000_000, failingTarget: 100_000, failingBudgetMs: 60_000 },
   express: { connections: 64, warmupSeconds: 2, durationSeconds: 10 },
 }
 
@@ -46,7 +46,7 @@ if (process.env.BENCH_QUICK) {
       inFlight: { warmupLimit: 500, measureLimit: 3_000 },
     },
     coldStartRuns: 1,
-    memory: { validCalls: 50_000, failingTarget: 2_000, failingBudgetMs: 60_000 },
+    memory: { validCalls: 50_000, perRequestCalls: 50_000, failingTarget: 2_000, failingBudgetMs: 60_000 },
     express: { connections: 64, warmupSeconds: 0, durationSeconds: 2 },
   })
 }
@@ -134,6 +134,7 @@ async function runMemory(emulator) {
   const result = await runNodeJson(['--expose-gc', path.join(__dirname, 'memory.js')], {
     ...sessionEnv(emulator, session),
     VALID_CALLS: String(SETTINGS.memory.validCalls),
+    PER_REQUEST_CALLS: String(SETTINGS.memory.perRequestCalls),
     FAILING_TARGET: String(SETTINGS.memory.failingTarget),
     FAILING_BUDGET_MS: String(SETTINGS.memory.failingBudgetMs),
   })
@@ -295,7 +296,7 @@ async function main() {
 
     log('\n4. memory')
     const memory = await runMemory(emulator)
-    log(`  RSS ${memory.rssBeforeMb.toFixed(1)} → ${memory.rssAfterValidMb.toFixed(1)} MB after ${memory.validCalls.toLocaleString('en-US')} valid calls → ${memory.rssAfterFailingMb.toFixed(1)} MB after ${memory.failingCalls.toLocaleString('en-US')} failing ones`)
+    log(`  RSS ${memory.rssBeforeMb.toFixed(1)} → ${memory.rssAfterValidMb.toFixed(1)} MB after ${memory.validCalls.toLocaleString('en-US')} valid calls → ${memory.rssAfterPerRequestMb.toFixed(1)} MB after ${memory.perRequestCalls.toLocaleString('en-US')} with an instance per request → ${memory.rssAfterFailingMb.toFixed(1)} MB after ${memory.failingCalls.toLocaleString('en-US')} failing ones`)
     if (memory.failingCapped) {
       log(`  NOTE: failing calls capped at ${memory.failingCalls.toLocaleString('en-US')}: ${SETTINGS.memory.failingTarget.toLocaleString('en-US')} were projected to take ${(memory.projectedFailingMs / 1000).toFixed(0)} s`)
     }
@@ -313,6 +314,7 @@ async function main() {
       'The Crossmint emulator (testing/emulator.js) runs in its own process (bench/emulator-host.js), so serving the key set is not billed to the process being measured. It is on 127.0.0.1: the reference, which fetches the key set on every call, would pay a real network round trip per call against crossmint.com.',
       'Every op checks its result (session userId, or the verified payload sub); a wrong result aborts the run with a non-zero exit.',
       '"ours getSession({ jwt, refreshToken })": one valid session, called repeatedly; after the first call the token is answered from ours\' verified-token cache. "getSession(http.IncomingMessage)": a real node:http IncomingMessage (on an unconnected net.Socket) carrying the two cookies.',
+      '"createCrossmint + from + getSession per request": the guide\'s Next.js pattern, every op builds its own client and CrossmintAuth (same configuration) before getSession on the same valid session; compared with the long-lived instance\'s cached row. "verifyCrossmintJwt" rows: the same valid token every call (answered from the verified-token record after the first, its expiry checked each time, a fresh payload object parsed each time).',
       `"distinct never-seen tokens": every call gets a token signed beforehand (not timed) with the emulator's key and never seen before, so each one is really verified. A column stops after ${SETTINGS.timing.measureMs} ms or when its tokens run out (${SETTINGS.distinctTokens.sequential.measureLimit.toLocaleString('en-US')} sequential, ${SETTINGS.distinctTokens.inFlight.measureLimit.toLocaleString('en-US')} with 64 in flight, after ${SETTINGS.distinctTokens.sequential.warmupLimit.toLocaleString('en-US')} warm-up tokens each); RS256 measured ${distinctRs.sequential.ops.toLocaleString('en-US')} ops in ${(distinctRs.sequential.elapsedMs / 1000).toFixed(2)} s sequentially and ${distinctRs.inFlight.ops.toLocaleString('en-US')} ops in ${(distinctRs.inFlight.elapsedMs / 1000).toFixed(2)} s with 64 in flight.`,
       'jose: `jwtVerify(jwt, JWKS)` with `JWKS = createRemoteJWKSet(new URL(jwksUri))` created once, so the key set is fetched once and cached; jose verifies through WebCrypto, which runs each check on the libuv thread pool.',
       'fast-jwt: `createVerifier({ key: <SPKI PEM of rsa-1> })`. The extra row with `cache: true` (fast-jwt\'s own LRU of verified tokens) is the like-for-like comparison for ours\' cached row.',
@@ -331,8 +333,9 @@ async function main() {
     log(renderText(results))
     fs.writeFileSync(path.join(__dirname, 'results.md'), renderMarkdown(results))
     fs.writeFileSync(path.join(__dirname, 'results.svg'), renderSvg(results))
-    const missed = targets.filter((target) => !target.pass).length
-    log(`\n${targets.length - missed}/${targets.length} targets met. Wrote bench/results.md and bench/results.svg (${meta.totalSeconds.toFixed(0)} s).`)
+    const judged = targets.filter((target) => !target.informational)
+    const missed = judged.filter((target) => !target.pass).length
+    log(`\n${judged.length - missed}/${judged.length} targets met. Wrote bench/results.md and bench/results.svg (${meta.totalSeconds.toFixed(0)} s).`)
   } finally {
     await emulator.close()
   }

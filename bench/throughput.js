@@ -128,6 +128,20 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
         { sequential: async () => checkSession(await oursAuth.getSession(request)) },
       )
 
+      // The guide's Next.js code: a client and an instance built for every
+      // request, then getSession on the (already verified) session.
+      const perRequestOp = async () => {
+        const perRequestAuth = ours.CrossmintAuth.from(
+          ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }),
+          { logger: false },
+        )
+        checkSession(await perRequestAuth.getSession({ jwt: session.jwt, refreshToken: secret }))
+      }
+      await measureRow(
+        { id: 'ours-per-request', alg, label: 'ours createCrossmint + from + getSession per request' },
+        { sequential: perRequestOp },
+      )
+
       const checkPayload = (payload) => expectEqual(payload.sub, userId, 'verified payload sub')
       await measureRow(
         { id: 'ours-verify-free', alg, label: 'ours verifyCrossmintJwt(jwt, jwksUri)' },
