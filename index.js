@@ -29,19 +29,35 @@ const CROSSMINT_API_VERSION = '2024-09-26'
 
 /**
  * getSession may check a signature on the JS thread (one RS256 check is about
- * 25 µs) when the key set is already held: cheaper than a trip through the
- * Rust thread pool. But a burst of new tokens verified that way would run one
- * after another on one core, so only a few such checks are done per turn of
- * the event loop; the rest go to the pool and run in parallel. Tokens already
- * verified are answered on the JS thread without any check. See bench/.
+ * 20 µs) when the key set is already held: cheaper than a trip through
+ * libuv's thread pool (about 5 µs more per token). But a burst of new tokens
+ * verified that way would run one after another on one core, so only a few
+ * such checks are done per turn of the event loop, and only while the pool
+ * is either idle (a lone request: no reason to wait for a thread) or already
+ * has a check per core to work on (so the JS thread never starves it); the
+ * rest go to the pool and run in parallel. Tokens already verified are
+ * answered on the JS thread without any check. See bench/.
  */
 const SYNC_CHECKS_PER_TURN = Number(process.env.CROSSMINT_NATIVE_SYNC_CHECKS_PER_TURN ?? 8)
+const POOL_CHECKS_WANTED = Number(process.env.CROSSMINT_NATIVE_POOL_CHECKS_WANTED ?? require('node:os').availableParallelism())
 let syncChecksThisTurn = 0
+let poolChecksInFlight = 0
 
 function takeSyncCheck() {
   if (syncChecksThisTurn >= SYNC_CHECKS_PER_TURN) return false
+  if (poolChecksInFlight > 0 && poolChecksInFlight < POOL_CHECKS_WANTED) return false
   if (syncChecksThisTurn++ === 0) setImmediate(() => (syncChecksThisTurn = 0))
   return true
+}
+
+/** The subject of `jwt` if it verifies against the key set held (on the pool), else null. */
+async function checkOnPool(nativeAuth, jwt) {
+  poolChecksInFlight++
+  try {
+    return await nativeAuth.verifiedSubjectOnPool(jwt)
+  } finally {
+    poolChecksInFlight--
+  }
 }
 
 /** Largest request body `handleCustomRefresh` reads; a refresh body is ~100 bytes. */
@@ -369,7 +385,7 @@ class CrossmintAuth {
       if (userId == null) {
         userId = takeSyncCheck()
           ? this.#native.verifiedSubject(jwt, true)
-          : await this.#native.verifiedSubjectOnPool(jwt)
+          : await checkOnPool(this.#native, jwt)
       }
       if (userId != null) return unchangedSession(jwt, refreshToken, userId)
     }
