@@ -50,14 +50,46 @@ function takeSyncCheck() {
   return true
 }
 
+/**
+ * Pool checks go out a few tokens per task (a task's scheduling, thread
+ * wake-up and settling cost about as much as a quarter of a check), as soon
+ * as that many are waiting or at the end of the event-loop turn.
+ */
+const TOKENS_PER_POOL_TASK = Number(process.env.CROSSMINT_NATIVE_TOKENS_PER_POOL_TASK ?? 4)
+const waitingForPool = new Map()
+let poolFlushScheduled = false
+
 /** The subject of `jwt` if it verifies against the key set held (on the pool), else null. */
-async function checkOnPool(nativeAuth, jwt) {
-  poolChecksInFlight++
-  try {
-    return await nativeAuth.verifiedSubjectOnPool(jwt)
-  } finally {
-    poolChecksInFlight--
+function checkOnPool(nativeAuth, jwt) {
+  return new Promise((resolve) => {
+    let batch = waitingForPool.get(nativeAuth)
+    if (batch === undefined) waitingForPool.set(nativeAuth, (batch = { jwts: [], settlers: [] }))
+    batch.jwts.push(jwt)
+    batch.settlers.push(resolve)
+    if (batch.jwts.length >= TOKENS_PER_POOL_TASK) {
+      waitingForPool.delete(nativeAuth)
+      sendToPool(nativeAuth, batch)
+    } else if (!poolFlushScheduled) {
+      poolFlushScheduled = true
+      setImmediate(flushPoolBatches)
+    }
+  })
+}
+
+function flushPoolBatches() {
+  poolFlushScheduled = false
+  for (const [nativeAuth, batch] of waitingForPool) sendToPool(nativeAuth, batch)
+  waitingForPool.clear()
+}
+
+function sendToPool(nativeAuth, { jwts, settlers }) {
+  poolChecksInFlight += jwts.length
+  const settle = (subjects) => {
+    poolChecksInFlight -= jwts.length
+    settlers.forEach((resolve, index) => resolve(subjects[index]))
   }
+  // A failed task is not expected; the session path then decides, with its own errors.
+  nativeAuth.verifiedSubjectsOnPool(jwts).then(settle, () => settle([]))
 }
 
 /** Largest request body `handleCustomRefresh` reads; a refresh body is ~100 bytes. */

@@ -199,3 +199,21 @@ test('instances built per request are garbage-collected', async (t) => {
   }
   assert.equal(collected.count, built, `${collected.count} of ${built} instances collected`)
 })
+
+test('never-seen tokens checked together each get their own verdict', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  await auth.verifyCrossmintJwt(emulator.signJwt({ sub: 'warm-up', exp: now() + 600 }))
+  // Enough at once that most go to the thread pool, several per task; a
+  // forged token and an expired one sit among them.
+  const calls = Array.from({ length: 200 }, (_, i) => {
+    if (i === 77) return { jwt: emulator.signJwt({ sub: 'forged', exp: now() + 600 }, { key: 'unpublished' }), expected: null }
+    if (i === 131) return { jwt: emulator.signJwt({ sub: 'expired', exp: now() - 10 }), expected: null }
+    return { jwt: emulator.signJwt({ sub: `user-${i}`, exp: now() + 600 }), expected: `user-${i}` }
+  })
+  const outcomes = await Promise.allSettled(calls.map(({ jwt }) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
+  outcomes.forEach((outcome, i) => {
+    if (calls[i].expected === null) assert.equal(outcome.status, 'rejected', `call ${i} must not authenticate`)
+    else assert.equal(outcome.value && outcome.value.userId, calls[i].expected, `call ${i}`)
+  })
+})

@@ -205,22 +205,27 @@ pub struct NativeSessionReply {
     pub authentication_failure: bool,
 }
 
-/// One `getSession` signature check against the key set already held.
-pub struct HeldKeyCheck {
+/// `getSession` signature checks against the key set already held, a few
+/// tokens per task.
+pub struct HeldKeyChecks {
     engine: Arc<SessionEngine>,
-    jwt: String,
+    jwts: Vec<String>,
 }
 
-impl Task for HeldKeyCheck {
-    type Output = Option<String>;
-    type JsValue = Option<String>;
+impl Task for HeldKeyChecks {
+    type Output = Vec<Option<String>>;
+    type JsValue = Vec<Option<String>>;
 
-    fn compute(&mut self) -> Result<Option<String>> {
-        Ok(self.engine.verifier.verified_subject_now(&self.jwt, true).flatten())
+    fn compute(&mut self) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .jwts
+            .iter()
+            .map(|jwt| self.engine.verifier.verified_subject_now(jwt, true).flatten())
+            .collect())
     }
 
-    fn resolve(&mut self, _env: Env, subject: Option<String>) -> Result<Option<String>> {
-        Ok(subject)
+    fn resolve(&mut self, _env: Env, subjects: Vec<Option<String>>) -> Result<Vec<Option<String>>> {
+        Ok(subjects)
     }
 }
 
@@ -277,16 +282,17 @@ impl NativeAuth {
         self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
-    /// `verified_subject` with a signature check, on libuv's thread pool:
-    /// the way node:crypto's callback form runs, so never-seen tokens are
-    /// checked on every core. A napi async task costs the JS thread much
-    /// less per call than an async fn on the tokio runtime (no threadsafe
-    /// function per call). `null` sends the caller down `session`.
-    #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn verified_subject_on_pool(&self, jwt: String) -> AsyncTask<HeldKeyCheck> {
-        AsyncTask::new(HeldKeyCheck {
+    /// `verified_subject` with a signature check for each of `jwts`, on
+    /// libuv's thread pool: the way node:crypto's callback form runs, so
+    /// never-seen tokens are checked on every core. A napi task costs the
+    /// JS thread much less than an async fn on the tokio runtime (no
+    /// threadsafe function per call), and a few tokens per task pay it once.
+    /// `null` for a token sends its caller down `session`.
+    #[napi(ts_return_type = "Promise<Array<string | null>>")]
+    pub fn verified_subjects_on_pool(&self, jwts: Vec<String>) -> AsyncTask<HeldKeyChecks> {
+        AsyncTask::new(HeldKeyChecks {
             engine: self.engine.clone(),
-            jwt,
+            jwts,
         })
     }
 
