@@ -618,8 +618,9 @@ function checkJwksUri(jwksUri) {
  * With a key set URI, a verification is remembered (per URI, default
  * options) like getSession's, and a repeated token is answered from the
  * record with its expiry checked again. An inline key set is verified on
- * every call: a caller's object can change between calls, and digesting it
- * each time would cost about what it saves.
+ * every call: the caller's object can change between calls, so a record
+ * would have to be keyed by a digest of the whole set, serialised on every
+ * call, for a path used mostly in tests and offline tools.
  */
 async function verifyCrossmintJwt(token, jwks) {
   let reply

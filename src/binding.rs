@@ -16,7 +16,7 @@ use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
-use crate::session::{self, Session, SessionEngine, SessionError};
+use crate::session::{Session, SessionEngine, SessionError};
 
 use crate::token_verifier;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
@@ -154,9 +154,10 @@ pub fn auth_set_cookies(
     .into()
 }
 
+/// Against a key set given inline; nothing is remembered (see
+/// `verifyCrossmintJwt` in index.js).
 fn verify_inline(token: &str, set: &Value, options: &VerifyOptions) -> std::result::Result<Claims, VerifyError> {
-    let keys = KeySet::from_json(set)?;
-    session::verify_inline(token, &keys, options)
+    jwt::verify(token, &KeySet::from_json(set)?, options)
 }
 
 /// The payload goes back as the JSON text the token carries, which the

@@ -9,25 +9,15 @@ use crate::api_key::ApiKeyError;
 use crate::crossmint_client::{
     AuthMaterial, ClientError, ClientErrorKind, CrossmintClient, CrossmintConfig,
 };
-use crate::jwks::KeySet;
-use crate::jwt::{self, Claims, VerifyOptions};
+use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
 use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
 use crate::token_verifier::TokenVerifier;
-use crate::verify_error::VerifyError;
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
 /// build a new instance per request, and their refreshes must still meet here.
 static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
     LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
-
-/// Verifies a token against a key set given inline (nothing is remembered:
-/// see `verifyCrossmintJwt` in the README).
-pub fn verify_inline(token: &str, keys: &KeySet, options: &VerifyOptions) -> Result<Claims, VerifyError> {
-    let parsed = jwt::parse_token(token)?;
-    jwt::verify_signature(&parsed, keys)?;
-    jwt::validate_claims(&parsed, options, jwt::now_seconds())
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Session {
