@@ -176,7 +176,7 @@ describe('crossmint emulator', () => {
   });
 
   it('rotates refresh tokens and rejects their reuse', async () => {
-    const session = emulator.createSession('user-refresh', { alg: 'EdDSA', jwtTtlSeconds: 120 });
+    const session = emulator.createSession('user-refresh', { alg: 'EdDSA', refreshedJwtTtlSeconds: 120 });
     const first = await post(REFRESH_PATH, { refresh: session.refreshToken.secret });
     assert.equal(first.status, 200);
     const body = await first.json();
@@ -195,6 +195,20 @@ describe('crossmint emulator', () => {
     const next = await post(REFRESH_PATH, { refresh: body.refresh.secret });
     assert.equal(next.status, 200);
     await next.arrayBuffer();
+  });
+
+  it('an expired session refreshes into a JWT with the normal lifetime, and every JWT is distinct', async () => {
+    const expired = emulator.createSession('user-expired-once', { jwtTtlSeconds: -60 });
+    assert.ok(decodeSegment(expired.jwt.split('.')[1]).exp < Date.now() / 1000);
+    const answer = await post(REFRESH_PATH, { refresh: expired.refreshToken.secret });
+    const body = await answer.json();
+    const claims = decodeSegment(body.jwt.split('.')[1]);
+    assert.equal(claims.exp - claims.iat, 3600, 'the refreshed JWT is not expired too');
+    // Issued within the same second for the same user, yet distinct.
+    const again = emulator.createSession('user-expired-once');
+    const twin = emulator.createSession('user-expired-once');
+    assert.notEqual(again.jwt, twin.jwt);
+    assert.notEqual(decodeSegment(again.jwt.split('.')[1]).jti, decodeSegment(twin.jwt.split('.')[1]).jti);
   });
 
   it('answers 400 for a missing or malformed refresh body and 401 without an API key', async () => {

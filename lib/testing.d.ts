@@ -10,7 +10,10 @@ export interface SignJwtOptions {
 
 export interface CreateSessionOptions {
   email?: string
+  /** Lifetime of this session's first JWT only (negative: already expired). */
   jwtTtlSeconds?: number
+  /** Lifetime of the JWTs refreshes issue for this user (default 3600). */
+  refreshedJwtTtlSeconds?: number
   refreshTtlSeconds?: number
   alg?: SignJwtOptions['alg']
 }

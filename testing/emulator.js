@@ -101,7 +101,10 @@ function sendHtml(res, status) {
  *   - `url` base URL without trailing slash; `apiKey` (= TEST_API_KEY);
  *   - `jwks` the published `{ keys }` set (assigning replaces what is served);
  *   - `signJwt(claims, { alg, kid, key, header, secret })` compact JWS;
- *   - `createSession(userId?, { email, jwtTtlSeconds, alg, refreshTtlSeconds })`
+ *   - `createSession(userId?, { email, jwtTtlSeconds, refreshedJwtTtlSeconds, alg, refreshTtlSeconds })`
+ *     (`jwtTtlSeconds` is the lifetime of this session's first JWT only, so
+ *     `-60` gives an expired one; JWTs issued by a refresh live
+ *     `refreshedJwtTtlSeconds`, default one hour; every JWT has its own `jti`)
  *     → `{ jwt, refreshToken: { secret, expiresAt }, userId }`;
  *   - `issueRefreshToken(userId)`, `revokeRefreshToken(secret)`;
  *   - `rotateKeys({ dropOld })` → new RSA kid, now the RS* default;
@@ -221,7 +224,11 @@ async function startCrossmintEmulator(options = {}) {
       id: userId,
       email: settings.email || (existing && existing.email) || `${userId}@example.com`,
       alg: settings.alg || (existing && existing.alg) || 'RS256',
-      jwtTtlSeconds: settings.jwtTtlSeconds ?? (existing && existing.jwtTtlSeconds) ?? DEFAULT_JWT_TTL_SECONDS,
+      // What a refresh issues. A session's first JWT may be given another
+      // lifetime (createSession's jwtTtlSeconds) without making every later
+      // JWT of the user expired too, which would refresh on every request.
+      refreshedJwtTtlSeconds:
+        settings.refreshedJwtTtlSeconds ?? (existing && existing.refreshedJwtTtlSeconds) ?? DEFAULT_JWT_TTL_SECONDS,
       refreshTtlSeconds:
         settings.refreshTtlSeconds ?? (existing && existing.refreshTtlSeconds) ?? DEFAULT_REFRESH_TTL_SECONDS,
     };
@@ -229,12 +236,12 @@ async function startCrossmintEmulator(options = {}) {
     return user;
   };
 
-  const issueJwtFor = (user) => {
+  // A random jti makes every issued JWT distinct, even two issued for the
+  // same user within one second (as a refresh right after sign-in is).
+  const issueJwtFor = (user, ttlSeconds = user.refreshedJwtTtlSeconds) => {
     const iat = Math.floor(Date.now() / 1000);
-    return signJwt(
-      { sub: user.id, iat, exp: iat + user.jwtTtlSeconds, iss: emulator.url, aud: JWT_AUDIENCE, email: user.email },
-      { alg: user.alg },
-    );
+    const claims = { sub: user.id, iat, exp: iat + ttlSeconds, iss: emulator.url, aud: JWT_AUDIENCE, email: user.email };
+    return signJwt({ ...claims, jti: crypto.randomUUID() }, { alg: user.alg });
   };
 
   function issueRefreshToken(userId) {
@@ -252,7 +259,8 @@ async function startCrossmintEmulator(options = {}) {
 
   function createSession(userId = crypto.randomUUID(), sessionOptions = {}) {
     const user = registerUser(userId, sessionOptions);
-    return { jwt: issueJwtFor(user), refreshToken: issueRefreshToken(userId), userId };
+    const ttlSeconds = sessionOptions.jwtTtlSeconds ?? user.refreshedJwtTtlSeconds;
+    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueRefreshToken(userId), userId };
   }
 
   // rotateKeys returns the new kid directly rather than a promise, so it uses
