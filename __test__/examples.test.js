@@ -80,15 +80,3 @@ test('index.d.ts: a program using the whole public API compiles with tsc --stric
   const tsc = require.resolve('typescript/bin/tsc')
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'examples/typescript/tsconfig.json')], { stdio: 'pipe' })
 })
-
-test('the guide\'s Next.js App Router code type-checks against next/server with tsc --strict', { timeout: 180000 }, () => {
-  const { execFileSync } = require('node:child_process')
-  const fs = require('node:fs')
-  const app = path.join(root, 'examples/nextjs')
-  if (!fs.existsSync(path.join(app, 'node_modules/next/package.json'))) {
-    // Types only: the optional native compiler packages are not needed.
-    execFileSync('npm', ['install', '--omit=optional', '--no-audit', '--no-fund'], { cwd: app, stdio: 'pipe' })
-  }
-  const tsc = path.join(app, 'node_modules/typescript/bin/tsc')
-  execFileSync(process.execPath, [tsc, '-p', path.join(app, 'tsconfig.json')], { stdio: 'pipe' })
-})

@@ -15,6 +15,7 @@ export async function getAuthSession(refreshRoute?: string) {
     try {
         const crossmint = createCrossmint({
             apiKey: process.env.SERVER_CROSSMINT_API_KEY || "",
+            overrideBaseUrl: process.env.CROSSMINT_BASE_URL,
         });
         const crossmintAuth = CrossmintAuth.from(crossmint, {
             refreshRoute,

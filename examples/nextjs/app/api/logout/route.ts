@@ -1,12 +1,13 @@
-// The logout route handler from Crossmint's guide, unchanged but for the import.
+// A logout route handler: revokes the refresh token at Crossmint and answers
+// with the cleared cookies (a Fetch Response, since no response is passed).
 import { createCrossmint, CrossmintAuth } from "crossmint-server-native";
 import type { NextRequest } from "next/server";
 
-const crossmint = createCrossmint({
-    apiKey: process.env.SERVER_CROSSMINT_API_KEY || "",
-});
-const crossmintAuth = CrossmintAuth.from(crossmint);
-
 export async function POST(request: NextRequest) {
-    return await crossmintAuth.logout(request);
+    const crossmint = createCrossmint({
+        apiKey: process.env.SERVER_CROSSMINT_API_KEY || "",
+        overrideBaseUrl: process.env.CROSSMINT_BASE_URL,
+    });
+    const crossmintAuth = CrossmintAuth.from(crossmint);
+    return (await crossmintAuth.logout(request)) as Response;
 }

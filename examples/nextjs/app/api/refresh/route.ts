@@ -6,6 +6,7 @@ export async function POST(request: NextRequest) {
     try {
         const crossmint = createCrossmint({
             apiKey: process.env.SERVER_CROSSMINT_API_KEY || "",
+            overrideBaseUrl: process.env.CROSSMINT_BASE_URL,
         });
         const crossmintAuth = CrossmintAuth.from(crossmint, {
             cookieOptions: {

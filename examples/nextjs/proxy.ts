@@ -1,9 +1,12 @@
-// Next.js middleware from Crossmint's guide, unchanged but for the import.
+// The Next.js middleware from Crossmint's guide, unchanged but for the import,
+// the base URL (CROSSMINT_BASE_URL, so it can point at the local emulator)
+// and its name: Next.js 16 runs `proxy.ts` on Node.js, where a native addon
+// loads; `middleware.ts` would run on the Edge runtime (see the README).
 import { NextResponse } from "next/server";
 import type { NextRequest } from "next/server";
 import { createCrossmint, CrossmintAuth } from "crossmint-server-native";
 
-export async function middleware(request: NextRequest) {
+export async function proxy(request: NextRequest) {
     // Skip middleware for API routes and static files
     if (request.nextUrl.pathname.startsWith("/api") || request.nextUrl.pathname.startsWith("/_next")) {
         return NextResponse.next();
@@ -21,6 +24,7 @@ export async function middleware(request: NextRequest) {
     try {
         const crossmint = createCrossmint({
             apiKey: process.env.SERVER_CROSSMINT_API_KEY || "",
+            overrideBaseUrl: process.env.CROSSMINT_BASE_URL,
         });
         const crossmintAuth = CrossmintAuth.from(crossmint);
 
