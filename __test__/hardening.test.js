@@ -114,3 +114,67 @@ test('the API key and refresh token do not follow a redirect to another origin',
   const leaked = emulator.requests.filter((r) => r.path.startsWith('/api/'))
   assert.deepEqual(leaked.map((r) => r.path), [], 'nothing carrying the key reached the other origin')
 })
+
+test('a "__proto__" key in a token payload is an own property, never the prototype', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const now = Math.floor(Date.now() / 1000)
+  const raised = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${now + 60},"__proto__":{"role":"admin"}}`)))
+  assert.equal(raised.role, undefined)
+  assert.equal(Object.getPrototypeOf(raised), Object.prototype)
+  assert.deepEqual(Object.getOwnPropertyDescriptor(raised, '__proto__').value, { role: 'admin' })
+  const nulled = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${now + 60},"__proto__":null}`)))
+  assert.equal(Object.getPrototypeOf(nulled), Object.prototype)
+  assert.equal(String(nulled), '[object Object]')
+  assert.equal(Object.hasOwn(nulled, '__proto__'), true)
+})
+
+test('a "__proto__" key in a refresh answer cannot supply the refresh cookie\'s expiry', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const session = emulator.createSession('proto-refresh', { jwtTtlSeconds: -1 })
+  const jwt = emulator.signJwt({ sub: 'proto-refresh', exp: Math.floor(Date.now() / 1000) + 60 })
+  emulator.faults.refresh = {
+    times: 1,
+    contentType: 'application/json',
+    body: `{"jwt":"${jwt}","refresh":{"secret":"next-secret","__proto__":{"expiresAt":"2001-01-01T00:00:00.000Z"}},"user":{"id":"proto-refresh"}}`,
+  }
+  const response = new Response()
+  const result = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response)
+  assert.equal(result.refreshToken.expiresAt, undefined)
+  const refreshCookie = response.headers.getSetCookie().find((c) => c.startsWith('crossmint-refresh-token='))
+  assert.doesNotMatch(refreshCookie, /2001/)
+})
+
+test('cookie options that would inject attributes are refused when the instance is built', async (t) => {
+  const emulator = await withEmulator(t)
+  for (const cookieOptions of [{ domain: 'example.com; Secure=0' }, { sameSite: 'lax; Domain=evil.example' }, { domain: 'a.example\r\nX: 1' }]) {
+    assert.throws(() => authOn(emulator, { cookieOptions }), { name: 'TypeError', message: /cookieOptions\.(domain|sameSite) must not contain/ })
+  }
+  for (const sameSite of ['lax', 'Lax', 'strict', 'Strict', 'none', 'None']) authOn(emulator, { cookieOptions: { sameSite, domain: 'example.com' } })
+})
+
+for (const [what, refresh] of [
+  ['a ";" in the refresh secret', { secret: 'next; Domain=evil.example', expiresAt: '2030-01-01T00:00:00.000Z' }],
+  ['CR/LF in the refresh secret', { secret: 'next\r\nSet-Cookie: x=1', expiresAt: '2030-01-01T00:00:00.000Z' }],
+  ['a non-string refresh expiresAt', { secret: 'next', expiresAt: { toString: 1, valueOf: 1 } }],
+]) {
+  test(`a refresh answer with ${what} is refused as INVALID_RESPONSE before anything is written`, async (t) => {
+    const emulator = await withEmulator(t)
+    const auth = authOn(emulator)
+    const session = emulator.createSession('cookie-injection', { jwtTtlSeconds: -1 })
+    const jwt = emulator.signJwt({ sub: 'cookie-injection', exp: Math.floor(Date.now() / 1000) + 60 })
+    emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt, refresh, user: { id: 'cookie-injection' } }) }
+    const response = new Response()
+    await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response), { code: 'INVALID_RESPONSE' })
+    assert.deepEqual(response.headers.getSetCookie().filter((c) => !c.includes('=;')), [], 'no session cookie written')
+  })
+}
+
+test('a jwt with ";" from Crossmint is refused as INVALID_RESPONSE', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const session = emulator.createSession('jwt-injection', { jwtTtlSeconds: -1 })
+  emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt: 'a.b.c; Domain=evil.example', refresh: { secret: 'next' }, user: { id: 'jwt-injection' } }) }
+  await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, new Response()), { code: 'INVALID_RESPONSE' })
+})

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
 use crate::api_key::{validate_api_key, ApiKey, ApiKeyError};
+use crate::cookies::is_cookie_value;
 
 pub const CROSSMINT_API_VERSION: &str = "2024-09-26";
 const AUTH_ROOT: &str = "api/2024-09-26/session/sdk/auth";
@@ -202,6 +203,16 @@ impl AuthMaterial {
             Some(Value::Object(r)) if r.get("secret").is_some_and(Value::is_string) => r,
             _ => return Err(invalid("missing refresh token")),
         };
+        // Both go into Set-Cookie verbatim: a `;` would add attributes, CR/LF
+        // would make Node throw after the token was spent. Refused before
+        // anything is written or shared with other requests.
+        let secret = refresh_token.get("secret").and_then(Value::as_str).unwrap_or_default();
+        if !is_cookie_value(&jwt) || !is_cookie_value(secret) {
+            return Err(invalid("jwt or refresh secret holds characters not allowed in a cookie"));
+        }
+        if !matches!(refresh_token.get("expiresAt"), None | Some(Value::String(_) | Value::Number(_) | Value::Null)) {
+            return Err(invalid("refresh token expiresAt is not a date"));
+        }
         let user = match body.remove("user") {
             Some(Value::Object(u)) if u.get("id").is_some_and(Value::is_string) => u,
             _ => return Err(invalid("missing user id")),
