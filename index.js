@@ -272,6 +272,7 @@ class CrossmintAuth {
       issuer: stringList(options.issuer),
       audience: stringList(options.audience),
       refreshGraceSeconds: options.refreshGraceSeconds,
+      requireExpiration: Boolean(options.requireExpiration),
     }))
   }
 

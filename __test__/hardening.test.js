@@ -178,3 +178,17 @@ test('a jwt with ";" from Crossmint is refused as INVALID_RESPONSE', async (t) =
   emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt: 'a.b.c; Domain=evil.example', refresh: { secret: 'next' }, user: { id: 'jwt-injection' } }) }
   await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, new Response()), { code: 'INVALID_RESPONSE' })
 })
+
+test('requireExpiration: true refuses a token without exp, for sessions and verifyCrossmintJwt', async (t) => {
+  const emulator = await withEmulator(t)
+  const forever = emulator.signJwt({ sub: 'no-exp' })
+  assert.equal((await authOn(emulator).verifyCrossmintJwt(forever)).sub, 'no-exp', 'accepted by default, as the reference does')
+  const strict = authOn(emulator, { requireExpiration: true })
+  await assert.rejects(strict.verifyCrossmintJwt(forever), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', message: 'missing required "exp" claim' })
+  const session = emulator.createSession('no-exp')
+  // The token without exp is not a session: the refresh token is used instead.
+  const result = await strict.getSession({ jwt: forever, refreshToken: session.refreshToken.secret })
+  assert.notEqual(result.jwt, forever)
+  const timed = emulator.signJwt({ sub: 'no-exp', exp: Math.floor(Date.now() / 1000) + 60 })
+  assert.equal((await strict.verifyCrossmintJwt(timed)).sub, 'no-exp')
+})

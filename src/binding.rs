@@ -52,6 +52,7 @@ pub struct NativeAuthOptions {
     pub issuer: Option<Vec<String>>,
     pub audience: Option<Vec<String>>,
     pub refresh_grace_seconds: Option<f64>,
+    pub require_expiration: Option<bool>,
 }
 
 impl From<NativeCookieOptions> for CookieOptions {
@@ -71,6 +72,7 @@ fn verify_options(o: &NativeAuthOptions) -> VerifyOptions {
         clock_tolerance_seconds: o.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
         issuer: o.issuer.clone(),
         audience: o.audience.clone(),
+        require_expiration: o.require_expiration.unwrap_or(false),
     }
 }
 
