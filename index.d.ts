@@ -125,6 +125,8 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   audience?: string | string[]
   /** Seconds a finished refresh is reused for requests still carrying the old token. Default 30; 0 disables. */
   refreshGraceSeconds?: number
+  /** Refuse tokens without an `exp` claim (they would otherwise never expire). Default false, as the reference. */
+  requireExpiration?: boolean
   /** Default: `console.error`, as the reference logs. */
   logger?: CrossmintLogger
 }

@@ -269,12 +269,23 @@ function jsTimeMs(value) {
   return value ? new Date(value).getTime() : undefined
 }
 
+// What would end a Set-Cookie attribute (`;`) or the header line (controls):
+// such a value would inject attributes, or make Node throw on every write.
+const COOKIE_ATTRIBUTE_BREAK = /[;\x00-\x1f\x7f]/
+
+function cookieAttribute(name, value) {
+  if (value !== undefined && COOKIE_ATTRIBUTE_BREAK.test(value)) {
+    throw new TypeError(`cookieOptions.${name} must not contain ";" or control characters`)
+  }
+  return value
+}
+
 function nativeCookieOptions(options = {}) {
   return {
     httpOnly: Boolean(options.httpOnly),
     secure: Boolean(options.secure),
-    sameSite: options.sameSite === undefined ? undefined : String(options.sameSite),
-    domain: options.domain ? String(options.domain) : undefined,
+    sameSite: cookieAttribute('sameSite', options.sameSite === undefined ? undefined : String(options.sameSite)),
+    domain: cookieAttribute('domain', options.domain ? String(options.domain) : undefined),
     expiresMs: jsTimeMs(options.expiresAt),
   }
 }
@@ -390,6 +401,7 @@ class CrossmintAuth {
       issuer: stringList(options.issuer),
       audience: stringList(options.audience),
       refreshGraceSeconds: options.refreshGraceSeconds,
+      requireExpiration: Boolean(options.requireExpiration),
     })
   }
 

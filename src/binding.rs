@@ -52,6 +52,7 @@ pub struct NativeAuthOptions {
     pub issuer: Option<Vec<String>>,
     pub audience: Option<Vec<String>>,
     pub refresh_grace_seconds: Option<f64>,
+    pub require_expiration: Option<bool>,
 }
 
 impl From<NativeCookieOptions> for CookieOptions {
@@ -71,6 +72,7 @@ fn verify_options(o: &NativeAuthOptions) -> VerifyOptions {
         clock_tolerance_seconds: o.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
         issuer: o.issuer.clone(),
         audience: o.audience.clone(),
+        require_expiration: o.require_expiration.unwrap_or(false),
     }
 }
 
@@ -195,12 +197,12 @@ pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Va
 }
 
 /// `material` is set when a refresh happened; `code`/`message` when `ok` is false.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 #[derive(Default)]
 pub struct NativeSessionReply {
     pub ok: bool,
     pub user_id: Option<String>,
-    pub material: Option<Value>,
+    pub material: Option<Json>,
     pub code: Option<String>,
     pub message: Option<String>,
     pub authentication_failure: bool,
@@ -310,7 +312,7 @@ impl NativeAuth {
             Ok(Session::Refreshed(material)) => NativeSessionReply {
                 ok: true,
                 user_id: Some(material.user_id().to_string()),
-                material: Some(material.to_json()),
+                material: Some(Json(material.to_json())),
                 ..Default::default()
             },
             Err(e) => NativeSessionReply {
@@ -342,35 +344,102 @@ impl NativeAuth {
 
     /// Refreshes (through Crossmint, or the configured refresh route).
     #[napi]
-    pub async fn refresh(&self, refresh_token: String) -> Value {
-        match self.engine.refresh(&refresh_token).await {
+    pub async fn refresh(&self, refresh_token: String) -> Json {
+        Json(match self.engine.refresh(&refresh_token).await {
             Ok(material) => json!({ "ok": true, "material": material.to_json() }),
             Err(e) => client_failure(e),
-        }
+        })
     }
 
     /// Crossmint's refresh endpoint only, as `handleCustomRefresh` uses it.
     #[napi]
-    pub async fn refresh_with_crossmint(&self, refresh_token: String) -> Value {
-        match self.engine.refresh_with_crossmint(&refresh_token).await {
+    pub async fn refresh_with_crossmint(&self, refresh_token: String) -> Json {
+        Json(match self.engine.refresh_with_crossmint(&refresh_token).await {
             Ok(material) => json!({ "ok": true, "material": material.to_json() }),
             Err(e) => client_failure(e),
-        }
+        })
     }
 
     #[napi]
-    pub async fn logout(&self, refresh_token: Option<String>) -> Value {
-        match self.engine.logout(refresh_token.as_deref()).await {
+    pub async fn logout(&self, refresh_token: Option<String>) -> Json {
+        Json(match self.engine.logout(refresh_token.as_deref()).await {
             Ok(()) => json!({ "ok": true }),
             Err(e) => client_failure(e),
-        }
+        })
     }
 
     #[napi]
-    pub async fn get_user(&self, user_id: String) -> Value {
-        match self.engine.client.get_user(&user_id).await {
+    pub async fn get_user(&self, user_id: String) -> Json {
+        Json(match self.engine.client.get_user(&user_id).await {
             Ok(user) => json!({ "ok": true, "user": user }),
             Err(e) => client_failure(e),
+        })
+    }
+}
+
+/// A JSON value handed to JavaScript as `JSON.parse` builds it: objects get
+/// own data properties, so a `"__proto__"` key (from a token payload or a
+/// Crossmint answer) is an ordinary property and never sets the prototype,
+/// as assigning it would.
+pub struct Json(pub Value);
+
+impl TypeName for Json {
+    fn type_name() -> &'static str {
+        "any"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for Json {
+    unsafe fn to_napi_value(env: sys::napi_env, json: Self) -> Result<sys::napi_value> {
+        unsafe { json_to_js(env, json.0) }
+    }
+}
+
+const OWN_DATA_PROPERTY: sys::napi_property_attributes = sys::PropertyAttributes::writable
+    | sys::PropertyAttributes::enumerable
+    | sys::PropertyAttributes::configurable;
+
+/// Depth is bounded by serde_json's parser (128 levels), so recursion is safe.
+unsafe fn json_to_js(env: sys::napi_env, value: Value) -> Result<sys::napi_value> {
+    match value {
+        Value::Object(map) => {
+            let mut object = std::ptr::null_mut();
+            check_status!(unsafe { sys::napi_create_object(env, &mut object) })?;
+            let mut properties = Vec::with_capacity(map.len());
+            for (key, item) in map {
+                let mut name = std::ptr::null_mut();
+                check_status!(unsafe {
+                    sys::napi_create_string_utf8(env, key.as_ptr().cast(), key.len() as isize, &mut name)
+                })?;
+                properties.push(sys::napi_property_descriptor {
+                    utf8name: std::ptr::null(),
+                    name,
+                    method: None,
+                    getter: None,
+                    setter: None,
+                    value: unsafe { json_to_js(env, item) }?,
+                    attributes: OWN_DATA_PROPERTY,
+                    data: std::ptr::null_mut(),
+                });
+            }
+            check_status!(unsafe {
+                sys::napi_define_properties(env, object, properties.len(), properties.as_ptr())
+            })?;
+            Ok(object)
         }
+        Value::Array(items) => {
+            let mut array = std::ptr::null_mut();
+            check_status!(unsafe { sys::napi_create_array_with_length(env, items.len(), &mut array) })?;
+            for (index, item) in items.into_iter().enumerate() {
+                let element = unsafe { json_to_js(env, item) }?;
+                check_status!(unsafe { sys::napi_set_element(env, array, index as u32, element) })?;
+            }
+            Ok(array)
+        }
+        scalar => unsafe { Value::to_napi_value(env, scalar) },
     }
 }

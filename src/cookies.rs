@@ -45,6 +45,12 @@ pub fn parse_auth_cookies(header: &str) -> AuthCookies {
     found
 }
 
+/// Whether `value` can be written as a cookie value as is: RFC 6265's
+/// cookie-octets (printable ASCII except space, `"`, `,`, `;` and `\`).
+pub fn is_cookie_value(value: &str) -> bool {
+    value.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E))
+}
+
 /// The `cookieOptions` a user passes to `CrossmintAuth.from`, already reduced
 /// to what the reference looks at (JavaScript truthiness applied by the caller).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -121,6 +127,14 @@ pub fn cleared_auth_cookies(options: &CookieOptions) -> [String; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_values_exclude_what_would_end_or_extend_the_cookie() {
+        assert!(is_cookie_value("eyJhbGciOi.J9-_x=="));
+        for bad in ["a;b", "a\r\nSet-Cookie: x=1", "a b", "a,b", "a\"b", "a\\b", "é", "\u{7f}"] {
+            assert!(!is_cookie_value(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn reads_both_cookies() {

@@ -10,6 +10,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
 use crate::api_key::{validate_api_key, ApiKey, ApiKeyError};
+use crate::cookies::is_cookie_value;
 
 pub const CROSSMINT_API_VERSION: &str = "2024-09-26";
 const AUTH_ROOT: &str = "api/2024-09-26/session/sdk/auth";
@@ -33,11 +34,30 @@ fn http_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
         .expect("the HTTP client configuration is static and valid")
 }
 
+/// Where a redirect may lead a call that carries the API key or a refresh
+/// token: the same origin only (scheme, host and port), so neither reaches
+/// another server or leaves TLS. `fetch` (the reference) follows any redirect
+/// and re-sends `x-api-key` and the body; same-origin redirects are still
+/// followed here, as there, so a path move at Crossmint keeps working.
+pub fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first();
+        let same_origin = first.is_some_and(|from| from.origin() == attempt.url().origin());
+        if !same_origin {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!("refused a redirect to another origin ({to}): the API key and tokens are only sent to the configured address"))
+        } else if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// One connection pool for the whole process: clients, runtimes and TLS
 /// configurations are expensive and are never built per call. Crossmint
-/// calls follow redirects, as `fetch` does.
-pub static HTTP: LazyLock<reqwest::Client> =
-    LazyLock::new(|| http_client(reqwest::redirect::Policy::default()));
+/// calls follow same-origin redirects only.
+pub static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| http_client(same_origin_redirects()));
 
 /// Key sets are fetched without following redirects, as jose fetches them:
 /// a key set URI that redirects is a misconfiguration, not something to trust.
@@ -72,6 +92,12 @@ impl ClientError {
             message: message.into(),
             errno: None,
         }
+    }
+
+    /// What callers sharing a refresh receive when a logout ended its chain
+    /// while it ran: the session is over, as if Crossmint had said so.
+    pub fn logged_out() -> Self {
+        ClientError::new(ClientErrorKind::Rejected(401), "the session was logged out while it was being refreshed")
     }
 
     fn from_transport(error: reqwest::Error, what: &str) -> Self {
@@ -177,6 +203,16 @@ impl AuthMaterial {
             Some(Value::Object(r)) if r.get("secret").is_some_and(Value::is_string) => r,
             _ => return Err(invalid("missing refresh token")),
         };
+        // Both go into Set-Cookie verbatim: a `;` would add attributes, CR/LF
+        // would make Node throw after the token was spent. Refused before
+        // anything is written or shared with other requests.
+        let secret = refresh_token.get("secret").and_then(Value::as_str).unwrap_or_default();
+        if !is_cookie_value(&jwt) || !is_cookie_value(secret) {
+            return Err(invalid("jwt or refresh secret holds characters not allowed in a cookie"));
+        }
+        if !matches!(refresh_token.get("expiresAt"), None | Some(Value::String(_) | Value::Number(_) | Value::Null)) {
+            return Err(invalid("refresh token expiresAt is not a date"));
+        }
         let user = match body.remove("user") {
             Some(Value::Object(u)) if u.get("id").is_some_and(Value::is_string) => u,
             _ => return Err(invalid("missing user id")),

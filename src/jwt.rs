@@ -22,6 +22,9 @@ pub struct VerifyOptions {
     pub issuer: Option<Vec<String>>,
     /// Accepted `aud` values (one match suffices).
     pub audience: Option<Vec<String>>,
+    /// Refuse tokens without `exp` (jose's `requiredClaims: ["exp"]`): such
+    /// a token would otherwise stay a valid session forever.
+    pub require_expiration: bool,
 }
 
 pub type Claims = Map<String, Value>;
@@ -171,6 +174,9 @@ pub fn validate_claims(
         if nbf > now + tolerance {
             return Err(claim_error("\"nbf\" claim timestamp check failed"));
         }
+    }
+    if options.require_expiration && !claims.contains_key("exp") {
+        return Err(claim_error("missing required \"exp\" claim"));
     }
     if let Some(exp) = claims.get("exp") {
         let exp = exp

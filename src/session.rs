@@ -11,7 +11,7 @@ use crate::crossmint_client::{
 };
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
-use crate::refresh_flight::{RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
+use crate::refresh_flight::{Flown, RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
 use crate::token_verifier::TokenVerifier;
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
@@ -100,14 +100,37 @@ impl SessionEngine {
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         match &self.refresh_route {
             Some(route) => {
-                let key = self.flight_key(route, refresh_token);
-                REFRESH_FLIGHTS
-                    .run(&key, self.refresh_grace, Result::is_ok, || {
-                        self.client.refresh_via_route(route, refresh_token)
-                    })
+                self.shared_refresh(route, refresh_token, || self.client.refresh_via_route(route, refresh_token))
                     .await
             }
             None => self.refresh_with_crossmint(refresh_token).await,
+        }
+    }
+
+    /// One refresh shared through the process-wide table. A refresh whose
+    /// chain was logged out while it ran is not handed out: what it issued is
+    /// revoked, and every caller sharing it gets the logout's answer.
+    async fn shared_refresh<Fut>(
+        &self,
+        destination: &str,
+        refresh_token: &str,
+        refresh: impl FnOnce() -> Fut,
+    ) -> Result<AuthMaterial, ClientError>
+    where
+        Fut: std::future::Future<Output = Result<AuthMaterial, ClientError>>,
+    {
+        let key = self.flight_key(destination, refresh_token);
+        let successor = |outcome: &Result<AuthMaterial, ClientError>| {
+            outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
+        };
+        match REFRESH_FLIGHTS.run(&key, self.refresh_grace, Result::is_ok, successor, refresh).await {
+            Flown::Done(outcome) => outcome,
+            Flown::LoggedOut { revoke } => {
+                if let Some(Ok(material)) = revoke {
+                    let _ = self.client.logout(Some(material.refresh_secret())).await;
+                }
+                Err(ClientError::logged_out())
+            }
         }
     }
 
@@ -123,13 +146,7 @@ impl SessionEngine {
         let mut also_revoke = Vec::new();
         if let Some(token) = refresh_token {
             for destination in [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten() {
-                let successor = |outcome: &Result<AuthMaterial, ClientError>| {
-                    outcome
-                        .as_ref()
-                        .ok()
-                        .map(|material| self.flight_key(destination, material.refresh_secret()))
-                };
-                let dropped = REFRESH_FLIGHTS.forget(&self.flight_key(destination, token), successor);
+                let dropped = REFRESH_FLIGHTS.forget(&self.flight_key(destination, token));
                 also_revoke.extend(
                     dropped
                         .into_iter()
@@ -148,10 +165,8 @@ impl SessionEngine {
 
     /// Refreshes with Crossmint itself (what a refresh route does).
     pub async fn refresh_with_crossmint(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
-        let key = self.flight_key(self.client.base_url(), refresh_token);
-        REFRESH_FLIGHTS
-            .run(&key, self.refresh_grace, Result::is_ok, || self.client.refresh(refresh_token))
-            .await
+        let base_url = self.client.base_url();
+        self.shared_refresh(base_url, refresh_token, || self.client.refresh(refresh_token)).await
     }
 
     /// The reference's `validateOrRefreshSession`: any verification failure
