@@ -33,6 +33,17 @@ function loadNative() {
   try {
     return requireLoader()
   } catch (cause) {
+    if (cause.code === 'MODULE_NOT_FOUND' && String(cause.message).includes('crossmint-server-native/native.js')) {
+      // Bundled, and the package is not beside the bundle: a Next.js
+      // standalone output that tracing could not complete.
+      const error = new Error(
+        'crossmint-server-native was bundled but its native loader is not installed beside the bundle. ' +
+          'With Next.js output: "standalone", add to next.config: ' +
+          'outputFileTracingIncludes: { "/**": ["./node_modules/crossmint-server-native*/**"] }',
+      )
+      error.cause = cause
+      throw error
+    }
     const { targets = [] } = require('./package.json').napi || {}
     const here = `${process.platform}-${process.arch}`
     const error = new Error(

@@ -47,14 +47,25 @@ function nextBuild(app, args, env) {
   }
 }
 
+/**
+ * The standalone output moved away from the app, as a deployment ships it:
+ * inside the app, Node would still find the app's own node_modules.
+ */
+function deployStandalone(app, work, name) {
+  const target = path.join(work, name)
+  fs.cpSync(path.join(app, '.next/standalone'), target, { recursive: true })
+  fs.cpSync(path.join(app, '.next/static'), path.join(target, '.next/static'), { recursive: true })
+  return target
+}
+
 /** Starts a built app (next start, or the standalone server) and waits until it answers. */
 async function serve(t, app, env, standalone) {
   const port = await freePort()
   const command = standalone
-    ? [path.join(app, '.next/standalone/server.js')]
+    ? [path.join(standalone, 'server.js')]
     : [path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)]
   const child = spawn(process.execPath, command, {
-    cwd: standalone ? path.join(app, '.next/standalone') : app,
+    cwd: standalone || app,
     env: { ...process.env, ...env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -167,13 +178,25 @@ test('Next.js 16: the guide\'s app builds and runs with the packed package', { t
     await checkSessions(emulator, base)
   })
 
+  await t.test('output: "standalone" without the tracing line names that line', async (t) => {
+    const config = path.join(app, 'next.config.mjs')
+    fs.writeFileSync(config, 'export default { output: "standalone" };\n')
+    t.after(() => fs.rmSync(config))
+    nextBuild(app, [], env)
+    const { base, log } = await serve(t, app, env, deployStandalone(app, work, 'deploy-untraced'))
+    const answer = await exchange(`${base}/protected`, { cookie: cookieHeaderFor(emulator.createSession('standalone-user')) })
+    // The guide's code catches the failure (signed-out page, cookies cleared);
+    // what the developer sees is the logged error naming the line.
+    assert.doesNotMatch(pageText(answer.body), /Welcome/)
+    assert.match(log(), /outputFileTracingIncludes: \{ "\/\*\*": \["\.\/node_modules\/crossmint-server-native\*\/\*\*"\] \}/)
+  })
+
   await t.test('output: "standalone" (with the one documented tracing line), started with node server.js', async (t) => {
     const config = path.join(app, 'next.config.mjs')
     fs.copyFileSync(path.join(example, 'next.config.standalone.mjs'), config)
     t.after(() => fs.rmSync(config))
     nextBuild(app, [], env)
-    fs.cpSync(path.join(app, '.next/static'), path.join(app, '.next/standalone/.next/static'), { recursive: true })
-    const { base } = await serve(t, app, env, true)
+    const { base } = await serve(t, app, env, deployStandalone(app, work, 'deploy'))
     await checkSessions(emulator, base)
   })
 
