@@ -28,5 +28,7 @@ module.exports = { createApp };
 
 if (require.main === module) {
     const port = Number(process.env.PORT || 3001);
-    createApp().listen(port, "127.0.0.1", () => console.log(`Listening on http://127.0.0.1:${port}`));
+    const server = createApp().listen(port, "127.0.0.1", () =>
+        console.log(`Listening on http://127.0.0.1:${server.address().port}`),
+    );
 }
