@@ -1,0 +1,59 @@
+'use strict'
+// Deno 2 and Bun, for real: the binaries the npm packages `deno` and `bun`
+// carry (exact devDependencies), each running its example (examples/deno,
+// examples/bun) on the packed tarballs installed into a copy of the example,
+// as a user of that runtime installs the package. Each example passes the
+// nine framework checks against the emulator.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { withEmulator } = require('./harness.js')
+const { runNineChecks, startExample } = require('./framework-checks.js')
+const { packTarballs, npmInstall, root } = require('./packed-package.js')
+
+const deno = path.join(root, 'node_modules', '.bin', 'deno')
+const bun = path.join(root, 'node_modules', '.bin', 'bun')
+
+/**
+ * What Deno must allow, and nothing more: the native addon is loaded through
+ * FFI; napi's loader reads its NAPI_RS_* variables and the example its own
+ * (env); the loader reads /usr/bin/ldd to tell glibc from musl and Node's
+ * require reads the addon (read); the server listens on loopback (net).
+ * The README's "Deno and Bun" section lists the same flags.
+ */
+const DENO_FLAGS = ['--allow-ffi', '--allow-env', '--allow-read', '--allow-net=127.0.0.1']
+
+/** The example copied out of the repository with the packed package installed beside it. */
+function installExample(t, name) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `crossmint-native-${name}-`))
+  t.after(() => fs.rmSync(work, { recursive: true, force: true }))
+  const tarballs = packTarballs(work)
+  const app = path.join(work, name)
+  fs.cpSync(path.join(root, 'examples', name), app, { recursive: true, filter: (src) => !src.includes('node_modules') })
+  npmInstall(app, tarballs)
+  return app
+}
+
+test('the deno and bun npm packages carry runnable binaries', () => {
+  assert.match(execFileSync(deno, ['--version'], { encoding: 'utf8' }), /^deno 2\.\d+\.\d+/)
+  assert.match(execFileSync(bun, ['--version'], { encoding: 'utf8' }), /^1\.\d+\.\d+/)
+})
+
+test('Deno 2: examples/deno (Deno.serve, TypeScript) passes the nine checks', { timeout: 180000 }, async (t) => {
+  const app = installExample(t, 'deno')
+  const emulator = await withEmulator(t)
+  const env = { NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(app, '.deno') }
+  const { url } = await startExample(t, deno, ['run', ...DENO_FLAGS, 'main.ts'], { emulator, cwd: app, env })
+  await runNineChecks(t, { url, emulator, label: 'deno' })
+})
+
+test('Bun: examples/bun (Bun.serve) passes the nine checks', { timeout: 180000 }, async (t) => {
+  const app = installExample(t, 'bun')
+  const emulator = await withEmulator(t)
+  const { url } = await startExample(t, bun, ['run', 'server.ts'], { emulator, cwd: app, env: { NO_COLOR: '1' } })
+  await runNineChecks(t, { url, emulator, label: 'bun' })
+})
