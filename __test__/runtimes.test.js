@@ -21,11 +21,11 @@ const bun = path.join(root, 'node_modules', '.bin', 'bun')
 /**
  * What Deno must allow, and nothing more: the native addon is loaded through
  * FFI; napi's loader reads its NAPI_RS_* variables and the example its own
- * (env); the loader reads /usr/bin/ldd to tell glibc from musl and Node's
- * require reads the addon (read); the server listens on loopback (net).
- * The README's "Deno and Bun" section lists the same flags.
+ * (env); on Linux the loader reads /usr/bin/ldd to tell glibc from musl
+ * (read); the server listens on loopback (net). The README's "Deno and Bun"
+ * section lists the same flags, and the loader's error names them.
  */
-const DENO_FLAGS = ['--allow-ffi', '--allow-env', '--allow-read', '--allow-net=127.0.0.1']
+const DENO_FLAGS = ['--allow-ffi', '--allow-env', '--allow-read=/usr/bin/ldd', '--allow-net=127.0.0.1']
 
 /** The example copied out of the repository with the packed package installed beside it. */
 function installExample(t, name) {

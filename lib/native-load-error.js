@@ -171,12 +171,10 @@ function nativeLoadError(cause) {
 
   const here = currentPlatform()
   const supported = supportedPlatforms()
-  const runtime = isDeno() ? `Deno ${process.versions.deno || ''}`.trim() : `Node ${process.versions.node}`
   if (!supported.includes(here)) {
     return withCause(
       `${PACKAGE} has no prebuilt binary for ${here}: it is built for ${supported.join(', ') || 'no platform'}. ` +
-        `On ${here}, build it from source with a Rust toolchain (clone the repository, npm install, npm run build). ` +
-        `Cause: ${cause && cause.message}`,
+        `On ${here}, build it from source with a Rust toolchain (clone the repository, npm install, npm run build).`,
       cause,
     )
   }
@@ -185,8 +183,7 @@ function nativeLoadError(cause) {
   if (!isInstalled(platformPackage)) {
     return withCause(
       `${platformPackage}, the optional package that carries the ${here} binary, is not installed. ` +
-        `Reinstall without --omit=optional (or --no-optional), or add it: npm install ${platformPackage}@${packageJson.version}. ` +
-        `Cause: ${cause && cause.message}`,
+        `Reinstall without --omit=optional (or --no-optional), or add it: npm install ${platformPackage}@${packageJson.version}.`,
       cause,
     )
   }
@@ -195,7 +192,8 @@ function nativeLoadError(cause) {
   // mismatch, a damaged file, a C library too old): say which, from napi's chain.
   const detail = causeChain(cause)
     .map((error) => String(error && error.message))
-    .find((message) => message.includes(platformPackage) && !/Cannot find module/.test(message))
+    .find((message) => (message.includes(platformPackage) || /version mismatch/.test(message)) && !/Cannot find module/.test(message))
+  const runtime = isDeno() ? `Deno ${process.versions.deno || ''}`.trim() : `Node ${process.versions.node}`
   return withCause(
     `${platformPackage} is installed but its binary did not load on ${here} (${runtime}): ` +
       `${detail || (cause && cause.message)}. Reinstall ${platformPackage}@${packageJson.version}, or build from source with a Rust toolchain: npm run build.`,
