@@ -15,7 +15,7 @@ const { spawnSync } = require('node:child_process')
 const { packTarballs, npmInstall, builtPlatform, root } = require('./packed-package.js')
 const { platformNameOfTriple } = require('../lib/native-load-error.js')
 
-const deno = path.join(root, 'node_modules', '.bin', 'deno')
+const { deno } = require('./runtime-binaries.js')
 const { name, version, napi } = require('../package.json')
 const { platformDir: here } = builtPlatform()
 

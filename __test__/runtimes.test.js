@@ -15,8 +15,7 @@ const { withEmulator, freePort } = require('./harness.js')
 const { runNineChecks, startExample } = require('./framework-checks.js')
 const { packTarballs, npmInstall, root } = require('./packed-package.js')
 
-const deno = path.join(root, 'node_modules', '.bin', 'deno')
-const bun = path.join(root, 'node_modules', '.bin', 'bun')
+const { deno, bun } = require('./runtime-binaries.js')
 
 /**
  * What Deno must allow, and nothing more: the native addon is loaded through
