@@ -57,9 +57,9 @@ function linuxLibc() {
     return 'gnu'
   } catch {}
   try {
-    const { header } = process.report.getReport()
+    const { header, sharedObjects } = process.report.getReport()
     if (header && header.glibcVersionRuntime) return 'gnu'
-    return 'musl'
+    if (Array.isArray(sharedObjects) && sharedObjects.some((file) => /libc\.musl-|ld-musl-/.test(file))) return 'musl'
   } catch {}
   return 'gnu'
 }
