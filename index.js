@@ -28,31 +28,12 @@ function requireLoader() {
 
 const native = loadNative()
 
-/** The platform binary, or an error that says what to do when none fits. */
+/** The platform binary, or an error whose first sentence says why not and what to do. */
 function loadNative() {
   try {
     return requireLoader()
   } catch (cause) {
-    if (cause.code === 'MODULE_NOT_FOUND' && String(cause.message).includes('crossmint-server-native/native.js')) {
-      // Bundled, and the package is not beside the bundle: a Next.js
-      // standalone output that tracing could not complete.
-      const error = new Error(
-        'crossmint-server-native was bundled but its native loader is not installed beside the bundle. ' +
-          'With Next.js output: "standalone", add to next.config: ' +
-          'outputFileTracingIncludes: { "/**": ["./node_modules/crossmint-server-native*/**"] }',
-      )
-      error.cause = cause
-      throw error
-    }
-    const { targets = [] } = require('./package.json').napi || {}
-    const here = `${process.platform}-${process.arch}`
-    const error = new Error(
-      `crossmint-server-native has no prebuilt binary that loads on ${here} (Node ${process.versions.node}). ` +
-        `Prebuilt targets: ${targets.join(', ')}. Reinstall without --no-optional/--omit=optional so npm fetches ` +
-        `the platform package, or build from source with a Rust toolchain: npm run build. Cause: ${cause.message}`,
-    )
-    error.cause = cause
-    throw error
+    throw require('./lib/native-load-error.js').nativeLoadError(cause)
   }
 }
 

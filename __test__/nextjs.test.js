@@ -13,26 +13,11 @@ const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
 const { withEmulator, exchange, cookieHeaderFor, freePort } = require('./harness.js')
+const { packTarballs } = require('./packed-package.js')
 
 const root = path.join(__dirname, '..')
 const example = path.join(root, 'examples', 'nextjs')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-
-function pack(dir, destination) {
-  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-  return path.join(destination, JSON.parse(out)[0].filename)
-}
-
-/** The main package and this platform's binary package, as npm would publish them. */
-function packTarballs(work) {
-  const binary = fs.readdirSync(root).find((f) => f.endsWith('.node'))
-  assert.ok(binary, 'the addon is built')
-  const platformDir = fs.readdirSync(path.join(root, 'npm')).find((d) => binary.includes(d))
-  const staged = path.join(work, 'platform')
-  fs.cpSync(path.join(root, 'npm', platformDir), staged, { recursive: true })
-  fs.copyFileSync(path.join(root, binary), path.join(staged, binary))
-  return [pack(root, work), pack(staged, work)]
-}
 
 function nextBuild(app, args, env) {
   try {
