@@ -106,7 +106,16 @@ export type CookieOptions = {
 }
 
 /** Where `console.error` diagnostics and warnings (key set outages) go; `false` silences them. */
-export type CrossmintLogger = false | { error: (...args: unknown[]) => void; warn?: (...args: unknown[]) => void }
+export type CrossmintLogger =
+  | false
+  | {
+      error: (...args: unknown[]) => void
+      warn?: (...args: unknown[]) => void
+      /** Used for rejections when `logRejections: "info"`. */
+      info?: (...args: unknown[]) => void
+      /** Used for rejections when `logRejections: "debug"`. */
+      debug?: (...args: unknown[]) => void
+    }
 
 export type CrossmintAuthOptions = {
   /** Absolute URL of the app's own refresh route (see `handleCustomRefresh`). */
@@ -129,10 +138,45 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   requireExpiration?: boolean
   /** Default: `console.error`, as the reference logs. */
   logger?: CrossmintLogger
+  /**
+   * How a refused session is logged. Default `"error"`: the reference's line,
+   * `logger.error("Failed to get session", error)`, stack included. A level
+   * (`"warn"`, `"info"`, `"debug"`) logs one line, `Failed to get session (CODE): message`,
+   * with `logger[level]` (or `console[level]`); `false` logs nothing.
+   */
+  logRejections?: 'error' | 'warn' | 'info' | 'debug' | false
 }
 
-export type GenericRequest = IncomingMessage | Request
-export type GenericResponse = ServerResponse | Response
+/** A Fastify request: its Node request is `raw`, its parsed body `body`. */
+export interface FastifyRequestLike {
+  raw: IncomingMessage
+  headers: IncomingMessage['headers']
+  body?: unknown
+}
+
+/** A Fastify reply: cookies, status and the refresh answer go through Fastify. */
+export interface FastifyReplyLike {
+  raw: ServerResponse
+  sent: boolean
+}
+
+/** A Koa context (`ctx`): the request side reads `ctx.request.body` (a body parser's result). */
+export interface KoaContextLike {
+  req: IncomingMessage
+  res: ServerResponse
+  request: object
+  response: object
+}
+
+/** Koa's `ctx.request` or `ctx.response`. */
+export interface KoaRequestOrResponseLike {
+  ctx: KoaContextLike
+}
+
+export type GenericRequest = IncomingMessage | Request | FastifyRequestLike | KoaContextLike | KoaRequestOrResponseLike
+/** Responses written in place (and returned): Node's, Fastify's reply, Koa's context. */
+export type ServerSideResponse = ServerResponse | FastifyReplyLike | KoaContextLike | KoaRequestOrResponseLike
+export type GenericResponse = ServerSideResponse | Response
 
 // ---- JWT ----------------------------------------------------------------------
 
@@ -218,10 +262,18 @@ export declare class CrossmintAuth {
   getUser(externalUserId: string): Promise<any>
 
   /**
-   * A refresh route: reads `{ refresh }` from the body or the refresh cookie, refreshes,
-   * and answers with the material (200) or `{ error: "Unauthorized", message }` (401).
-   * Node response given: written (not ended) and returned. Otherwise a Fetch `Response`.
+   * A refresh route: reads `{ refresh }` from the body (already parsed by a framework,
+   * or read within `timeoutMs`) or the refresh cookie, refreshes, and answers with the
+   * material (200), `{ error: "Unauthorized", message }` (401) or, when Crossmint cannot
+   * be reached, `{ error: "Service Unavailable", message }` (503, `Retry-After`).
+   * Without a response, or with a Fetch one: a new Fetch `Response` is returned.
    */
+  handleCustomRefresh(request: GenericRequest, response?: Response): Promise<Response>
+  /**
+   * With a server-side response: a Node response is written (not ended), a Fastify
+   * reply sent, a Koa context's body set; the same object is returned.
+   */
+  handleCustomRefresh<R extends ServerSideResponse>(request: GenericRequest, response: R): Promise<R>
   handleCustomRefresh(request: GenericRequest, response?: GenericResponse): Promise<GenericResponse>
 
   verifyCrossmintJwt(token: string, jwks?: JSONWebKeySet): Promise<JWTPayload>
@@ -233,5 +285,8 @@ export declare class CrossmintAuth {
    * Revokes the request's refresh token at Crossmint (when a request is given) and
    * clears both cookies on `response`, or on a new Fetch `Response` that is returned.
    */
+  logout(request?: GenericRequest, response?: Response): Promise<Response>
+  /** Clears the cookies on a Node response, Fastify reply or Koa context (status 200) and returns it. */
+  logout<R extends ServerSideResponse>(request: GenericRequest | undefined, response: R): Promise<R>
   logout(request?: GenericRequest, response?: GenericResponse): Promise<GenericResponse>
 }

@@ -125,9 +125,6 @@ function sendToPool(nativeAuth, { jwts, settlers }) {
   nativeAuth.verifiedSubjectsOnPool(jwts).then(settle, () => settle([]))
 }
 
-/** Largest request body `handleCustomRefresh` reads; a refresh body is ~100 bytes. */
-const MAX_BODY_BYTES = 64 * 1024
-
 class CrossmintAuthenticationError extends Error {
   constructor(message, code) {
     super(message)
@@ -177,102 +174,7 @@ function createCrossmint(config, apiKeyExpectations) {
   }
 }
 
-// ---- request and response adapters -------------------------------------
-
-function isNodeRequest(request) {
-  return request != null && typeof request === 'object' && 'httpVersion' in request
-}
-
-function isFetchHeaders(headers) {
-  return headers != null && typeof headers.get === 'function'
-}
-
-/** The raw `Cookie` header, or null when the request has none. */
-function cookieHeader(request) {
-  const headers = request == null ? undefined : request.headers
-  if (headers == null) return null
-  const value = isFetchHeaders(headers) ? headers.get('cookie') : headers.cookie
-  if (value == null) return null
-  return Array.isArray(value) ? value.join('; ') : String(value)
-}
-
-function isNodeResponse(response) {
-  return response != null && typeof response === 'object' && 'setHeader' in response
-}
-
-function isFetchResponse(response) {
-  return response != null && response.headers != null && typeof response.headers.append === 'function'
-}
-
-function setCookies(response, cookies) {
-  if (isNodeResponse(response)) {
-    response.setHeader('Set-Cookie', cookies)
-  } else if (isFetchResponse(response)) {
-    for (const cookie of cookies) response.headers.append('Set-Cookie', cookie)
-  } else {
-    throw new TypeError('Expected a Node ServerResponse or a Fetch Response to store cookies on')
-  }
-}
-
-/** Reads a Node request body (a refresh body is tiny); never waits on a finished stream. */
-function readNodeBody(request) {
-  if ('body' in request) return Promise.resolve(request.body)
-  if (request.readableEnded || request.destroyed) return Promise.resolve(undefined)
-  return new Promise((resolve) => {
-    const chunks = []
-    let size = 0
-    const done = (value) => {
-      request.off('data', onData)
-      request.off('end', onEnd)
-      request.off('error', onError)
-      resolve(value)
-    }
-    const onData = (chunk) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        done(undefined)
-        return
-      }
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-    }
-    const onEnd = () => done(parseJson(Buffer.concat(chunks).toString('utf8')))
-    const onError = () => done(undefined)
-    request.on('data', onData)
-    request.on('end', onEnd)
-    request.on('error', onError)
-  })
-}
-
-function parseJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
-}
-
-/** A Fetch body that is missing, used, too large or not JSON yields undefined, not a throw. */
-async function readFetchBody(request) {
-  if (request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') return undefined
-  const reader = request.body.getReader()
-  const chunks = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > MAX_BODY_BYTES) {
-        reader.cancel().catch(() => {})
-        return undefined
-      }
-      chunks.push(value)
-    }
-  } catch {
-    return undefined
-  }
-  return parseJson(Buffer.concat(chunks).toString('utf8'))
-}
+const http = require('./lib/http-objects.js')
 
 // ---- options ------------------------------------------------------------
 
@@ -392,12 +294,27 @@ function unchangedSession(jwt, refreshToken, userId) {
 
 // ---- CrossmintAuth -------------------------------------------------------
 
+/** The native default for `timeoutMs`, also the deadline for reading a refresh body. */
+const DEFAULT_TIMEOUT_MS = 10000
+/** Longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const REJECTION_LEVELS = ['error', 'warn', 'info', 'debug']
+
+function rejectionLevel(value) {
+  if (value === undefined || value === true) return 'error'
+  if (value === false || REJECTION_LEVELS.includes(value)) return value
+  throw new TypeError(`logRejections must be one of ${REJECTION_LEVELS.map((l) => `"${l}"`).join(', ')} or false`)
+}
+
 const createToken = Symbol('CrossmintAuth.from')
 
 class CrossmintAuth {
   #native
   #cookieOptions
   #logger
+  #rejectionLevel
+  #timeoutMs
 
   constructor(token, crossmint, options) {
     if (token !== createToken) throw new TypeError('Use CrossmintAuth.from(crossmint, options)')
@@ -405,6 +322,9 @@ class CrossmintAuth {
     this.refreshRoute = options.refreshRoute != null ? options.refreshRoute : null
     this.#cookieOptions = nativeCookieOptions(options.cookieOptions)
     this.#logger = options.logger
+    this.#rejectionLevel = rejectionLevel(options.logRejections)
+    this.#timeoutMs =
+      Number.isFinite(options.timeoutMs) && options.timeoutMs > 0 ? Math.min(options.timeoutMs, MAX_TIMER_MS) : DEFAULT_TIMEOUT_MS
     this.#native = sharedNativeAuth(nativeConfig(crossmint), {
       refreshRoute: this.refreshRoute == null ? undefined : String(this.refreshRoute),
       timeoutMs: options.timeoutMs,
@@ -427,6 +347,26 @@ class CrossmintAuth {
     else console.error(...args)
   }
 
+  /**
+   * A session refused (or not established because Crossmint is down). By
+   * default the reference's line with the error and its stack on
+   * `logger.error`; `logRejections: 'warn' | 'info' | 'debug'` logs one line
+   * at that level instead, and `false` nothing: rejections are routine on a
+   * public site (expired sessions, bots), and the answer already carries the code.
+   */
+  #logRejection({ code, message }) {
+    const level = this.#rejectionLevel
+    if (level === 'error') {
+      this.#logError('Failed to get session', new CrossmintAuthenticationError(message, code))
+      return
+    }
+    const logger = this.#logger
+    if (level === false || logger === false) return
+    const line = `Failed to get session (${code}): ${message}`
+    if (logger && typeof logger[level] === 'function') logger[level](line)
+    else console[level](line)
+  }
+
   /** Hands warnings raised in Rust (key set outages) to `logger.warn`. */
   #flushWarnings() {
     const warnings = native.takeWarnings()
@@ -444,11 +384,12 @@ class CrossmintAuth {
   }
 
   async getSession(input, response) {
+    if (response != null) http.assertResponse(response, 'getSession')
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
     let material = input
     if (request !== undefined) {
-      const header = cookieHeader(request)
+      const header = http.cookieHeader(request)
       if (header == null) throw new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
       material = native.parseAuthCookies(header)
     }
@@ -480,8 +421,7 @@ class CrossmintAuth {
       this.#clearCookiesQuietly(response)
       if (request !== undefined) this.#logoutInBackground(request)
     }
-    const cause = new CrossmintAuthenticationError(reply.message, reply.code)
-    this.#logError('Failed to get session', cause)
+    this.#logRejection(reply)
     throw new CrossmintAuthenticationError('Failed to get session', reply.code)
   }
 
@@ -492,9 +432,12 @@ class CrossmintAuth {
   }
 
   async handleCustomRefresh(request, response) {
-    const body = isNodeRequest(request) ? await readNodeBody(request) : await readFetchBody(request)
+    // Checked before anything is read or spent: a rotated refresh token
+    // whose answer cannot be written would log the user out.
+    if (response != null) http.assertResponse(response, 'handleCustomRefresh')
+    const body = await http.readRefreshBody(request, this.#timeoutMs)
     const bodyRefresh = body != null && typeof body === 'object' ? body.refresh : undefined
-    const header = cookieHeader(request)
+    const header = http.cookieHeader(request)
     const cookieRefresh = header == null ? undefined : native.parseAuthCookies(header).refreshToken
     const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
 
@@ -512,12 +455,10 @@ class CrossmintAuth {
 
     if (reply.ok) {
       const json = JSON.stringify(reply.material)
-      if (isNodeResponse(response)) {
+      if (response != null && http.responseKind(response) !== 'fetch') {
         // Cookies first: once the body is written the headers are gone.
         this.storeAuthMaterial(response, reply.material)
-        response.setHeader('Content-Type', 'application/json')
-        response.write(json)
-        return response
+        return http.writeJsonAnswer(response, { status: 200, json })
       }
       const fetchResponse = new Response(json, { headers: { 'Content-Type': 'application/json' } })
       this.storeAuthMaterial(fetchResponse, reply.material)
@@ -529,19 +470,15 @@ class CrossmintAuth {
     // a caller (or getSession with refreshRoute) retries instead of signing out.
     const endSession = reply.authenticationFailure
     const status = endSession ? 401 : 503
-    const errorBody = { error: endSession ? 'Unauthorized' : 'Service Unavailable', message: reply.message }
+    const statusText = endSession ? 'Unauthorized' : 'Service Unavailable'
+    const json = JSON.stringify({ error: statusText, message: reply.message })
+    const headers = endSession ? {} : { 'Retry-After': String(http.RETRY_AFTER_SECONDS) }
     if (endSession) this.#logoutInBackground(request)
-    if (isNodeResponse(response)) {
+    if (response != null && http.responseKind(response) !== 'fetch') {
       if (endSession) this.#clearCookiesQuietly(response)
-      if (!response.headersSent) {
-        response.statusCode = status
-        response.statusMessage = errorBody.error
-        response.setHeader('Content-Type', 'application/json')
-      }
-      response.write(JSON.stringify(errorBody))
-      return response
+      return http.writeJsonAnswer(response, { status, statusText, json, headers })
     }
-    const fetchResponse = new Response(JSON.stringify(errorBody), { status, statusText: errorBody.error })
+    const fetchResponse = new Response(json, { status, statusText, headers })
     if (endSession) this.storeAuthMaterial(fetchResponse, CLEARED)
     return fetchResponse
   }
@@ -574,12 +511,13 @@ class CrossmintAuth {
       jsTimeMs(refresh.expiresAt),
       this.#cookieOptions,
     )
-    setCookies(response, cookies)
+    http.setCookies(response, cookies)
   }
 
   async logout(request, response) {
+    if (response != null) http.assertResponse(response, 'logout')
     if (request != null) {
-      const header = cookieHeader(request)
+      const header = http.cookieHeader(request)
       if (header == null) {
         this.#logError(new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL'))
       } else {
@@ -589,12 +527,12 @@ class CrossmintAuth {
     }
     const target = response != null ? response : new Response()
     this.storeAuthMaterial(target, CLEARED)
+    if (response != null) http.markSuccess(response)
     return target
   }
 
   #clearCookiesQuietly(response) {
-    const headersSent = isNodeResponse(response) && response.headersSent
-    if (headersSent) return
+    if (http.headersSent(response)) return
     try {
       this.storeAuthMaterial(response, CLEARED)
     } catch (error) {
@@ -604,7 +542,7 @@ class CrossmintAuth {
 
   /** Revokes the request's refresh token at Crossmint without holding up the answer. */
   #logoutInBackground(request) {
-    const header = cookieHeader(request)
+    const header = http.cookieHeader(request)
     if (header == null) {
       this.#logError(new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL'))
       return

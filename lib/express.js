@@ -3,11 +3,14 @@
 // Thin wrappers over CrossmintAuth; all decisions stay in the SDK.
 
 const { CrossmintAuthenticationError } = require('../index.js')
+const { sessionFailureAnswer } = require('./http-objects.js')
 
 /**
  * Runs getSession(req, res) and sets `req.crossmint = { userId, jwt, refreshToken }`.
  * When `required` (the default) and there is no valid session, answers 401
- * `{ error: "Unauthorized", code, message }`; when optional, sets
+ * `{ error: "Unauthorized", code, message }`; when Crossmint cannot be
+ * reached (`CROSSMINT_UNAVAILABLE`, `TIMEOUT`) answers 503 with
+ * `Retry-After`, as `refreshRoute` does; when optional, a refused session sets
  * `req.crossmint = null` and continues. Errors that are not about
  * authentication go to `next(err)`.
  */
@@ -17,9 +20,10 @@ function crossmintMiddleware(crossmintAuth, { required = true } = {}) {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(req, res)
       req.crossmint = { userId, jwt, refreshToken }
     } catch (error) {
-      if (!(error instanceof CrossmintAuthenticationError)) return next(error)
-      if (required) {
-        res.status(401).json({ error: 'Unauthorized', code: error.code, message: error.message })
+      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      if (answer === null) return next(error)
+      if (required || answer.status === 503) {
+        res.status(answer.status).set(answer.headers).json(answer.body)
         return
       }
       req.crossmint = null

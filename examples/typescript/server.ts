@@ -34,8 +34,9 @@ export async function fromMaterial(jwt: string | undefined, refreshToken: string
 }
 
 export async function fetchRoute(request: Request): Promise<Response> {
-    const answer = await crossmintAuth.handleCustomRefresh(request);
-    return answer as Response;
+    // A Fetch request without a response: typed Promise<Response>, no cast.
+    const answer: Response = await crossmintAuth.handleCustomRefresh(request);
+    return answer;
 }
 
 export const server = http.createServer(async (req, res) => {
@@ -52,6 +53,15 @@ export const server = http.createServer(async (req, res) => {
         throw error;
     }
 });
+
+// Node-style calls return the response they were given.
+export async function nodeRoutes(req: http.IncomingMessage, res: http.ServerResponse): Promise<http.ServerResponse> {
+    const written: http.ServerResponse = await crossmintAuth.handleCustomRefresh(req, res);
+    return crossmintAuth.logout(req, written);
+}
+
+const strictAuth = CrossmintAuth.from(crossmint, { logRejections: "debug", logger: console });
+void strictAuth;
 
 export const app = express();
 app.post("/refresh", refreshRoute(crossmintAuth));

@@ -9,5 +9,5 @@ export async function POST(request: NextRequest) {
         overrideBaseUrl: process.env.CROSSMINT_BASE_URL,
     });
     const crossmintAuth = CrossmintAuth.from(crossmint);
-    return (await crossmintAuth.logout(request)) as Response;
+    return crossmintAuth.logout(request);
 }

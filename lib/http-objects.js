@@ -1,0 +1,302 @@
+'use strict'
+// The request and response objects frameworks hand to a handler, recognised
+// in one place: Node's IncomingMessage/ServerResponse (node:http, Express),
+// Fetch Request/Response (Next.js, Hono, Deno, Bun), a Fastify request/reply
+// and a Koa context (or its request/response). For each it finds what the SDK
+// reads (the Cookie header, a refresh body another middleware may already
+// have parsed) and writes (cookies, a status, the refresh answer) the way that
+// framework expects, so an answer is never lost behind a wrapper.
+
+/** Largest request body read for a refresh; a refresh body is ~100 bytes. */
+const MAX_BODY_BYTES = 64 * 1024
+
+/** Seconds a client is asked to wait after a Crossmint outage (503). */
+const RETRY_AFTER_SECONDS = 5
+
+const isObject = (value) => value != null && typeof value === 'object'
+
+function isNodeRequest(request) {
+  return isObject(request) && 'httpVersion' in request
+}
+
+function isNodeResponse(response) {
+  return isObject(response) && 'setHeader' in response
+}
+
+function isFetchHeaders(headers) {
+  return headers != null && typeof headers.get === 'function'
+}
+
+function isFetchResponse(response) {
+  return response != null && response.headers != null && typeof response.headers.append === 'function'
+}
+
+function isFastifyReply(reply) {
+  return (
+    isObject(reply) &&
+    isNodeResponse(reply.raw) &&
+    typeof reply.header === 'function' &&
+    typeof reply.code === 'function' &&
+    typeof reply.send === 'function'
+  )
+}
+
+function isFastifyRequest(request) {
+  return isObject(request) && isNodeRequest(request.raw)
+}
+
+/** The Koa context behind `ctx`, `ctx.request` or `ctx.response`, else null. */
+function koaContext(value) {
+  if (!isObject(value)) return null
+  if (isObject(value.request) && isObject(value.response) && isNodeRequest(value.req) && isNodeResponse(value.res)) {
+    return value
+  }
+  const ctx = value.ctx
+  if (isObject(ctx) && (ctx.request === value || ctx.response === value) && isNodeResponse(ctx.res)) return ctx
+  return null
+}
+
+/**
+ * What kind of response this is, or null for anything the SDK cannot write
+ * to. Checked before any call to Crossmint: a refresh token spent for an
+ * answer that cannot be delivered logs the user out.
+ */
+function responseKind(response) {
+  // Fastify and Koa first: their objects are not ServerResponses themselves,
+  // but a Koa context delegates `set`/`append` and could look like one.
+  if (isFastifyReply(response)) return 'fastify'
+  if (koaContext(response) !== null) return 'koa'
+  if (isNodeResponse(response)) return 'node'
+  if (isFetchResponse(response)) return 'fetch'
+  return null
+}
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (typeof value !== 'object') return typeof value
+  const name = value.constructor && value.constructor.name
+  return name ? `a ${name}` : 'an object'
+}
+
+/** Throws, before anything is done, when `response` is given but unusable. */
+function assertResponse(response, method) {
+  if (response == null || responseKind(response) !== null) return
+  throw new TypeError(
+    `${method}: cannot write to the response given (${describe(response)}). Pass a Node ServerResponse ` +
+      '(node:http, Express res), a Fetch Response, a Fastify reply or a Koa ctx; or omit it.',
+  )
+}
+
+/** The raw `Cookie` header, or null when the request has none. */
+function cookieHeader(request) {
+  const headers = request == null ? undefined : request.headers
+  if (headers == null) return null
+  const value = isFetchHeaders(headers) ? headers.get('cookie') : headers.cookie
+  if (value == null) return null
+  return Array.isArray(value) ? value.join('; ') : String(value)
+}
+
+/** Appends Set-Cookie headers in the response's own way. */
+function setCookies(response, cookies) {
+  switch (responseKind(response)) {
+    case 'node':
+      response.setHeader('Set-Cookie', cookies)
+      return
+    case 'fetch':
+      for (const cookie of cookies) response.headers.append('Set-Cookie', cookie)
+      return
+    case 'fastify':
+      // Fastify collects set-cookie values and writes them with its answer.
+      response.header('set-cookie', cookies)
+      return
+    case 'koa':
+      koaContext(response).response.append('Set-Cookie', cookies)
+      return
+    default:
+      assertResponse(response, 'storeAuthMaterial')
+  }
+}
+
+function headersSent(response) {
+  switch (responseKind(response)) {
+    case 'node':
+      return Boolean(response.headersSent)
+    case 'fastify':
+      return Boolean(response.sent || response.raw.headersSent)
+    case 'koa':
+      return Boolean(koaContext(response).res.headersSent)
+    default:
+      return false
+  }
+}
+
+/**
+ * Writes a JSON answer for a server-side response and returns what the caller
+ * should hand back: the Node response (written, not ended, as the reference
+ * leaves it), the Fastify reply (sent), or the Koa context (body set; Koa
+ * sends it). Fetch answers are built by the caller.
+ */
+function writeJsonAnswer(response, { status, statusText, json, headers = {} }) {
+  const kind = responseKind(response)
+  if (kind === 'node') {
+    if (!response.headersSent) {
+      // Frameworks such as Koa preset 404; success must say 200 itself.
+      response.statusCode = status
+      if (statusText !== undefined) response.statusMessage = statusText
+      response.setHeader('Content-Type', 'application/json')
+      for (const name in headers) response.setHeader(name, headers[name])
+    }
+    response.write(json)
+    return response
+  }
+  if (kind === 'fastify') {
+    if (headersSent(response)) return response
+    response.code(status)
+    response.header('content-type', 'application/json')
+    for (const name in headers) response.header(name, headers[name])
+    response.send(json)
+    return response
+  }
+  if (kind === 'koa') {
+    const { response: koaResponse } = koaContext(response)
+    koaResponse.status = status
+    koaResponse.type = 'application/json'
+    for (const name in headers) koaResponse.set(name, headers[name])
+    koaResponse.body = json
+    return response
+  }
+  throw new TypeError('writeJsonAnswer expects a server-side response')
+}
+
+/** A success that writes no body (logout): the status says 200 where a framework preset another. */
+function markSuccess(response) {
+  const kind = responseKind(response)
+  if (kind === 'node' && !response.headersSent) response.statusCode = 200
+  else if (kind === 'fastify' && !headersSent(response)) response.code(200)
+  else if (kind === 'koa') koaContext(response).response.status = 200
+}
+
+// ---- request bodies -----------------------------------------------------------
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * The refresh body: already parsed by a framework (Express `req.body`,
+ * Fastify `request.body`, Koa body parsers' `ctx.request.body`) or read from
+ * the stream. Resolves undefined, never rejects, when the body is missing,
+ * too large, cut off (`close`/`aborted`) or slower than `timeoutMs`.
+ */
+function readRefreshBody(request, timeoutMs) {
+  const ctx = koaContext(request)
+  if (ctx !== null) return nodeBody(ctx.request.body, ctx.req, timeoutMs)
+  if (isFastifyRequest(request)) return nodeBody(request.body, request.raw, timeoutMs)
+  if (isNodeRequest(request)) return nodeBody(request.body, request, timeoutMs)
+  return readFetchBody(request, timeoutMs)
+}
+
+function nodeBody(parsed, stream, timeoutMs) {
+  if (parsed !== undefined) return Promise.resolve(parsed)
+  if (stream.readableEnded || stream.destroyed || typeof stream.on !== 'function') return Promise.resolve(undefined)
+  return new Promise((resolve) => {
+    const chunks = []
+    let size = 0
+    const done = (value) => {
+      clearTimeout(timer)
+      stream.off('data', onData)
+      stream.off('end', onEnd)
+      stream.off('error', onGone)
+      stream.off('close', onGone)
+      stream.off('aborted', onGone)
+      resolve(value)
+    }
+    const onData = (chunk) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) return done(undefined)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+    }
+    const onEnd = () => done(parseJson(Buffer.concat(chunks).toString('utf8')))
+    const onGone = () => done(undefined)
+    const timer = setTimeout(onGone, timeoutMs)
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onGone)
+    stream.on('close', onGone)
+    stream.on('aborted', onGone)
+  })
+}
+
+async function readFetchBody(request, timeoutMs) {
+  if (request == null || request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') {
+    return undefined
+  }
+  const reader = request.body.getReader()
+  let timer
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs)
+  })
+  const chunks = []
+  let size = 0
+  try {
+    for (;;) {
+      const read = await Promise.race([reader.read(), deadline])
+      if (read === null || size + (read.value ? read.value.byteLength : 0) > MAX_BODY_BYTES) {
+        reader.cancel().catch(() => {})
+        return undefined
+      }
+      if (read.done) break
+      size += read.value.byteLength
+      chunks.push(read.value)
+    }
+  } catch {
+    return undefined
+  } finally {
+    clearTimeout(timer)
+  }
+  return parseJson(Buffer.concat(chunks).toString('utf8'))
+}
+
+// ---- answers shared by the framework helpers ---------------------------------------
+
+/** Codes that say Crossmint could not answer, not that the session is bad. */
+const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
+
+/**
+ * How a framework helper answers a failed getSession: 503 with Retry-After
+ * for an outage, 401 for anything else that is about authentication, and
+ * null for an error that is not (the helper hands that to the framework's
+ * error handling).
+ */
+function sessionFailureAnswer(error, AuthenticationError) {
+  if (!(error instanceof AuthenticationError)) return null
+  if (OUTAGE_CODES.has(error.code)) {
+    return {
+      status: 503,
+      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      body: { error: 'Service Unavailable', code: error.code, message: error.message },
+    }
+  }
+  return { status: 401, headers: {}, body: { error: 'Unauthorized', code: error.code, message: error.message } }
+}
+
+module.exports = {
+  MAX_BODY_BYTES,
+  RETRY_AFTER_SECONDS,
+  isNodeRequest,
+  isNodeResponse,
+  isFetchResponse,
+  responseKind,
+  assertResponse,
+  cookieHeader,
+  setCookies,
+  headersSent,
+  writeJsonAnswer,
+  markSuccess,
+  readRefreshBody,
+  sessionFailureAnswer,
+}
