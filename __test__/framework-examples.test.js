@@ -19,8 +19,8 @@ const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
 const calls = (emulator, path) => emulator.requests.filter((r) => r.path === path).length
 
 /** As the checks' `exchange`, with the response headers too (Retry-After). */
-async function exchange(url, { method = 'GET', cookie, headers = {}, body } = {}) {
-  const response = await fetch(url, { method, headers: { ...(cookie ? { cookie } : {}), ...headers }, body, redirect: 'manual' })
+async function exchange(url, { method = 'GET', cookie, headers = {}, body, signal } = {}) {
+  const response = await fetch(url, { method, headers: { ...(cookie ? { cookie } : {}), ...headers }, body, redirect: 'manual', signal })
   const text = await response.text()
   let json
   try {
@@ -277,4 +277,44 @@ test('Koa: a response the SDK cannot write to is refused before any call to Cros
     }
   })
   await assertNothingSpent(await listenNode(t, app.callback()), emulator, errors)
+})
+
+// ---- Fastify without the helpers: the SDK's own calls with request and reply ----------
+
+test('Fastify, no helper: getSession, handleCustomRefresh and logout given request and reply', async (t) => {
+  const Fastify = require('fastify')
+  const emulator = await withEmulator(t)
+  const crossmintAuth = authFor(emulator)
+  const app = Fastify()
+  app.get('/me', async (request, reply) => {
+    const { userId } = await crossmintAuth.getSession(request, reply)
+    return { userId }
+  })
+  app.post('/refresh', async (request, reply) => {
+    await crossmintAuth.handleCustomRefresh(request, reply)
+    return reply
+  })
+  app.post('/logout', async (request, reply) => {
+    await crossmintAuth.logout(request, reply)
+    return reply.send()
+  })
+  const url = await listenFastify(t, app)
+
+  const expired = emulator.createSession('direct-user', { jwtTtlSeconds: -60 })
+  const me = await exchange(`${url}/me`, { cookie: cookieHeaderFor(expired) })
+  assert.deepEqual([me.status, me.json], [200, { userId: 'direct-user' }])
+  assert.equal(me.setCookie.length, 2)
+
+  const spare = emulator.issueRefreshToken('direct-user')
+  const refreshed = await exchange(`${url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  assert.equal(refreshed.status, 200, refreshed.text)
+  assert.match(refreshed.json.jwt, /^eyJ/)
+  assert.equal(refreshed.setCookie.length, 2)
+
+  await t.test('logout(request, reply) settles before the reply is sent', { todo: 'index.js resolves logout with the reply, a thenable that settles only once sent' }, async () => {
+    const session = emulator.createSession('direct-user')
+    const loggedOut = await exchange(`${url}/logout`, { method: 'POST', cookie: cookieHeaderFor(session), signal: AbortSignal.timeout(3000) })
+    assert.equal(loggedOut.status, 200)
+    assert.match(loggedOut.setCookie.join('\n'), /^crossmint-jwt=;/m)
+  })
 })

@@ -5,11 +5,7 @@
 // so refreshed cookies travel with Fastify's answer (and its onSend hooks).
 
 const { CrossmintAuthenticationError } = require('../index.js')
-
-/** Codes that say Crossmint could not answer, not that the session is bad. */
-const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
-/** Seconds a client is asked to wait after a Crossmint outage. */
-const RETRY_AFTER_SECONDS = 5
+const { sessionFailureAnswer } = require('./http-objects.js')
 
 function checkAuth(crossmintAuth, where) {
   if (crossmintAuth == null || typeof crossmintAuth.getSession !== 'function') {
@@ -34,12 +30,9 @@ function crossmintPreHandler(crossmintAuth, { required = true } = {}) {
       request.crossmint = { userId, jwt, refreshToken }
       return
     } catch (error) {
-      if (!(error instanceof CrossmintAuthenticationError)) throw error
-      const body = { code: error.code, message: error.message }
-      if (OUTAGE_CODES.has(error.code)) {
-        return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: 'Service Unavailable', ...body })
-      }
-      if (required) return reply.code(401).send({ error: 'Unauthorized', ...body })
+      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      if (answer === null) throw error
+      if (required || answer.status === 503) return reply.code(answer.status).headers(answer.headers).send(answer.body)
       request.crossmint = null
     }
   }
@@ -61,9 +54,11 @@ function refreshRoute(crossmintAuth) {
 function logoutRoute(crossmintAuth) {
   checkAuth(crossmintAuth, 'logoutRoute')
   return async function crossmintLogout(request, reply) {
-    await crossmintAuth.logout(request, reply)
-    if (!reply.sent) reply.send()
-    return reply
+    // Fetch-style, and Fastify sends the Response (status, each Set-Cookie,
+    // through its hooks). Not `await logout(request, reply)`: a reply is a
+    // thenable that settles once it is sent, so awaiting a promise resolved
+    // with it would wait for a send that only comes after the await.
+    return reply.send(await crossmintAuth.logout(request))
   }
 }
 

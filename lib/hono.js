@@ -4,11 +4,7 @@
 // Request (`c.req.raw`) and its answers are Fetch Responses.
 
 const { CrossmintAuthenticationError } = require('../index.js')
-
-/** Codes that say Crossmint could not answer, not that the session is bad. */
-const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
-/** Seconds a client is asked to wait after a Crossmint outage. */
-const RETRY_AFTER_SECONDS = 5
+const { sessionFailureAnswer } = require('./http-objects.js')
 
 function checkAuth(crossmintAuth, where) {
   if (crossmintAuth == null || typeof crossmintAuth.getSession !== 'function') {
@@ -39,14 +35,11 @@ function crossmintMiddleware(crossmintAuth, { required = true } = {}) {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(c.req.raw, jar)
       c.set('crossmint', { userId, jwt, refreshToken })
     } catch (error) {
-      if (!(error instanceof CrossmintAuthenticationError)) throw error
-      const body = { code: error.code, message: error.message }
-      if (OUTAGE_CODES.has(error.code)) {
-        return c.json({ error: 'Service Unavailable', ...body }, 503, { 'Retry-After': String(RETRY_AFTER_SECONDS) })
-      }
-      if (required) {
-        passCookies(c, jar)
-        return c.json({ error: 'Unauthorized', ...body }, 401)
+      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      if (answer === null) throw error
+      if (required || answer.status === 503) {
+        passCookies(c, jar) // cleared cookies on a 401; none on a 503
+        return c.json(answer.body, answer.status, answer.headers)
       }
       c.set('crossmint', null)
     }
