@@ -114,8 +114,14 @@ test('Fastify plugin: Fastify conventions, optional sessions, outages 503 + Retr
   app.get('/home', { preHandler: crossmintPreHandler(crossmintAuth, { required: false }) }, async (request) => ({ crossmint: request.crossmint }))
   app.get('/broken', { preHandler: crossmintPreHandler(broken) }, async () => ({ reached: true }))
   app.get('/plain', async (request) => ({ crossmint: request.crossmint }))
+  app.get('/throws', { preHandler: crossmintPreHandler(crossmintAuth) }, async () => { throw new Error('handler failed') })
   app.setErrorHandler((error, request, reply) => reply.code(500).send({ handled: error.message }))
   const url = await listenFastify(t, app)
+
+  // The token was rotated before the route failed: the new cookies must still reach the browser.
+  const rotated = await exchange(`${url}/throws`, { cookie: cookieHeaderFor(emulator.createSession('fastify-user', { jwtTtlSeconds: -60 })) })
+  assert.deepEqual([rotated.status, rotated.json], [500, { handled: 'handler failed' }])
+  assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
 
   assert.deepEqual((await exchange(`${url}/plain`)).json, { crossmint: null }, 'decorated with null')
   const guest = await exchange(`${url}/home`)
@@ -199,6 +205,14 @@ test('Koa recipe: optional sessions, outages 503 + Retry-After', async (t) => {
   assert.deepEqual((await exchange(`${url}/home`)).json, { greeting: 'Hello, guest' })
   const session = emulator.createSession('koa-user')
   assert.deepEqual((await exchange(`${url}/home`, { cookie: cookieHeaderFor(session) })).json, { greeting: 'Welcome back, koa-user' })
+
+  // Koa's default error answer drops headers; the recipe keeps the rotated cookies on it.
+  const app = createApp({ apiKey: emulator.apiKey, baseUrl: emulator.url })
+  app.silent = true
+  const failing = await listenNode(t, app.callback())
+  const rotated = await exchange(`${failing}/fails`, { cookie: cookieHeaderFor(emulator.createSession('koa-user', { jwtTtlSeconds: -60 })) })
+  assert.equal(rotated.status, 500)
+  assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
 
   emulator.faults.refresh = { status: 503 }
   const expired = emulator.createSession('outage-user', { jwtTtlSeconds: -60 })

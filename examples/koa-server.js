@@ -30,7 +30,16 @@ function crossmintSession(crossmintAuth, { required = true } = {}) {
             }
             ctx.state.crossmint = null;
         }
-        await next();
+        // Koa's own error answer removes every header but `error.headers`: a
+        // route that throws would drop a just-rotated refresh token, and the
+        // user would be signed out. Keep the cookies on the error.
+        const cookies = ctx.response.get("Set-Cookie");
+        try {
+            await next();
+        } catch (error) {
+            if (cookies && error instanceof Error) error.headers = { ...error.headers, "Set-Cookie": cookies };
+            throw error;
+        }
     };
 }
 
@@ -57,6 +66,11 @@ function createApp({ apiKey, baseUrl } = {}) {
         if (ctx.method === "GET" && ctx.path === "/me") {
             return requireSession(ctx, async () => {
                 ctx.body = { userId: ctx.state.crossmint.userId };
+            });
+        }
+        if (ctx.method === "GET" && ctx.path === "/fails") {
+            return requireSession(ctx, async () => {
+                throw new Error("the route failed after the session was refreshed");
             });
         }
         if (ctx.method === "GET" && ctx.path === "/home") {
