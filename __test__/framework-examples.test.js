@@ -302,6 +302,15 @@ test('Koa: a response the SDK cannot write to is refused before any call to Cros
   await assertNothingSpent(await listenNode(t, app.callback()), emulator, errors)
 })
 
+test('/fastify and /hono load by import as well as require', () => {
+  const code = "import { crossmintPlugin, crossmintPreHandler } from 'crossmint-server-native/fastify'; " +
+    "import { crossmintMiddleware, refreshRoute, logoutRoute } from 'crossmint-server-native/hono'; " +
+    "console.log([crossmintPlugin, crossmintPreHandler, crossmintMiddleware, refreshRoute, logoutRoute].map((f) => typeof f).join())"
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(run.stdout.trim(), 'function,function,function,function,function')
+})
+
 // ---- Fastify without the helpers: the SDK's own calls with request and reply ----------
 
 test('Fastify, no helper: getSession, handleCustomRefresh and logout given request and reply', async (t) => {
