@@ -1,8 +1,8 @@
 'use strict'
 // Fastify glue: a plugin that declares `request.crossmint`, a preHandler that
 // requires (or optionally reads) a session, and the refresh and logout
-// routes. Fastify's own request and reply are handed to the SDK as they are,
-// so refreshed cookies travel with Fastify's answer (and its onSend hooks).
+// routes. The preHandler hands the SDK Fastify's own request and reply, so
+// refreshed cookies travel with whatever Fastify answers.
 
 const { CrossmintAuthenticationError } = require('../index.js')
 const { sessionFailureAnswer } = require('./http-objects.js')
@@ -28,7 +28,6 @@ function crossmintPreHandler(crossmintAuth, { required = true } = {}) {
     try {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(request, reply)
       request.crossmint = { userId, jwt, refreshToken }
-      return
     } catch (error) {
       const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
       if (answer === null) throw error
@@ -38,26 +37,28 @@ function crossmintPreHandler(crossmintAuth, { required = true } = {}) {
   }
 }
 
+// The two routes ask the SDK for a Fetch Response and let Fastify send it
+// (status, each Set-Cookie, Retry-After, through its onSend hooks). Not
+// `await logout(request, reply)`: a reply is a thenable that settles once it
+// is sent, so awaiting a promise resolved with it waits for a send that
+// would only come after the await.
+
 /**
- * A POST handler for the refresh route: handleCustomRefresh answers on the
- * reply (200 with the new material and cookies, 401, or 503 with Retry-After).
+ * POST handler for the refresh route: `{ refresh }` from the body Fastify
+ * parsed, or the cookie; 200 with the new material and cookies, 401 with the
+ * cookies cleared, or 503 with Retry-After.
  */
 function refreshRoute(crossmintAuth) {
   checkAuth(crossmintAuth, 'refreshRoute')
   return async function crossmintRefresh(request, reply) {
-    await crossmintAuth.handleCustomRefresh(request, reply)
-    return reply
+    return reply.send(await crossmintAuth.handleCustomRefresh(request))
   }
 }
 
-/** A POST handler for the logout route: revokes the session and clears the cookies (200, empty). */
+/** POST handler for the logout route: revokes the session and clears the cookies (200, empty). */
 function logoutRoute(crossmintAuth) {
   checkAuth(crossmintAuth, 'logoutRoute')
   return async function crossmintLogout(request, reply) {
-    // Fetch-style, and Fastify sends the Response (status, each Set-Cookie,
-    // through its hooks). Not `await logout(request, reply)`: a reply is a
-    // thenable that settles once it is sent, so awaiting a promise resolved
-    // with it would wait for a send that only comes after the await.
     return reply.send(await crossmintAuth.logout(request))
   }
 }
