@@ -5,6 +5,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const http = require('node:http')
+const net = require('node:net')
 const { withEmulator, ours } = require('./harness.js')
 
 function authOn(emulator, options = {}, baseUrl = emulator.url) {
@@ -34,6 +35,48 @@ test('a logout costs the same whatever the number of recent refreshes', async (t
   }
   const afterRefreshes = await timeLogouts(auth, 300)
   assert.ok(afterRefreshes < onEmptyTable * 4, `300 logouts: ${afterRefreshes.toFixed(0)} ms after 4,000 refreshes vs ${onEmptyTable.toFixed(0)} ms on an empty table`)
+})
+
+test('a logout flood slows sessions no more than the same number of other Crossmint calls', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  // The floods go to a Crossmint that accepts and never answers. 300 calls
+  // in flight cost this process something whatever they are (connections,
+  // timers); what a logout adds on top is its work on the shared refresh
+  // table, which every session's refresh passes through: compared here
+  // against a flood of getUser calls, which never touch it.
+  const held = new Set()
+  const silent = net.createServer((socket) => held.add(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of held) socket.destroy()
+    silent.close()
+  })
+  const flooder = authOn(emulator, { timeoutMs: 2000 }, `http://127.0.0.1:${silent.address().port}`)
+  const sessions = (count, tag) => Array.from({ length: count }, (_, i) => emulator.createSession(`${tag}-${i}`, { alg: 'ES256' }))
+  const timeSessions = async (batch) => {
+    const started = process.hrtime.bigint()
+    for (const session of batch) await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
+    return Number(process.hrtime.bigint() - started) / 1e6
+  }
+  // A table with recent refreshes in it, as on a busy server.
+  await Promise.all(Array.from({ length: 1000 }, (_, i) => {
+    const session = emulator.createSession(`refreshed-${i}`, { jwtTtlSeconds: -1, alg: 'ES256' })
+    return auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
+  }))
+  await timeSessions(sessions(50, 'warm'))
+  const during = async (startFlood, tag) => {
+    const flood = Array.from({ length: 300 }, (_, i) => startFlood(i).catch(() => {}))
+    const elapsed = await timeSessions(sessions(200, tag))
+    await Promise.all(flood)
+    return elapsed
+  }
+  const otherCalls = await during((i) => flooder.getUser(`someone-${i}`), 'users')
+  const logouts = await during((i) => flooder.logout(withRefreshCookie(`flood-${i}-${Math.random()}`)), 'logouts')
+  assert.ok(
+    logouts < otherCalls * 2 + 50,
+    `200 sessions: ${logouts.toFixed(0)} ms during 300 logouts vs ${otherCalls.toFixed(0)} ms during 300 getUser calls`,
+  )
 })
 
 test('refreshGraceSeconds: 0 holds against another instance replaying the rotated token', async (t) => {
