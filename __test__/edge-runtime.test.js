@@ -22,7 +22,7 @@ function load(condition, how, specifier) {
 }
 
 for (const condition of ['edge-light', 'workerd', 'worker', 'browser']) {
-  for (const specifier of ['crossmint-server-native', 'crossmint-server-native/express']) {
+  for (const specifier of ['crossmint-server-native', 'crossmint-server-native/express', 'crossmint-server-native/fastify', 'crossmint-server-native/hono']) {
     for (const how of ['require', 'import']) {
       test(`${specifier} under the "${condition}" condition (${how}) names the fix`, () => {
         const run = load(condition, how, specifier)
