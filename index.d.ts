@@ -174,7 +174,7 @@ export interface KoaRequestOrResponseLike {
 }
 
 export type GenericRequest = IncomingMessage | Request | FastifyRequestLike | KoaContextLike | KoaRequestOrResponseLike
-/** Responses written in place (and returned): Node's, Fastify's reply, Koa's context. */
+/** Responses written in place: Node's, Fastify's reply, Koa's context (each returned, but for the reply). */
 export type ServerSideResponse = ServerResponse | FastifyReplyLike | KoaContextLike | KoaRequestOrResponseLike
 export type GenericResponse = ServerSideResponse | Response
 
@@ -273,6 +273,8 @@ export declare class CrossmintAuth {
    * With a server-side response: a Node response is written (not ended), a Fastify
    * reply sent, a Koa context's body set; the same object is returned.
    */
+  /** A Fastify reply is sent; the promise resolves with nothing (a reply is a thenable that settles only once sent). */
+  handleCustomRefresh(request: GenericRequest, response: FastifyReplyLike): Promise<void>
   handleCustomRefresh<R extends ServerSideResponse>(request: GenericRequest, response: R): Promise<R>
   handleCustomRefresh(request: GenericRequest, response?: GenericResponse): Promise<GenericResponse>
 
@@ -287,6 +289,8 @@ export declare class CrossmintAuth {
    */
   logout(request?: GenericRequest, response?: Response): Promise<Response>
   /** Clears the cookies on a Node response, Fastify reply or Koa context (status 200) and returns it. */
+  /** Cookies cleared and status 200 on a Fastify reply, which you then send; resolves with nothing. */
+  logout(request: GenericRequest | undefined, response: FastifyReplyLike): Promise<void>
   logout<R extends ServerSideResponse>(request: GenericRequest | undefined, response: R): Promise<R>
   logout(request?: GenericRequest, response?: GenericResponse): Promise<GenericResponse>
 }

@@ -439,7 +439,7 @@ class CrossmintAuth {
       if (response != null && http.responseKind(response) !== 'fetch') {
         // Cookies first: once the body is written the headers are gone.
         this.storeAuthMaterial(response, reply.material)
-        return http.writeJsonAnswer(response, { status: 200, json })
+        return http.settledValue(http.writeJsonAnswer(response, { status: 200, json }))
       }
       const fetchResponse = new Response(json, { headers: { 'Content-Type': 'application/json' } })
       this.storeAuthMaterial(fetchResponse, reply.material)
@@ -457,7 +457,7 @@ class CrossmintAuth {
     if (endSession) this.#logoutInBackground(request)
     if (response != null && http.responseKind(response) !== 'fetch') {
       if (endSession) this.#clearCookiesQuietly(response)
-      return http.writeJsonAnswer(response, { status, statusText, json, headers })
+      return http.settledValue(http.writeJsonAnswer(response, { status, statusText, json, headers }))
     }
     const fetchResponse = new Response(json, { status, statusText, headers })
     if (endSession) this.storeAuthMaterial(fetchResponse, CLEARED)
@@ -509,7 +509,7 @@ class CrossmintAuth {
     const target = response != null ? response : new Response()
     this.storeAuthMaterial(target, CLEARED)
     if (response != null) http.markSuccess(response)
-    return target
+    return http.settledValue(target)
   }
 
   #clearCookiesQuietly(response) {

@@ -168,6 +168,16 @@ function writeJsonAnswer(response, { status, statusText, json, headers = {} }) {
   throw new TypeError('writeJsonAnswer expects a server-side response')
 }
 
+/**
+ * What an async call that wrote to `response` resolves with: the response
+ * itself, except a Fastify reply, which is a thenable that settles only once
+ * it is sent: resolving a promise with it would wait for a `reply.send()` the
+ * caller can only make after that promise settles.
+ */
+function settledValue(response) {
+  return isFastifyReply(response) ? undefined : response
+}
+
 /** A success that writes no body (logout): the status says 200 where a framework preset another. */
 function markSuccess(response) {
   const kind = responseKind(response)
@@ -297,6 +307,7 @@ module.exports = {
   headersSent,
   writeJsonAnswer,
   markSuccess,
+  settledValue,
   readRefreshBody,
   sessionFailureAnswer,
 }
