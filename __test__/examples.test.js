@@ -31,7 +31,7 @@ async function waitFor(predicate, timeoutMs = 10000) {
   }
 }
 
-test('npm run demo: the walk-through passes', async () => {
+test('npm run demo: the walk-through of the guide\'s Express server (examples/express-server.js) passes', async () => {
   const demo = run('examples/demo.js', ['--once'], { PORT: '0' })
   const code = await demo.exited
   assert.equal(code, 0, demo.output())

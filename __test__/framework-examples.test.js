@@ -8,6 +8,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
+const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { withEmulator } = require('./harness.js')
@@ -30,6 +31,7 @@ async function exchange(url, { method = 'GET', cookie, headers = {}, body, signa
 }
 
 const PROCESS_EXAMPLES = [
+  ['Express 4', 'examples/express-middleware.js'],
   ['Express 5', 'examples/express5-server.js'],
   ['node:http', 'examples/node-http-server.js'],
   ['Fastify 5', 'examples/fastify-server.js'],
@@ -350,4 +352,25 @@ test('Fastify, no helper: getSession, handleCustomRefresh and logout given reque
     assert.equal(loggedOut.status, 200)
     assert.match(loggedOut.setCookie.join('\n'), /^crossmint-jwt=;/m)
   })
+})
+
+test('README: every example in the framework table is run by the test file its row names', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('| framework | how | example | test |'), readme.indexOf('### Next.js'))
+  const rows = table.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| framework') && !line.startsWith('| ---'))
+  assert.ok(rows.length >= 10, `${rows.length} rows`)
+  for (const row of rows) {
+    const cells = row.split(' | ')
+    const examples = [...cells[2].matchAll(/\]\((examples\/[^)]+)\)/g)].map((match) => match[1])
+    const testFiles = [...cells[3].matchAll(/`([\w.-]+\.test\.js)`/g)].map((match) => match[1])
+    assert.ok(examples.length > 0 && testFiles.length > 0, row)
+    const testSources = testFiles.map((file) => fs.readFileSync(path.join(__dirname, file), 'utf8')).join('\n')
+    for (const example of examples) {
+      assert.ok(fs.existsSync(path.join(root, example)), `${example} exists`)
+      // Named by path, or (examples run through the demo or a directory copy) by file or directory name.
+      const named = [example, example.replace(/^examples\//, ''), path.basename(example)]
+      if (path.dirname(example) !== 'examples') named.push(path.dirname(example))
+      assert.ok(named.some((name) => testSources.includes(name)), `${example} is run by ${testFiles.join(', ')}`)
+    }
+  }
 })

@@ -13,6 +13,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
 const { withEmulator, exchange, cookieHeaderFor, freePort } = require('./harness.js')
+const { runNineChecks } = require('./framework-checks.js')
 const { packTarballs } = require('./packed-package.js')
 
 const root = path.join(__dirname, '..')
@@ -155,6 +156,7 @@ test('Next.js 16: the guide\'s app builds and runs with the packed package', { t
     nextBuild(app, [], env)
     const { base } = await serve(t, app, env, false)
     await checkSessions(emulator, base)
+    await runNineChecks(t, { url: base, emulator, label: 'Next.js', routes: { me: '/api/me', refresh: '/api/refresh', logout: '/api/logout' } })
   })
 
   await t.test('next build --webpack and next start', async (t) => {
