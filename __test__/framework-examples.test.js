@@ -361,7 +361,9 @@ test('README: every example in the framework table is run by the test file its r
   assert.ok(rows.length >= 10, `${rows.length} rows`)
   for (const row of rows) {
     const cells = row.split(' | ')
-    const examples = [...cells[2].matchAll(/\]\((examples\/[^)]+)\)/g)].map((match) => match[1])
+    // Links are relative (examples/...) or absolute to the repository
+    // (https://github.com/<owner>/<repo>/blob|tree/main/examples/...), as on npm.
+    const examples = [...cells[2].matchAll(/\]\((?:https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/(?:blob|tree)\/main\/)?(examples\/[^)]+)\)/g)].map((match) => match[1])
     const testFiles = [...cells[3].matchAll(/`([\w.-]+\.test\.js)`/g)].map((match) => match[1])
     assert.ok(examples.length > 0 && testFiles.length > 0, row)
     const testSources = testFiles.map((file) => fs.readFileSync(path.join(__dirname, file), 'utf8')).join('\n')

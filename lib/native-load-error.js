@@ -16,6 +16,13 @@ const packageJson = require('../package.json')
 const PACKAGE = packageJson.name
 const PLATFORM_PACKAGE_PREFIX = `${(packageJson.napi && packageJson.napi.packageName) || PACKAGE}-`
 
+/** The repository's web address (package.json `repository`), for the build-from-source step. */
+function repositoryUrl() {
+  const { repository } = packageJson
+  const url = typeof repository === 'string' ? repository : repository && repository.url
+  return url ? url.replace(/^git\+/, '').replace(/\.git$/, '') : undefined
+}
+
 /** Rust target triple pieces to the names Node reports (process.arch, process.platform). */
 const ARCH_OF_TRIPLE = {
   x86_64: 'x64',
@@ -174,7 +181,9 @@ function nativeLoadError(cause) {
   if (!supported.includes(here)) {
     return withCause(
       `${PACKAGE} has no prebuilt binary for ${here}: it is built for ${supported.join(', ') || 'no platform'}. ` +
-        `On ${here}, build it from source with a Rust toolchain (clone the repository, npm install, npm run build).`,
+        `On ${here}, build it from source with a Rust toolchain: git clone ${repositoryUrl() || 'the repository'}, ` +
+        `run npm install && npm run build in the clone, then npm install <path to the clone> in your app` +
+        `${repositoryUrl() ? ` (${repositoryUrl()}/blob/main/README.md#building-from-source)` : ''}.`,
       cause,
     )
   }
