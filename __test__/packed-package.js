@@ -11,10 +11,12 @@ const { execFileSync } = require('node:child_process')
 
 const root = path.join(__dirname, '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+// Node refuses to spawn .cmd files without a shell (CVE-2024-27980).
+const shell = process.platform === 'win32'
 
 /** `npm pack` of `dir` into `destination`; the tarball's path. */
 function pack(dir, destination) {
-  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell })
   return path.join(destination, JSON.parse(out)[0].filename)
 }
 
@@ -42,7 +44,7 @@ function packTarballs(work) {
 /** `npm install` of `specs` (tarball paths or name@version) in `dir`, offline-first. */
 function npmInstall(dir, specs, extraArgs = []) {
   try {
-    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...extraArgs, ...specs], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...extraArgs, ...specs], { cwd: dir, encoding: 'utf8', stdio: 'pipe', shell })
   } catch (error) {
     throw new Error(`npm install ${[...extraArgs, ...specs].join(' ')} failed:\n${error.stdout}\n${error.stderr}`)
   }
