@@ -147,7 +147,7 @@ test('Next.js 16: the guide\'s app builds and runs with the packed package', { t
   const pinned = Object.entries({ ...dependencies, ...devDependencies })
     .filter(([name]) => name !== 'crossmint-server-native')
     .map(([name, version]) => `${name}@${version}`)
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...pinned, ...tarballs], { cwd: app, stdio: 'pipe' })
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...pinned, ...tarballs], { cwd: app, stdio: 'pipe', shell: process.platform === 'win32' })
 
   const emulator = await withEmulator(t)
   const env = { SERVER_CROSSMINT_API_KEY: emulator.apiKey, CROSSMINT_BASE_URL: emulator.url }

@@ -16,7 +16,7 @@ const root = path.join(__dirname, '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function pack(dir, destination) {
-  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell: process.platform === 'win32' })
   const [info] = JSON.parse(out)
   return { file: path.join(destination, info.filename), files: info.files.map((f) => f.path) }
 }
@@ -43,7 +43,7 @@ test('npm pack ships only what is needed, and the packed package runs the guide\
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'drop-in-check', private: true }))
   const express = require('express/package.json').version
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file, `express@${express}`], { cwd: app, stdio: 'ignore' })
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file, `express@${express}`], { cwd: app, stdio: 'ignore', shell: process.platform === 'win32' })
   fs.copyFileSync(path.join(root, 'examples', 'express-server.js'), path.join(app, 'server.js'))
 
   const emulator = await withEmulator(t)
