@@ -122,6 +122,15 @@ export type CrossmintAuthOptions = {
   refreshRoute?: string
 }
 
+export type RefreshCoordination = {
+  /**
+   * `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS, system
+   * roots). Redis 5 or later, or Valkey; a single node (not Cluster). Checked
+   * when the instance is created; the connection opens on the first refresh.
+   */
+  redisUrl: string
+}
+
 export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   cookieOptions?: CookieOptions
   /** Deadline for each call to Crossmint or the refresh route, in ms. Default 10000. */
@@ -136,6 +145,13 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   refreshGraceSeconds?: number
   /** Refuse tokens without an `exp` claim (they would otherwise never expire). Default false, as the reference. */
   requireExpiration?: boolean
+  /**
+   * Share refreshes with the app's other processes (cluster workers, pods,
+   * serverless instances) through Redis, so a browser's concurrent requests
+   * landing on different processes keep the session. Off by default: refreshes
+   * are shared within the process only. See README, "Running several instances".
+   */
+  refreshCoordination?: RefreshCoordination
   /** Default: `console.error`, as the reference logs. */
   logger?: CrossmintLogger
   /**

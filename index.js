@@ -288,6 +288,22 @@ function rejectionLevel(value) {
   throw new TypeError(`logRejections must be one of ${REJECTION_LEVELS.map((l) => `"${l}"`).join(', ')} or false`)
 }
 
+/**
+ * `refreshCoordination: { redisUrl }`. Refused loudly when present but
+ * unusable: a missing REDIS_URL would otherwise turn coordination off
+ * without a word, and users behind a load balancer would be logged out.
+ */
+function coordinationUrl(coordination) {
+  if (coordination === undefined || coordination === null || coordination === false) return undefined
+  const url = typeof coordination === 'object' ? coordination.redisUrl : undefined
+  if (typeof url !== 'string' || url === '') {
+    throw new TypeError(
+      'refreshCoordination.redisUrl must be a redis:// or rediss:// URL; leave refreshCoordination out to share refreshes within this process only',
+    )
+  }
+  return url
+}
+
 const createToken = Symbol('CrossmintAuth.from')
 
 class CrossmintAuth {
@@ -314,6 +330,7 @@ class CrossmintAuth {
       audience: stringList(options.audience),
       refreshGraceSeconds: options.refreshGraceSeconds,
       requireExpiration: Boolean(options.requireExpiration),
+      redisUrl: coordinationUrl(options.refreshCoordination),
     })
   }
 

@@ -53,6 +53,8 @@ pub struct NativeAuthOptions {
     pub audience: Option<Vec<String>>,
     pub refresh_grace_seconds: Option<f64>,
     pub require_expiration: Option<bool>,
+    /// `refreshCoordination.redisUrl`.
+    pub redis_url: Option<String>,
 }
 
 impl From<NativeCookieOptions> for CookieOptions {
@@ -266,6 +268,10 @@ impl NativeAuth {
             if let Ok(grace) = Duration::try_from_secs_f64(seconds) {
                 engine.refresh_grace = grace.min(crate::refresh_flight::ROTATION_GRACE);
             }
+        }
+        if let Some(url) = &options.redis_url {
+            let store = crate::redis_refresh_store::shared_store(url).map_err(|e| Error::new(Status::InvalidArg, e))?;
+            engine.coordination = Some(store);
         }
         Ok(NativeAuth {
             engine: Arc::new(engine),

@@ -86,7 +86,7 @@ pub struct ClientError {
 }
 
 impl ClientError {
-    fn new(kind: ClientErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ClientErrorKind, message: impl Into<String>) -> Self {
         ClientError {
             kind,
             message: message.into(),
@@ -188,7 +188,7 @@ impl AuthMaterial {
 
     /// Reads material from JSON, where the refresh token sits under `refresh_member`
     /// (`refresh` from Crossmint, `refreshToken` from an app's refresh route).
-    fn from_json(mut body: Map<String, Value>, refresh_member: &str) -> Result<Self, ClientError> {
+    pub(crate) fn from_json(mut body: Map<String, Value>, refresh_member: &str) -> Result<Self, ClientError> {
         let invalid = |what: &str| {
             ClientError::new(
                 ClientErrorKind::InvalidResponse,

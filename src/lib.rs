@@ -9,6 +9,7 @@ pub mod http_date;
 pub mod jwks;
 pub mod jwt;
 pub mod key_set_cache;
+pub mod redis_refresh_store;
 pub mod refresh_flight;
 pub mod session;
 pub mod token_verifier;

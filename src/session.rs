@@ -2,8 +2,10 @@
 //! token buys a new one. This is `getSession` without the request and
 //! response plumbing, which the JavaScript side keeps.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use crate::api_key::ApiKeyError;
 use crate::crossmint_client::{
@@ -11,6 +13,7 @@ use crate::crossmint_client::{
 };
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
+use crate::redis_refresh_store::{RedisRefreshStore, SharedOutcome, Verdict};
 use crate::refresh_flight::{Flown, RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
 use crate::token_verifier::TokenVerifier;
 
@@ -18,6 +21,58 @@ use crate::token_verifier::TokenVerifier;
 /// build a new instance per request, and their refreshes must still meet here.
 static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
     LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
+
+/// A refresh outcome as another process receives it through Redis.
+impl SharedOutcome for Result<AuthMaterial, ClientError> {
+    fn verdict(&self) -> Verdict {
+        match self {
+            Ok(_) => Verdict::Succeeded,
+            // Crossmint's answer about this token: every holder gets the same.
+            Err(ClientError { kind: ClientErrorKind::Rejected(status), .. }) if *status < 500 => Verdict::Refused,
+            Err(_) => Verdict::Failed,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let value = match self {
+            Ok(material) => json!({ "material": material.to_json() }),
+            Err(error) => {
+                let (kind, status) = match error.kind {
+                    ClientErrorKind::Rejected(status) => ("rejected", Some(status)),
+                    ClientErrorKind::Unavailable => ("unavailable", None),
+                    ClientErrorKind::Timeout => ("timeout", None),
+                    ClientErrorKind::InvalidResponse => ("invalid_response", None),
+                    ClientErrorKind::InvalidInput => ("invalid_input", None),
+                };
+                json!({ "error": { "kind": kind, "status": status, "message": error.message, "errno": error.errno } })
+            }
+        };
+        value.to_string().into_bytes()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut value: serde_json::Map<String, Value> = serde_json::from_slice(bytes).ok()?;
+        if let Some(Value::Object(material)) = value.remove("material") {
+            return AuthMaterial::from_json(material, "refreshToken").ok().map(Ok);
+        }
+        let error = value.remove("error")?;
+        let kind = match (error.get("kind")?.as_str()?, error.get("status").and_then(Value::as_u64)) {
+            ("rejected", Some(status)) => ClientErrorKind::Rejected(u16::try_from(status).ok()?),
+            ("unavailable", _) => ClientErrorKind::Unavailable,
+            ("timeout", _) => ClientErrorKind::Timeout,
+            ("invalid_response", _) => ClientErrorKind::InvalidResponse,
+            ("invalid_input", _) => ClientErrorKind::InvalidInput,
+            _ => return None,
+        };
+        let mut decoded = ClientError::new(kind, error.get("message")?.as_str()?);
+        decoded.errno = match error.get("errno").and_then(Value::as_str) {
+            Some("ECONNREFUSED") => Some("ECONNREFUSED"),
+            Some("ECONNRESET") => Some("ECONNRESET"),
+            _ => None,
+        };
+        Some(Err(decoded))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Session {
@@ -68,6 +123,10 @@ pub struct SessionEngine {
     pub verifier: TokenVerifier,
     /// How long a finished refresh is reused for requests carrying the old token.
     pub refresh_grace: Duration,
+    /// Shares refreshes with other processes (`refreshCoordination`).
+    pub coordination: Option<Arc<RedisRefreshStore>>,
+    /// The deadline of one Crossmint call.
+    timeout: Duration,
     jwks_uri: String,
 }
 
@@ -87,6 +146,8 @@ impl SessionEngine {
             refresh_route,
             verifier: TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline),
             refresh_grace: ROTATION_GRACE,
+            coordination: None,
+            timeout,
             jwks_uri,
         })
     }
@@ -107,9 +168,10 @@ impl SessionEngine {
         }
     }
 
-    /// One refresh shared through the process-wide table. A refresh whose
-    /// chain was logged out while it ran is not handed out: what it issued is
-    /// revoked, and every caller sharing it gets the logout's answer.
+    /// One refresh shared through the process-wide table and, with
+    /// `refreshCoordination`, with other processes through Redis. A refresh
+    /// whose chain was logged out while it ran is not handed out: what it
+    /// issued is revoked, and every caller sharing it gets the logout's answer.
     async fn shared_refresh<Fut>(
         &self,
         destination: &str,
@@ -123,7 +185,29 @@ impl SessionEngine {
         let successor = |outcome: &Result<AuthMaterial, ClientError>| {
             outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
         };
-        match REFRESH_FLIGHTS.run(&key, self.refresh_grace, Result::is_ok, successor, refresh).await {
+        let coordination = self.coordination.as_deref();
+        // While Redis coordinates, reusing a finished refresh is its decision
+        // (a logout on another process must end the window), so this
+        // process's table only shares the refresh in flight.
+        let local_grace = match coordination {
+            Some(store) if store.healthy() => Duration::ZERO,
+            _ => self.refresh_grace,
+        };
+        let across_processes = || async {
+            let Some(store) = coordination else { return refresh().await };
+            // Others wait for this process at most its deadline and a margin.
+            let lock_for = self.timeout + Duration::from_secs(1);
+            match store.run(&key, self.refresh_grace, lock_for, successor, refresh).await {
+                Flown::Done(outcome) => outcome,
+                Flown::LoggedOut { revoke } => {
+                    if let Some(Ok(material)) = revoke {
+                        let _ = self.client.logout(Some(material.refresh_secret())).await;
+                    }
+                    Err(ClientError::logged_out())
+                }
+            }
+        };
+        match REFRESH_FLIGHTS.run(&key, local_grace, Result::is_ok, successor, across_processes).await {
             Flown::Done(outcome) => outcome,
             Flown::LoggedOut { revoke } => {
                 if let Some(Ok(material)) = revoke {
@@ -146,7 +230,14 @@ impl SessionEngine {
         let mut also_revoke = Vec::new();
         if let Some(token) = refresh_token {
             for destination in [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten() {
-                let dropped = REFRESH_FLIGHTS.forget(&self.flight_key(destination, token));
+                let key = self.flight_key(destination, token);
+                let mut dropped = REFRESH_FLIGHTS.forget(&key);
+                if let Some(store) = &self.coordination {
+                    let successor = |outcome: &Result<AuthMaterial, ClientError>| {
+                        outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
+                    };
+                    dropped.extend(store.forget(&key, successor).await);
+                }
                 also_revoke.extend(
                     dropped
                         .into_iter()
@@ -156,6 +247,8 @@ impl SessionEngine {
                 );
             }
         }
+        also_revoke.sort();
+        also_revoke.dedup();
         // Tokens the chain issued after `token` would otherwise stay alive.
         for secret in also_revoke {
             let _ = self.client.logout(Some(&secret)).await;
@@ -190,5 +283,46 @@ impl SessionEngine {
             .await
             .map(Session::Refreshed)
             .map_err(SessionError::from_client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn material() -> AuthMaterial {
+        let body = json!({
+            "jwt": "eyJ.payload.sig",
+            "refreshToken": { "secret": "next-secret", "expiresAt": "2030-01-01T00:00:00.000Z" },
+            "user": { "id": "user-1", "email": "a@b.c" },
+        });
+        let Value::Object(body) = body else { unreachable!() };
+        AuthMaterial::from_json(body, "refreshToken").unwrap()
+    }
+
+    #[test]
+    fn outcomes_shared_through_redis_come_back_unchanged() {
+        let ok: Result<AuthMaterial, ClientError> = Ok(material());
+        assert_eq!(ok.verdict(), Verdict::Succeeded);
+        let back = <Result<AuthMaterial, ClientError>>::decode(&ok.encode()).unwrap();
+        assert_eq!(back, ok);
+        assert_eq!(back.unwrap().to_json().to_string(), material().to_json().to_string(), "member order kept");
+
+        let mut refused = ClientError::new(ClientErrorKind::Rejected(401), "Unauthorized");
+        refused.errno = None;
+        for (error, verdict) in [
+            (refused, Verdict::Refused),
+            (ClientError::new(ClientErrorKind::Rejected(503), "Service Unavailable"), Verdict::Failed),
+            (ClientError::new(ClientErrorKind::Timeout, "refresh timed out"), Verdict::Failed),
+            (ClientError::new(ClientErrorKind::InvalidResponse, "Invalid refresh response"), Verdict::Failed),
+            (ClientError { errno: Some("ECONNREFUSED"), ..ClientError::new(ClientErrorKind::Unavailable, "refused") }, Verdict::Failed),
+        ] {
+            let outcome: Result<AuthMaterial, ClientError> = Err(error);
+            assert_eq!(outcome.verdict(), verdict);
+            assert_eq!(<Result<AuthMaterial, ClientError>>::decode(&outcome.encode()), Some(outcome));
+        }
+        for garbage in [&b""[..], b"{}", b"{\"error\":{\"kind\":\"rejected\"}}", b"{\"material\":{\"jwt\":\"\"}}", b"[1]"] {
+            assert_eq!(<Result<AuthMaterial, ClientError>>::decode(garbage), None);
+        }
     }
 }

@@ -1,0 +1,84 @@
+'use strict'
+// A real redis-server (Debian's package; .ci/run installs it) for the
+// coordination tests: on a free loopback port, persistence off, stopped when
+// the test ends. `stop()` and `start()` keep the port, so a test can take
+// Redis away under running app processes and bring it back.
+
+const { spawn, spawnSync } = require('node:child_process')
+const { freePort } = require('./harness.js')
+
+const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server'
+const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli'
+
+function redisAvailable() {
+  return spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).status === 0
+}
+
+/**
+ * Starts redis-server. `password` sets requirepass; `tls` ({ cert, key, ca })
+ * serves TLS only, on the same port.
+ */
+async function startRedis(t, { password, tls } = {}) {
+  const port = await freePort()
+  let child = null
+  let output = ''
+
+  const args = () => {
+    const list = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning']
+    if (tls) list.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no')
+    else list.push('--port', String(port))
+    if (password) list.push('--requirepass', password)
+    return list
+  }
+
+  const start = async () => {
+    output = ''
+    child = spawn(REDIS_SERVER, args(), { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk))
+    const deadline = Date.now() + 10000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${output}`)
+      if (ping()) return
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on ${port}:\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child === null || child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGKILL')
+    })
+
+  const cliArgs = () => {
+    const list = ['-h', '127.0.0.1', '-p', String(port), '--no-auth-warning']
+    if (password) list.push('-a', password)
+    if (tls) list.push('--tls', '--cacert', tls.ca)
+    return list
+  }
+
+  /** Runs one command with redis-cli; its raw output. */
+  const cli = (...command) => {
+    const run = spawnSync(REDIS_CLI, [...cliArgs(), ...command], { encoding: 'utf8' })
+    if (run.status !== 0) throw new Error(`redis-cli ${command.join(' ')}: ${run.stderr}`)
+    return run.stdout
+  }
+
+  const ping = () => spawnSync(REDIS_CLI, [...cliArgs(), 'PING'], { encoding: 'utf8' }).stdout.trim() === 'PONG'
+
+  /** Every key with its value and time to live. */
+  const dump = () =>
+    cli('--scan')
+      .split('\n')
+      .filter(Boolean)
+      .map((key) => ({ key, value: cli('GET', key).replace(/\n$/, ''), ttlMs: Number(cli('PTTL', key)) }))
+
+  await start()
+  t.after(stop)
+  const auth = password ? `:${encodeURIComponent(password)}@` : ''
+  return { port, url: `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`, start, stop, cli, dump, output: () => output }
+}
+
+module.exports = { startRedis, redisAvailable }

@@ -1,0 +1,595 @@
+//! Refreshes shared across processes through Redis (`refreshCoordination`).
+//!
+//! The in-process table (refresh_flight) keeps every concurrent request's
+//! session inside one process. Behind a load balancer, the eight requests a
+//! browser fires with an expired JWT land on several processes, and each
+//! would spend the same single-use refresh token: all but one lose the
+//! session. Here the first process to see a token takes a short lock in Redis,
+//! refreshes, and publishes the outcome for the grace window; the others wait
+//! for it and answer with the same material.
+//!
+//! What Redis holds: keys named by the SHA-256 of the flight key (destination,
+//! API key and token; never the token itself), a lock marker, and outcomes
+//! sealed with AES-256-GCM under a key derived (HKDF) from that same flight
+//! key. Reading Redis without the API key and the old refresh token reveals
+//! that a refresh happened and whether it succeeded, nothing more.
+//!
+//! Redis is never a new way to fail: every operation has a short deadline,
+//! and when Redis is down, slow or refuses, the caller refreshes as it would
+//! without coordination (the in-process table still applies). The first
+//! failure raises one warning; afterwards one caller a second probes Redis,
+//! and the first success raises one more line and resumes coordination.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::digest::{digest, SHA256};
+use aws_lc_rs::hkdf::{Salt, HKDF_SHA256};
+use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
+use base64::Engine as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::refresh_flight::{Flown, ROTATION_GRACE};
+use crate::warnings;
+
+/// Establishing the connection (TCP, TLS, AUTH, SELECT).
+pub const CONNECT_DEADLINE: Duration = Duration::from_millis(500);
+/// Any one command or script.
+pub const OP_DEADLINE: Duration = Duration::from_millis(200);
+/// While Redis is failing, how often one caller tries it again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How often a waiting process looks for the leader's outcome. Measured: a
+/// GET on loopback costs about 0.1 ms, and a follower waits on average half
+/// of this beyond the leader (see bench/coordination.js).
+pub const POLL_EVERY: Duration = Duration::from_millis(4);
+/// How long an outcome stays for processes that were already waiting, when
+/// the grace window (possibly 0) is shorter.
+pub const PICKUP_WINDOW: Duration = Duration::from_secs(3);
+/// How long a refused refresh is handed to newcomers: the token is dead,
+/// and they fail fast instead of asking Crossmint again.
+pub const REFUSAL_WINDOW: Duration = Duration::from_secs(5);
+/// How long a logout's marker stays: longer than any lock or grace window.
+pub const LOGOUT_WINDOW: Duration = Duration::from_secs(60);
+/// A logout follows a rotation chain this many links at most.
+const MAX_CHAIN: usize = 16;
+
+const KEY_PREFIX: &str = "crossmint-auth:";
+const HKDF_SALT: &[u8] = b"crossmint-server-native refresh coordination v1";
+
+/// How an outcome may be reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// New material: reused for the grace window.
+    Succeeded,
+    /// Crossmint refused the token: reused for REFUSAL_WINDOW.
+    Refused,
+    /// Outage, timeout, unreadable answer: only processes already waiting
+    /// receive it; a newcomer tries again.
+    Failed,
+}
+
+impl Verdict {
+    fn tag(self) -> char {
+        match self {
+            Verdict::Succeeded => 's',
+            Verdict::Refused => 'f',
+            Verdict::Failed => 't',
+        }
+    }
+}
+
+/// A refresh outcome that can be stored in Redis.
+pub trait SharedOutcome: Sized {
+    fn verdict(&self) -> Verdict;
+    fn encode(&self) -> Vec<u8>;
+    fn decode(bytes: &[u8]) -> Option<Self>;
+}
+
+/// Looks at the record under KEYS[1]. Answers a lock marker (`p:`) or a
+/// logout marker (`x`) as is, and an outcome (`r:`) when the caller may reuse
+/// it; otherwise takes the lock and answers `lead`. The age of an outcome is
+/// read off its remaining time to live, so no clocks are compared.
+/// ARGV: lock marker, lock ms, caller's grace ms, refusal window ms.
+const CLAIM: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if v then
+  if string.sub(v, 1, 1) ~= 'r' then return v end
+  local keep, grace, kind = string.match(v, '^r:(%d+):(%d+):(%a):')
+  if keep then
+    local age = tonumber(keep) - redis.call('PTTL', KEYS[1])
+    if kind == 's' and age < math.min(tonumber(grace), tonumber(ARGV[3])) then return v end
+    if kind == 'f' and age < tonumber(ARGV[4]) then return v end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'lead'
+"#;
+
+/// Replaces the caller's lock (ARGV[1]) with its outcome (ARGV[2], kept
+/// ARGV[3] ms), and records the predecessor of the token it issued
+/// (KEYS[2] = ARGV[4]) so a logout with the new token reaches this record.
+/// Answers `x` when a logout ended the chain meanwhile, `lost` when the lock
+/// expired and someone else took over.
+const PUBLISH: &str = r#"
+local v = redis.call('GET', KEYS[1])
+if v ~= ARGV[1] then
+  if v == 'x' then return 'x' end
+  return 'lost'
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end
+return 'ok'
+"#;
+
+/// Marks KEYS[1] and the records that led to it as logged out, when they
+/// exist (a logout of a token never refreshed writes nothing, so a flood of
+/// logouts cannot fill Redis). Answers the record's previous value, so the
+/// caller, who holds the token, can open it and follow the chain forwards.
+/// ARGV: marker ms, record prefix, predecessor prefix, record id, max links.
+const LOGOUT: &str = r#"
+local old = redis.call('GET', KEYS[1])
+if old then redis.call('SET', KEYS[1], 'x', 'PX', ARGV[1]) end
+local id = ARGV[4]
+for i = 1, tonumber(ARGV[5]) do
+  local before = redis.call('GET', ARGV[3] .. id)
+  if not before then break end
+  if redis.call('EXISTS', ARGV[2] .. before) == 1 then
+    redis.call('SET', ARGV[2] .. before, 'x', 'PX', ARGV[1])
+  end
+  id = before
+end
+return old
+"#;
+
+static CLAIM_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CLAIM));
+static PUBLISH_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(PUBLISH));
+static LOGOUT_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(LOGOUT));
+
+/// One store (and one connection) per Redis URL for the whole process.
+static STORES: LazyLock<Mutex<HashMap<String, Arc<RedisRefreshStore>>>> = LazyLock::new(Default::default);
+
+/// The process's store for `url`, created on first use. Fails (without
+/// connecting) when the URL cannot be used.
+pub fn shared_store(url: &str) -> Result<Arc<RedisRefreshStore>, String> {
+    let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(store) = stores.get(url) {
+        return Ok(store.clone());
+    }
+    let store = Arc::new(RedisRefreshStore::new(url)?);
+    stores.insert(url.to_string(), store.clone());
+    Ok(store)
+}
+
+/// A URL with any password replaced, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn record_id(flight_key: &str) -> String {
+    hex(digest(&SHA256, flight_key.as_bytes()).as_ref())
+}
+
+fn sealing_key(flight_key: &str, id: &str) -> LessSafeKey {
+    let prk = Salt::new(HKDF_SHA256, HKDF_SALT).extract(flight_key.as_bytes());
+    let info = [id.as_bytes()];
+    let okm = prk.expand(&info, &AES_256_GCM).expect("32 bytes is a valid HKDF-SHA256 length");
+    LessSafeKey::new(UnboundKey::from(okm))
+}
+
+/// `r:<keep ms>:<grace ms>:<verdict>:` followed by the sealed outcome; the
+/// header is authenticated with it.
+fn seal(flight_key: &str, id: &str, header: &str, plaintext: &[u8]) -> String {
+    let mut nonce = [0u8; NONCE_LEN];
+    aws_lc_rs::rand::fill(&mut nonce).expect("the system random source works");
+    let mut sealed = plaintext.to_vec();
+    sealing_key(flight_key, id)
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(header.as_bytes()), &mut sealed)
+        .expect("AES-GCM sealing of a short buffer succeeds");
+    let mut blob = nonce.to_vec();
+    blob.extend_from_slice(&sealed);
+    format!("{header}{}", BASE64.encode(blob))
+}
+
+/// Opens a record written by `seal` for the same flight key; `None` when it
+/// was not (or was altered).
+fn open(flight_key: &str, id: &str, record: &str) -> Option<Vec<u8>> {
+    let mut fields = record.splitn(5, ':');
+    let (tag, keep, grace, verdict, body) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    if tag != "r" {
+        return None;
+    }
+    let header = format!("r:{keep}:{grace}:{verdict}:");
+    let blob = BASE64.decode(body).ok()?;
+    if blob.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = blob.split_at(NONCE_LEN);
+    let mut buffer = sealed.to_vec();
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let plain = sealing_key(flight_key, id).open_in_place(nonce, Aad::from(header.as_bytes()), &mut buffer).ok()?;
+    Some(plain.to_vec())
+}
+
+fn millis(d: Duration) -> u64 {
+    d.as_millis().min(u64::MAX as u128) as u64
+}
+
+#[derive(Default)]
+struct Health {
+    /// Set while Redis is failing: when a caller may try it again.
+    retry_at: Option<Instant>,
+}
+
+pub struct RedisRefreshStore {
+    client: redis::Client,
+    shown_url: String,
+    connection: tokio::sync::Mutex<Option<ConnectionManager>>,
+    health: Mutex<Health>,
+    /// Makes lock markers unique to this process and flight.
+    owner: String,
+    next_flight: AtomicU64,
+}
+
+/// What the claim script answered.
+enum Claimed {
+    Lead,
+    Wait,
+    LoggedOut,
+    Outcome(String),
+}
+
+impl Claimed {
+    fn read(reply: &str) -> Self {
+        match reply {
+            "lead" => Claimed::Lead,
+            "x" => Claimed::LoggedOut,
+            r if r.starts_with("r:") => Claimed::Outcome(r.to_string()),
+            _ => Claimed::Wait,
+        }
+    }
+}
+
+impl RedisRefreshStore {
+    /// Checks the URL; connects on first use.
+    pub fn new(url: &str) -> Result<Self, String> {
+        let shown_url = redacted(url);
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(format!("refreshCoordination.redisUrl must start with redis:// or rediss:// (got {shown_url})"));
+        }
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("refreshCoordination.redisUrl {shown_url} cannot be used: {e}"))?;
+        let mut owner = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut owner).map_err(|_| "no system random source".to_string())?;
+        Ok(RedisRefreshStore {
+            client,
+            shown_url,
+            connection: tokio::sync::Mutex::new(None),
+            health: Mutex::new(Health::default()),
+            owner: hex(&owner),
+            next_flight: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether this call may use Redis: always while it works; while it
+    /// fails, one caller per RETRY_EVERY, so an outage costs the others
+    /// nothing.
+    fn admit(&self) -> bool {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        match health.retry_at {
+            None => true,
+            Some(at) if Instant::now() >= at => {
+                health.retry_at = Some(Instant::now() + RETRY_EVERY);
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Whether coordination is working (false during an outage). While it
+    /// is, the in-process table only shares refreshes in flight: reusing a
+    /// finished one is Redis's decision, so a logout on another process ends it.
+    pub fn healthy(&self) -> bool {
+        self.health.lock().unwrap_or_else(|p| p.into_inner()).retry_at.is_none()
+    }
+
+    fn failed(&self, error: &str) {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        if health.retry_at.is_none() {
+            warnings::push(format!(
+                "Refresh coordination through Redis ({}) is unavailable: {error}. Refreshes are \
+                 coordinated within this process only until Redis answers again (tried every {} s).",
+                self.shown_url,
+                RETRY_EVERY.as_secs()
+            ));
+        }
+        health.retry_at = Some(Instant::now() + RETRY_EVERY);
+    }
+
+    fn succeeded(&self) {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        if health.retry_at.take().is_some() {
+            warnings::push(format!(
+                "Refresh coordination through Redis ({}) works again: refreshes are shared across processes.",
+                self.shown_url
+            ));
+        }
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, String> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = slot.as_ref() {
+            return Ok(connection.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_DEADLINE))
+            .set_response_timeout(Some(OP_DEADLINE))
+            .set_number_of_retries(1)
+            .set_max_delay(RETRY_EVERY);
+        let connecting = ConnectionManager::new_with_config(self.client.clone(), config);
+        let connection = match tokio::time::timeout(CONNECT_DEADLINE + OP_DEADLINE, connecting).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(e)) => return Err(format!("cannot connect: {e}")),
+            Err(_) if self.shown_url.starts_with("rediss://") => {
+                return Err(format!(
+                    "no TLS connection within {} ms (does the server speak TLS on this port?)",
+                    millis(CONNECT_DEADLINE)
+                ))
+            }
+            Err(_) => return Err(format!("no connection within {} ms", millis(CONNECT_DEADLINE))),
+        };
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Runs one script with the deadline, recording the health.
+    async fn call<V: redis::FromRedisValue>(&self, invocation: redis::ScriptInvocation<'static>) -> Option<V> {
+        let result = async {
+            let mut conn = self.connection().await?;
+            match tokio::time::timeout(OP_DEADLINE, invocation.invoke_async::<V>(&mut conn)).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {} ms", millis(OP_DEADLINE))),
+            }
+        }
+        .await;
+        match result {
+            Ok(value) => {
+                self.succeeded();
+                Some(value)
+            }
+            Err(error) => {
+                self.failed(&error);
+                None
+            }
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, ()> {
+        let outcome = async {
+            let mut conn = self.connection().await?;
+            let mut command = redis::cmd("GET");
+            command.arg(key);
+            match tokio::time::timeout(OP_DEADLINE, command.query_async::<Option<String>>(&mut conn)).await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {} ms", millis(OP_DEADLINE))),
+            }
+        }
+        .await;
+        match outcome {
+            Ok(value) => {
+                self.succeeded();
+                Ok(value)
+            }
+            Err(error) => {
+                self.failed(&error);
+                Err(())
+            }
+        }
+    }
+
+    fn record_key(id: &str) -> String {
+        format!("{KEY_PREFIX}refresh:{id}")
+    }
+
+    fn predecessor_key(id: &str) -> String {
+        format!("{KEY_PREFIX}refreshed-from:{id}")
+    }
+
+    /// Runs `refresh` unless another process is refreshing `flight_key`'s
+    /// token (then waits for its outcome) or finished within the grace
+    /// window (then reuses it). `lock_for` bounds how long others wait for
+    /// this process should it die mid-refresh: the refresh's own deadline
+    /// plus a margin. `successor` names (as a flight key) the token an
+    /// outcome issued, so a logout with that token reaches this record.
+    pub async fn run<T, F, Fut>(
+        &self,
+        flight_key: &str,
+        grace: Duration,
+        lock_for: Duration,
+        successor: impl Fn(&T) -> Option<String>,
+        refresh: F,
+    ) -> Flown<T>
+    where
+        T: SharedOutcome,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        if !self.admit() {
+            return Flown::Done(refresh().await);
+        }
+        let id = record_id(flight_key);
+        let key = Self::record_key(&id);
+        let lock = format!("p:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
+        let grace = grace.min(ROTATION_GRACE);
+        // A waiting process gives up past this and refreshes itself.
+        let wait_until = Instant::now() + lock_for * 2;
+        let mut waiting = false;
+        loop {
+            let looked = if waiting {
+                tokio::time::sleep(POLL_EVERY).await;
+                match self.get(&key).await {
+                    Err(()) => return Flown::Done(refresh().await),
+                    Ok(value) => value.map(|value| Claimed::read(&value)),
+                }
+            } else {
+                None
+            };
+            // Nothing there (first look, or the leader's lock expired
+            // because it died): the claim script decides.
+            let claimed = match looked {
+                Some(claimed) => claimed,
+                None => {
+                    let mut claim = CLAIM_SCRIPT.prepare_invoke();
+                    claim.key(&key).arg(&lock).arg(millis(lock_for)).arg(millis(grace)).arg(millis(REFUSAL_WINDOW));
+                    match self.call::<String>(claim).await {
+                        None => return Flown::Done(refresh().await),
+                        Some(reply) => Claimed::read(&reply),
+                    }
+                }
+            };
+            match claimed {
+                Claimed::Lead => break,
+                Claimed::LoggedOut => return Flown::LoggedOut { revoke: None },
+                Claimed::Outcome(record) => {
+                    match open(flight_key, &id, &record).and_then(|plain| T::decode(&plain)) {
+                        Some(outcome) => return Flown::Done(outcome),
+                        // Not written by a holder of this token: ignore it.
+                        None => return Flown::Done(refresh().await),
+                    }
+                }
+                Claimed::Wait => {
+                    if Instant::now() >= wait_until {
+                        return Flown::Done(refresh().await);
+                    }
+                    waiting = true;
+                }
+            }
+        }
+
+        let outcome = refresh().await;
+        let verdict = outcome.verdict();
+        let keep = match verdict {
+            Verdict::Succeeded => grace.max(PICKUP_WINDOW),
+            Verdict::Refused => REFUSAL_WINDOW.max(PICKUP_WINDOW),
+            Verdict::Failed => PICKUP_WINDOW,
+        };
+        let header = format!("r:{}:{}:{}:", millis(keep), millis(grace), verdict.tag());
+        let record = seal(flight_key, &id, &header, &outcome.encode());
+        let next_id = match verdict {
+            Verdict::Succeeded => successor(&outcome).map(|next| record_id(&next)),
+            _ => None,
+        };
+        let predecessor_key = next_id.as_deref().map(Self::predecessor_key).unwrap_or_default();
+        let mut publish = PUBLISH_SCRIPT.prepare_invoke();
+        publish
+            .key(&key)
+            .key(&predecessor_key)
+            .arg(&lock)
+            .arg(&record)
+            .arg(millis(keep))
+            .arg(if next_id.is_some() { id.as_str() } else { "" });
+        let reply = self.call::<String>(publish).await;
+        match reply.as_deref() {
+            Some("x") => Flown::LoggedOut { revoke: Some(outcome) },
+            _ => Flown::Done(outcome),
+        }
+    }
+
+    /// Ends the grace window of `flight_key`'s token across processes: its
+    /// record, the records that led to it, and (opening each with the token
+    /// it holds) the ones that followed from it. Returns the finished
+    /// outcomes dropped after it, so the tokens they issued can be revoked.
+    pub async fn forget<T: SharedOutcome>(&self, flight_key: &str, successor: impl Fn(&T) -> Option<String>) -> Vec<T> {
+        let mut dropped = Vec::new();
+        if !self.admit() {
+            return dropped;
+        }
+        let mut current = flight_key.to_string();
+        for _ in 0..MAX_CHAIN {
+            let id = record_id(&current);
+            let (key, record_prefix, predecessor_prefix) =
+                (Self::record_key(&id), Self::record_key(""), Self::predecessor_key(""));
+            let mut logout = LOGOUT_SCRIPT.prepare_invoke();
+            logout
+                .key(&key)
+                .arg(millis(LOGOUT_WINDOW))
+                .arg(&record_prefix)
+                .arg(&predecessor_prefix)
+                .arg(&id)
+                .arg(MAX_CHAIN);
+            let old = self.call::<Option<String>>(logout).await;
+            let Some(Some(old)) = old else { break };
+            let Some(outcome) = open(&current, &id, &old).and_then(|plain| T::decode(&plain)) else { break };
+            let next = (outcome.verdict() == Verdict::Succeeded).then(|| successor(&outcome)).flatten();
+            dropped.push(outcome);
+            match next {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_outcomes_open_only_with_the_same_flight_key_and_unaltered() {
+        let key = "https://crossmint\nsk_key\nrefresh-secret-1";
+        let id = record_id(key);
+        let record = seal(key, &id, "r:30000:30000:s:", b"{\"jwt\":\"eyJ.secret\"}");
+        assert!(!record.contains("eyJ") && !record.contains("secret"), "{record}");
+        assert_eq!(open(key, &id, &record).as_deref(), Some(&b"{\"jwt\":\"eyJ.secret\"}"[..]));
+        // Another token, another API key, another record id.
+        assert_eq!(open("https://crossmint\nsk_key\nrefresh-secret-2", &id, &record), None);
+        assert_eq!(open("https://crossmint\nsk_other\nrefresh-secret-1", &id, &record), None);
+        assert_eq!(open(key, &record_id("other"), &record), None);
+        // The header is authenticated: a refusal cannot be turned into a success.
+        let altered = record.replacen("r:30000:30000:s:", "r:30000:30000:f:", 1);
+        assert_eq!(open(key, &id, &altered), None);
+        let altered = record.replacen("r:30000:30000:", "r:30000:99999:", 1);
+        assert_eq!(open(key, &id, &altered), None);
+        for garbage in ["", "r:", "r:1:2:s:", "r:1:2:s:!!!!", "p:owner:1", "x"] {
+            assert_eq!(open(key, &id, garbage), None, "{garbage}");
+        }
+        // Two seals of the same outcome differ (fresh nonce).
+        assert_ne!(record, seal(key, &id, "r:30000:30000:s:", b"{\"jwt\":\"eyJ.secret\"}"));
+    }
+
+    #[test]
+    fn record_names_do_not_contain_the_token() {
+        let id = record_id("dest\nsk_key\nthe-refresh-token");
+        assert_eq!(id.len(), 64);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(id, record_id("dest\nsk_key\nthe-refresh-tokeN"));
+    }
+
+    #[test]
+    fn urls_are_checked_and_passwords_never_shown() {
+        assert_eq!(redacted("redis://user:hunter2@host:6379/2"), "redis://***@host:6379/2");
+        assert_eq!(redacted("rediss://:hunter2@host"), "rediss://***@host");
+        assert_eq!(redacted("redis://host:6379"), "redis://host:6379");
+        assert!(RedisRefreshStore::new("redis://127.0.0.1:6379/0").is_ok());
+        assert!(RedisRefreshStore::new("rediss://user:pw@127.0.0.1:6380").is_ok());
+        let error = RedisRefreshStore::new("http://:hunter2@127.0.0.1:6379").err().unwrap();
+        assert!(error.contains("redis://") && !error.contains("hunter2"), "{error}");
+        let error = RedisRefreshStore::new("redis://:hunter2@127.0.0.1:notaport").err().unwrap();
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+}
