@@ -9,7 +9,12 @@ function createApp({ apiKey, baseUrl } = {}) {
         apiKey: apiKey || process.env.SERVER_CROSSMINT_API_KEY || "",
         overrideBaseUrl: baseUrl || process.env.CROSSMINT_BASE_URL,
     });
-    const crossmintAuth = CrossmintAuth.from(crossmint, { cookieOptions: { httpOnly: true } });
+    const crossmintAuth = CrossmintAuth.from(crossmint, {
+        cookieOptions: { httpOnly: true },
+        // Several processes behind a load balancer: share refreshes through Redis
+        // (README, "Running several instances"). Without it, within this process.
+        refreshCoordination: process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : undefined,
+    });
 
     const app = express();
     app.use(express.json());
