@@ -98,6 +98,16 @@ function expressTable(express) {
   return { headers, body, align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'] }
 }
 
+function coordinationTable(coordination) {
+  const headers = ['setup', 'leader p50 ms', 'leader p99 ms', 'follower added p50 ms', 'follower added p99 ms']
+  const line = (label, { leader, followerAdded }) => [label, fixed(leader.p50), fixed(leader.p99), fixed(followerAdded.p50, 2), fixed(followerAdded.p99, 2)]
+  return {
+    headers,
+    body: [line('2 processes, through Redis', coordination.acrossProcesses), line('1 process, in-process single flight', coordination.inProcess)],
+    align: ['l', 'r', 'r', 'r', 'r'],
+  }
+}
+
 function targetsTable(targets) {
   return {
     headers: ['target', 'result', 'measured'],
@@ -200,6 +210,9 @@ function sections(results) {
     ['Cold start (fresh process each, median of ' + results.coldStart.runs + ' runs)', coldStartTable(results.coldStart)],
     ['Memory (ours, one child process started with --expose-gc)', memoryTable(results.memory)],
     [`Express under load (autocannon in its own process, ${results.meta.expressConnections} connections, ${results.meta.expressSeconds} s after ${results.meta.expressWarmupSeconds} s warm-up)`, expressTable(results.express)],
+    ...(results.coordination && results.coordination.measured
+      ? [[`Refresh coordination (${results.coordination.sessions} expired sessions, a request to each of two processes 2 ms apart, Crossmint answering in ${results.coordination.crossmintMs} ms)`, coordinationTable(results.coordination)]]
+      : []),
     ['Targets', targetsTable(results.targets)],
   ]
 }

@@ -253,6 +253,19 @@ function measureCookieHeader() {
   return { kb: Math.round(header.length / 1024), cookies: parts.length, runs, microseconds }
 }
 
+/** bench/coordination.js in its own process, when redis-server is installed. */
+async function runCoordination() {
+  const { redisAvailable } = require('../__test__/redis-server.js')
+  if (!redisAvailable()) {
+    log('  not measured: redis-server is not installed')
+    return { measured: false }
+  }
+  const result = await runNodeJson([path.join(__dirname, 'coordination.js')], process.env.BENCH_QUICK ? { COORDINATION_SESSIONS: '30' } : {})
+  const { acrossProcesses: across, inProcess: local } = result
+  log(`  follower added latency p50/p99: ${across.followerAdded.p50.toFixed(2)} / ${across.followerAdded.p99.toFixed(2)} ms through Redis, ${local.followerAdded.p50.toFixed(2)} / ${local.followerAdded.p99.toFixed(2)} ms in-process`)
+  return { measured: true, ...result }
+}
+
 async function main() {
   const startedAt = performance.now()
   const addon = describeAddon(PACKAGE_ROOT)
@@ -308,6 +321,9 @@ async function main() {
     log('\n5. Express under load')
     const express = await runExpress(emulator)
 
+    log('\n7. refresh coordination across processes (Redis)')
+    const coordination = await runCoordination()
+
     const distinctRs = rows.find((row) => row.alg === 'RS256' && row.id === 'ours-distinct')
     meta.totalSeconds = (performance.now() - startedAt) / 1000
     meta.notes = [
@@ -328,7 +344,12 @@ async function main() {
     ]
 
     const targets = evaluateTargets({ rows, express })
-    const results = { meta, rows, coldStart, memory, express, targets }
+    if (coordination.measured) {
+      meta.notes.push(
+        `Refresh coordination: bench/coordination.js starts a real redis-server and two app processes (__test__/coordinated-instance.child.js, refreshCoordination on); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through Redis); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
+      )
+    }
+    const results = { meta, rows, coldStart, memory, express, coordination, targets }
 
     log(renderText(results))
     fs.writeFileSync(path.join(__dirname, 'results.md'), renderMarkdown(results))
