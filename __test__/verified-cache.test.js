@@ -217,3 +217,39 @@ test('never-seen tokens checked together each get their own verdict', async (t) 
     else assert.equal(outcome.value && outcome.value.userId, calls[i].expected, `call ${i}`)
   })
 })
+
+test('instances built with the options CrossmintAuth.from passes share one native half; other configurations do not', () => {
+  const { sharedNativeAuthFor, configurationKey } = require('../lib/shared-native-auth.js')
+  const { TEST_API_KEY } = require('../testing/emulator.js')
+  const native = require('../native.js')
+  let built = 0
+  const shared = sharedNativeAuthFor((config, options) => {
+    built++
+    return new native.NativeAuth(config, options)
+  })
+  const config = () => ({ apiKey: TEST_API_KEY, overrideBaseUrl: 'http://127.0.0.1:9' })
+  // Every kind of value CrossmintAuth.from hands to the native side.
+  const options = (overrides = {}) => ({
+    refreshRoute: undefined,
+    timeoutMs: 5000,
+    clockToleranceSeconds: undefined,
+    issuer: ['https://issuer.example'],
+    audience: undefined,
+    refreshGraceSeconds: 10,
+    requireExpiration: false,
+    redisUrl: undefined,
+    ...overrides,
+  })
+  const first = shared(config(), options())
+  assert.equal(shared(config(), options()), first, 'built from equal fresh objects')
+  assert.equal(built, 1)
+  for (const different of [{ requireExpiration: true }, { timeoutMs: 5001 }, { issuer: ['https://other.example'] }, { redisUrl: 'redis://127.0.0.1:1' }, { refreshRoute: 'http://127.0.0.1:9/refresh' }]) {
+    assert.notEqual(shared(config(), options(different)), first, JSON.stringify(different))
+  }
+  assert.equal(built, 6)
+  assert.notEqual(shared({ ...config(), overrideBaseUrl: 'http://127.0.0.1:10' }, options()), first)
+  // Booleans and strings, numbers and strings never collide.
+  assert.notEqual(configurationKey({}, { a: true }), configurationKey({}, { a: 'true' }))
+  assert.notEqual(configurationKey({}, { a: 1 }), configurationKey({}, { a: '1' }))
+  assert.equal(configurationKey({}, { a: {} }), null, 'an object is not compared: its own native half')
+})
