@@ -48,7 +48,7 @@ async function measureThroughput(op, options) {
   const warmup = await runPhase(op, { concurrency, durationMs: warmupMs, limit: warmupLimit, firstIndex: 0 })
   collectGarbage()
   const measured = await runPhase(op, { concurrency, durationMs: measureMs, limit: measureLimit, firstIndex: warmup.ops })
-  return { ...measured, concurrency, exhausted: measured.ops >= measureLimit }
+  return { ...measured, concurrency, exhausted: measured.ops >= measureLimit, warmupElapsedMs: warmup.elapsedMs }
 }
 
 // Garbage left by one row should not be collected on the next row's time.
