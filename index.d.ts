@@ -125,7 +125,7 @@ export type CrossmintAuthOptions = {
 export type RefreshCoordination = {
   /**
    * `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS, system
-   * roots). Redis 5 or later, or Valkey; a single node (not Cluster). Checked
+   * roots). Redis 5 or later, a single node (not Cluster). Checked
    * when the instance is created; the connection opens on the first refresh.
    */
   redisUrl: string
