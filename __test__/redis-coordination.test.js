@@ -180,6 +180,28 @@ test('Redis stopped mid-run: in-process behaviour, one warning per process; coor
   for (const instance of instances) assert.equal(warnings(instance).length, 2, warnings(instance).join('\n'))
 })
 
+test('Redis lost during a refresh: a late request with the old token on that process still gets the session, as without Redis', { skip, timeout: 60000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  const redis = await startRedis(t)
+  const [instance] = await startInstances(t, 1, { emulator, options: { refreshCoordination: { redisUrl: redis.url } } })
+  // Connected and coordinating.
+  assertEverySessionKept(await browsersFire(emulator, [instance], expiredSessions(emulator, 1, 'connected'), { sticky: true }), 'connected')
+
+  emulator.faults.refresh = { delayMs: 400 }
+  const session = emulator.createSession('lost-mid-refresh', { jwtTtlSeconds: -60 })
+  const first = get(`${instance.url}/me`, cookieHeaderFor(session))
+  await emulator.waitForRequest((r) => r.path === REFRESH_PATH && r.json && r.json.refresh === session.refreshToken.secret)
+  await redis.stop()
+  const answer = await first
+  assert.equal(answer.status, 200, answer.text)
+  // The browser's late request still carries the old token.
+  const late = await get(`${instance.url}/me`, cookieHeaderFor(session))
+  assert.equal(late.status, 200, late.text)
+  assert.equal(late.cookies['crossmint-refresh-token'], answer.cookies['crossmint-refresh-token'])
+  assert.equal(refreshesOf(emulator, session.refreshToken.secret).length, 1)
+  assert.equal(warnings(instance).length, 1, warnings(instance).join('\n'))
+})
+
 test('Redis with a password: the right one coordinates; a wrong one warns once, never shows the password, and sessions still work', { skip, timeout: 90000 }, async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }

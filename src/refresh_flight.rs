@@ -136,10 +136,15 @@ impl<T: Clone> RefreshFlights<T> {
     /// forgotten at once so a later retry makes a new call. `successor` names
     /// (as a flight key) the token an outcome issued, so a logout can follow
     /// the chain.
+    ///
+    /// `grace` is read when the call starts (to join or reuse) and, for the
+    /// caller that performs the refresh, again when it finishes (how long the
+    /// outcome is kept): it can change meanwhile, as when refresh coordination
+    /// loses Redis and this process becomes the only one to keep the outcome.
     pub async fn run<F, Fut>(
         &self,
         token: &str,
-        grace: Duration,
+        grace: impl Fn() -> Duration,
         succeeded: fn(&T) -> bool,
         successor: impl Fn(&T) -> Option<String>,
         refresh: F,
@@ -149,7 +154,7 @@ impl<T: Clone> RefreshFlights<T> {
         Fut: Future<Output = T>,
     {
         let key = token_digest(token);
-        let Some(flight) = self.join_or_start(key, grace.min(self.max_grace)) else {
+        let Some(flight) = self.join_or_start(key, grace().min(self.max_grace)) else {
             return Flown::Done(refresh().await);
         };
         let outcome = flight.outcome.get_or_init(refresh).await.clone();
@@ -169,6 +174,7 @@ impl<T: Clone> RefreshFlights<T> {
             let Table { entries, predecessors, expiries, .. } = &mut *table;
             if let Some(entry) = entries.get_mut(&key).filter(|e| e.finished_at.is_none()) {
                 entry.finished_at = Some(now);
+                entry.grace = grace().min(self.max_grace);
                 entry.successor = next;
                 if let Some(next) = next {
                     predecessors.insert(next, key);
@@ -266,7 +272,7 @@ mod tests {
     }
 
     async fn run(flights: &RefreshFlights<Result<u32, u32>>, token: &str, grace: Duration, result: Result<u32, u32>) -> Flown<Result<u32, u32>> {
-        flights.run(token, grace, ok, issued, || async move { result }).await
+        flights.run(token, || grace, ok, issued, || async move { result }).await
     }
 
     #[tokio::test]
@@ -278,7 +284,7 @@ mod tests {
                 let (flights, calls) = (flights.clone(), calls.clone());
                 tokio::spawn(async move {
                     flights
-                        .run("token", ROTATION_GRACE, ok, issued, || async {
+                        .run("token", || ROTATION_GRACE, ok, issued, || async {
                             calls.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             Ok::<u32, u32>(7)
@@ -320,6 +326,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_grace_is_read_again_when_the_refresh_finishes() {
+        let flights = RefreshFlights::new(ROTATION_GRACE, 100);
+        let grace_ms = std::sync::atomic::AtomicU64::new(0);
+        let grace = || Duration::from_millis(grace_ms.load(Ordering::SeqCst));
+        let outcome = flights
+            .run("t", grace, ok, issued, || async {
+                // Started with no reuse; by the end the process keeps it.
+                grace_ms.store(30_000, Ordering::SeqCst);
+                Ok::<u32, u32>(1)
+            })
+            .await;
+        assert_eq!(outcome, Flown::Done(Ok(1)));
+        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(9)).await, Flown::Done(Ok(1)));
+    }
+
+    #[tokio::test]
     async fn failures_are_not_reused() {
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
         assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(1)).await, Flown::Done(Err(1)));
@@ -351,7 +373,7 @@ mod tests {
         let start = |flights: Arc<RefreshFlights<Result<u32, u32>>>| {
             tokio::spawn(async move {
                 flights
-                    .run("t1", ROTATION_GRACE, ok, issued, || async {
+                    .run("t1", || ROTATION_GRACE, ok, issued, || async {
                         tokio::time::sleep(Duration::from_millis(80)).await;
                         Ok::<u32, u32>(2)
                     })

@@ -188,8 +188,10 @@ impl SessionEngine {
         let coordination = self.coordination.as_deref();
         // While Redis coordinates, reusing a finished refresh is its decision
         // (a logout on another process must end the window), so this
-        // process's table only shares the refresh in flight.
-        let local_grace = match coordination {
+        // process's table only shares the refresh in flight. Read again when
+        // the refresh finishes: if Redis was lost meanwhile, this process
+        // keeps the outcome for late requests, as it would without Redis.
+        let local_grace = || match coordination {
             Some(store) if store.healthy() => Duration::ZERO,
             _ => self.refresh_grace,
         };
