@@ -16,6 +16,7 @@ import {
     type CrossmintAuthServerOptions,
     type JWTPayload,
     type JWKSInput,
+    type RefreshCoordination,
 } from "crossmint-server-native";
 import { crossmintMiddleware, refreshRoute, logoutRoute } from "crossmint-server-native/express";
 import { startCrossmintEmulator, type CrossmintEmulator } from "crossmint-server-native/testing";
@@ -62,6 +63,13 @@ export async function nodeRoutes(req: http.IncomingMessage, res: http.ServerResp
 
 const strictAuth = CrossmintAuth.from(crossmint, { logRejections: "debug", logger: console });
 void strictAuth;
+
+// Several processes: refreshes shared through Redis when REDIS_URL is set.
+const coordination: RefreshCoordination | undefined = process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : undefined;
+const clusteredAuth = CrossmintAuth.from(crossmint, { refreshCoordination: coordination, refreshGraceSeconds: 10 });
+void clusteredAuth;
+// @ts-expect-error redisUrl is required
+CrossmintAuth.from(crossmint, { refreshCoordination: {} });
 
 export const app = express();
 app.post("/refresh", refreshRoute(crossmintAuth));
