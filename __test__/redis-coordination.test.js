@@ -10,6 +10,7 @@ const path = require('node:path')
 const { withEmulator } = require('./harness.js')
 const { startExample, cookieHeaderFor, cookieValues } = require('./framework-checks.js')
 const { startRedis, redisAvailable } = require('./redis-server.js')
+const { makeCertificates } = require('./certificates.js')
 const { createCrossmint, CrossmintAuth } = require('..')
 
 const root = path.join(__dirname, '..')
@@ -251,22 +252,6 @@ test('rediss:// to a TLS Redis: coordinates when the certificate is trusted, war
   assert.equal(lines.length, 1, lines.join('\n'))
   assert.match(lines[0], /certificate|UnknownIssuer/i)
 })
-
-/** A CA and a server certificate for 127.0.0.1, made with the openssl tool. */
-function makeCertificates(t) {
-  const fs = require('node:fs')
-  const os = require('node:os')
-  const { execFileSync } = require('node:child_process')
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-tls-'))
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const file = (name) => path.join(dir, name)
-  const openssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' })
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=coordination test CA')
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1')
-  fs.writeFileSync(file('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('ext'))
-  return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') }
-}
 
 test('refreshCoordination is checked when the instance is created', () => {
   const crossmint = createCrossmint({ apiKey: require('../testing/emulator.js').TEST_API_KEY })

@@ -23,7 +23,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Crossmint's answers are a few kilobytes; a larger one is refused unread.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-fn http_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
+/// Builds a client. It can fail at run time, not only by mistake here: TLS
+/// takes the system's root certificates, and a container without the
+/// ca-certificates package has none. That is an error for each call, with
+/// what to do, never a panic.
+fn http_client(redirects: reqwest::redirect::Policy) -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
         // Node's fetch ignores proxy variables; so do we, to reach the same hosts.
         .no_proxy()
@@ -31,7 +35,15 @@ fn http_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
         .connect_timeout(Duration::from_secs(5))
         .pool_idle_timeout(Duration::from_secs(30))
         .build()
-        .expect("the HTTP client configuration is static and valid")
+        .map_err(|e| {
+            ClientError::new(
+                ClientErrorKind::Unavailable,
+                format!(
+                    "cannot make HTTPS calls: {} (install the system's CA certificates, e.g. the ca-certificates package, or set SSL_CERT_FILE to a PEM bundle)",
+                    root_cause(&e)
+                ),
+            )
+        })
 }
 
 /// Where a redirect may lead a call that carries the API key or a refresh
@@ -57,12 +69,17 @@ pub fn same_origin_redirects() -> reqwest::redirect::Policy {
 /// One connection pool for the whole process: clients, runtimes and TLS
 /// configurations are expensive and are never built per call. Crossmint
 /// calls follow same-origin redirects only.
-pub static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| http_client(same_origin_redirects()));
+pub static HTTP: LazyLock<Result<reqwest::Client, ClientError>> = LazyLock::new(|| http_client(same_origin_redirects()));
 
 /// Key sets are fetched without following redirects, as jose fetches them:
 /// a key set URI that redirects is a misconfiguration, not something to trust.
-pub static HTTP_NO_REDIRECT: LazyLock<reqwest::Client> =
+pub static HTTP_NO_REDIRECT: LazyLock<Result<reqwest::Client, ClientError>> =
     LazyLock::new(|| http_client(reqwest::redirect::Policy::none()));
+
+/// One of the shared clients above, or why it could not be built.
+pub fn client(shared: &'static LazyLock<Result<reqwest::Client, ClientError>>) -> Result<&'static reqwest::Client, ClientError> {
+    LazyLock::force(shared).as_ref().map_err(Clone::clone)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientErrorKind {
@@ -318,7 +335,7 @@ impl CrossmintClient {
     /// token: the one sent is dead after this call succeeds).
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         let body = serde_json::json!({ "refresh": refresh_token });
-        let request = HTTP
+        let request = client(&HTTP)?
             .post(self.url(&format!("{AUTH_ROOT}/refresh")))
             .headers(self.headers.clone())
             .body(body.to_string());
@@ -339,7 +356,7 @@ impl CrossmintClient {
         refresh_token: &str,
     ) -> Result<AuthMaterial, ClientError> {
         let body = serde_json::json!({ "refresh": refresh_token });
-        let request = HTTP
+        let request = client(&HTTP)?
             .post(route)
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_string());
@@ -363,7 +380,7 @@ impl CrossmintClient {
             Some(token) => serde_json::json!({ "refresh": token }),
             None => serde_json::json!({}),
         };
-        let request = HTTP
+        let request = client(&HTTP)?
             .post(self.url(&format!("{AUTH_ROOT}/logout")))
             .headers(self.headers.clone())
             .body(body.to_string());
@@ -380,7 +397,7 @@ impl CrossmintClient {
                 format!("Invalid user id {user_id:?}"),
             ));
         }
-        let request = HTTP.get(self.user_url(user_id)).headers(self.headers.clone());
+        let request = client(&HTTP)?.get(self.user_url(user_id)).headers(self.headers.clone());
         let (_, bytes) = send(request, self.timeout, "Crossmint user lookup").await?;
         serde_json::from_slice(&bytes).map_err(|_| not_json("Crossmint user lookup"))
     }

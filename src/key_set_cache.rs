@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::crossmint_client::{send, ClientErrorKind, HTTP_NO_REDIRECT};
+use crate::crossmint_client::{client, send, ClientErrorKind, HTTP_NO_REDIRECT};
 use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
@@ -154,9 +154,11 @@ impl RemoteKeySet {
     }
 
     async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
-        let request = HTTP_NO_REDIRECT.get(&self.uri);
-        let (status, body) = send(request, deadline, "JSON Web Key Set request")
-            .await
+        let sent = match client(&HTTP_NO_REDIRECT) {
+            Ok(http) => send(http.get(&self.uri), deadline, "JSON Web Key Set request").await,
+            Err(e) => Err(e),
+        };
+        let (status, body) = sent
             .map_err(|e| match (e.kind, e.errno) {
                 (ClientErrorKind::Timeout, _) => {
                     VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")
