@@ -7,8 +7,8 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { withEmulator } = require('./harness.js')
-const { startExample, cookieHeaderFor, cookieValues } = require('./framework-checks.js')
+const { withEmulator, settle } = require('./harness.js')
+const { startExample, exchange, cookieHeaderFor, cookieValues } = require('./framework-checks.js')
 const { startRedis, redisAvailable } = require('./redis-server.js')
 const { makeCertificates } = require('./certificates.js')
 const { createCrossmint, CrossmintAuth } = require('..')
@@ -36,14 +36,10 @@ async function startInstances(t, count, { emulator, options = {}, env = {}, scri
   return instances
 }
 
+/** A GET through the checks' `exchange`, with the Set-Cookie values by name. */
 async function get(url, cookie) {
-  const response = await fetch(url, { headers: cookie ? { cookie } : {} })
-  const text = await response.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: response.status, text, json, cookies: cookieValues(response.headers.getSetCookie()) }
+  const answer = await exchange(url, { cookie })
+  return { ...answer, cookies: cookieValues(answer.setCookie) }
 }
 
 const refreshesOf = (emulator, secret) => emulator.requests.filter((r) => r.path === REFRESH_PATH && r.json && r.json.refresh === secret)
@@ -296,7 +292,7 @@ test('a logout on one process ends the refresh another is making, and the grace 
   assert.equal(answer.status, 401, 'the refresh finishing after the logout is not handed out')
   // What that refresh issued was revoked at Crossmint.
   const logouts = () => emulator.requests.filter((r) => r.path === LOGOUT_PATH).map((r) => r.json && r.json.refresh)
-  await waitFor(() => logouts().length >= 2)
+  await settle(emulator)
   assert.equal(logouts().length, 2, `${logouts()}`)
   assert.ok(!logouts().includes(undefined))
   for (const instance of [a, b]) assert.equal((await get(`${instance.url}/me`, cookieHeaderFor(racing))).status, 401)
@@ -336,14 +332,6 @@ test('two API keys on one Redis share nothing', { skip, timeout: 60000 }, async 
   assert.equal(calls.length, 2)
   assert.deepEqual(calls.map((c) => c.headers['x-api-key'] === emulator.apiKey), [true, false])
 })
-
-async function waitFor(condition, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 // ---- a second API key that passes the signature check ----------------------
 // The signed payload is `<key data>:<signature>`; anything after a further `:`

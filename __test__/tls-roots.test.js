@@ -32,15 +32,16 @@ async function httpsFront(t, target, tls) {
   return `https://127.0.0.1:${server.address().port}`
 }
 
-/** getUser through `baseUrl` in a fresh process with `env`; its outcome. */
-function getUserInProcess(baseUrl, apiKey, userId, env) {
+/**
+ * In a fresh process with `env`: an instance on `baseUrl`, `call` (an
+ * expression on `auth`) awaited, and its result or error reduced by `pick`
+ * (source text of a function of the two) to what the test compares.
+ */
+function inProcess(baseUrl, apiKey, env, call, pick) {
   const script = `
     const { createCrossmint, CrossmintAuth } = require(${JSON.stringify(root)})
-    const auth = CrossmintAuth.from(createCrossmint({ apiKey: ${JSON.stringify(apiKey)}, overrideBaseUrl: ${JSON.stringify(baseUrl)} }), { timeoutMs: 5000 })
-    auth.getUser(${JSON.stringify(userId)}).then(
-      (user) => console.log(JSON.stringify({ ok: true, id: user.id })),
-      (error) => console.log(JSON.stringify({ ok: false, code: error.code, message: error.message })),
-    )`
+    const auth = CrossmintAuth.from(createCrossmint({ apiKey: ${JSON.stringify(apiKey)}, overrideBaseUrl: ${JSON.stringify(baseUrl)} }), { timeoutMs: 5000, logger: false })
+    ;(${call}).then((result) => (${pick})(result, null), (error) => (${pick})(null, error)).then((outcome) => console.log(JSON.stringify(outcome)))`
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', script], { env: { ...process.env, ...env }, timeout: 30000 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`${error.message}\n${stderr}`))
@@ -49,22 +50,17 @@ function getUserInProcess(baseUrl, apiKey, userId, env) {
   })
 }
 
+/** getUser through `baseUrl` in a fresh process with `env`; its outcome. */
+const getUserInProcess = (baseUrl, apiKey, userId, env) =>
+  inProcess(baseUrl, apiKey, env, `auth.getUser(${JSON.stringify(userId)})`, (user, error) =>
+    error ? { ok: false, code: error.code, message: error.message } : { ok: true, id: user.id },
+  )
+
 /** getSession with `material` through `baseUrl` in a fresh process. */
-function sessionInProcess(baseUrl, apiKey, material, env) {
-  const script = `
-    const { createCrossmint, CrossmintAuth } = require(${JSON.stringify(root)})
-    const auth = CrossmintAuth.from(createCrossmint({ apiKey: ${JSON.stringify(apiKey)}, overrideBaseUrl: ${JSON.stringify(baseUrl)} }), { timeoutMs: 5000, logger: false })
-    auth.getSession({ jwt: ${JSON.stringify(material.jwt)}, refreshToken: ${JSON.stringify(material.refreshToken.secret)} }).then(
-      (s) => console.log(JSON.stringify({ ok: true, userId: s.userId })),
-      (error) => console.log(JSON.stringify({ ok: false, name: error.name, code: error.code })),
-    )`
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', script], { env: { ...process.env, ...env }, timeout: 30000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${error.message}\n${stderr}`))
-      resolve(JSON.parse(stdout.trim().split('\n').pop()))
-    })
-  })
-}
+const sessionInProcess = (baseUrl, apiKey, material, env) =>
+  inProcess(baseUrl, apiKey, env, `auth.getSession(${JSON.stringify({ jwt: material.jwt, refreshToken: material.refreshToken.secret })})`, (session, error) =>
+    error ? { ok: false, name: error.name, code: error.code } : { ok: true, userId: session.userId },
+  )
 
 test('Crossmint over https: trusted through the system roots (SSL_CERT_FILE), and a clear CROSSMINT_UNAVAILABLE without them', { timeout: 60000 }, async (t) => {
   const tls = makeCertificates(t)

@@ -154,11 +154,9 @@ impl RemoteKeySet {
     }
 
     async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
-        let sent = match client(&HTTP_NO_REDIRECT) {
-            Ok(http) => send(http.get(&self.uri), deadline, "JSON Web Key Set request").await,
-            Err(e) => Err(e),
-        };
+        let sent = async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, "JSON Web Key Set request").await };
         let (status, body) = sent
+            .await
             .map_err(|e| match (e.kind, e.errno) {
                 (ClientErrorKind::Timeout, _) => {
                     VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")

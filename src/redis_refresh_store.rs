@@ -354,11 +354,12 @@ impl RedisRefreshStore {
         Ok(connection)
     }
 
-    /// Runs one script with the deadline, recording the health.
-    async fn call<V: redis::FromRedisValue>(&self, invocation: redis::ScriptInvocation<'static>) -> Option<V> {
+    /// Runs one Redis operation with the deadline, recording the health;
+    /// `None` when it failed (the failure is recorded, and warned of once).
+    async fn checked<V>(&self, operation: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<V>) -> Option<V> {
         let result = async {
             let mut conn = self.connection().await?;
-            match tokio::time::timeout(OP_DEADLINE, invocation.invoke_async::<V>(&mut conn)).await {
+            match tokio::time::timeout(OP_DEADLINE, operation(&mut conn)).await {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err(format!("no answer within {} ms", millis(OP_DEADLINE))),
@@ -377,28 +378,12 @@ impl RedisRefreshStore {
         }
     }
 
-    async fn get(&self, key: &str) -> Result<Option<String>, ()> {
-        let outcome = async {
-            let mut conn = self.connection().await?;
-            let mut command = redis::cmd("GET");
-            command.arg(key);
-            match tokio::time::timeout(OP_DEADLINE, command.query_async::<Option<String>>(&mut conn)).await {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {} ms", millis(OP_DEADLINE))),
-            }
-        }
-        .await;
-        match outcome {
-            Ok(value) => {
-                self.succeeded();
-                Ok(value)
-            }
-            Err(error) => {
-                self.failed(&error);
-                Err(())
-            }
-        }
+    async fn call<V: redis::FromRedisValue>(&self, invocation: redis::ScriptInvocation<'static>) -> Option<V> {
+        self.checked(async |conn| invocation.invoke_async::<V>(conn).await).await
+    }
+
+    async fn get(&self, key: &str) -> Option<Option<String>> {
+        self.checked(async |conn| redis::cmd("GET").arg(key).query_async::<Option<String>>(conn).await).await
     }
 
     fn record_key(id: &str) -> String {
@@ -442,8 +427,8 @@ impl RedisRefreshStore {
             let looked = if waiting {
                 tokio::time::sleep(POLL_EVERY).await;
                 match self.get(&key).await {
-                    Err(()) => return Flown::Done(refresh().await),
-                    Ok(value) => value.map(|value| Claimed::read(&value)),
+                    None => return Flown::Done(refresh().await),
+                    Some(value) => value.map(|value| Claimed::read(&value)),
                 }
             } else {
                 None

@@ -182,9 +182,7 @@ impl SessionEngine {
         Fut: std::future::Future<Output = Result<AuthMaterial, ClientError>>,
     {
         let key = self.flight_key(destination, refresh_token);
-        let successor = |outcome: &Result<AuthMaterial, ClientError>| {
-            outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
-        };
+        let successor = self.successor_key(destination);
         let coordination = self.coordination.as_deref();
         // While Redis coordinates, reusing a finished refresh is its decision
         // (a logout on another process must end the window), so this
@@ -199,17 +197,17 @@ impl SessionEngine {
             let Some(store) = coordination else { return refresh().await };
             // Others wait for this process at most its deadline and a margin.
             let lock_for = self.timeout + Duration::from_secs(1);
-            match store.run(&key, self.refresh_grace, lock_for, successor, refresh).await {
-                Flown::Done(outcome) => outcome,
-                Flown::LoggedOut { revoke } => {
-                    if let Some(Ok(material)) = revoke {
-                        let _ = self.client.logout(Some(material.refresh_secret())).await;
-                    }
-                    Err(ClientError::logged_out())
-                }
-            }
+            self.handed_out(store.run(&key, self.refresh_grace, lock_for, &successor, refresh).await).await
         };
-        match REFRESH_FLIGHTS.run(&key, local_grace, Result::is_ok, successor, across_processes).await {
+        self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, Result::is_ok, &successor, across_processes).await)
+            .await
+    }
+
+    /// What callers of a shared refresh receive: its outcome, or, when a
+    /// logout ended the chain while it ran, the logout's answer (and the one
+    /// caller told to revokes what the refresh issued).
+    async fn handed_out(&self, flown: Flown<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
+        match flown {
             Flown::Done(outcome) => outcome,
             Flown::LoggedOut { revoke } => {
                 if let Some(Ok(material)) = revoke {
@@ -218,6 +216,12 @@ impl SessionEngine {
                 Err(ClientError::logged_out())
             }
         }
+    }
+
+    /// The flight key of the token an outcome issued, so a logout with that
+    /// token reaches the refresh that issued it.
+    fn successor_key<'a>(&'a self, destination: &'a str) -> impl Fn(&Result<AuthMaterial, ClientError>) -> Option<String> + 'a {
+        move |outcome| outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
     }
 
     /// Identifies a refresh: where it goes, for which project (API key), and
@@ -235,10 +239,7 @@ impl SessionEngine {
                 let key = self.flight_key(destination, token);
                 let mut dropped = REFRESH_FLIGHTS.forget(&key);
                 if let Some(store) = &self.coordination {
-                    let successor = |outcome: &Result<AuthMaterial, ClientError>| {
-                        outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
-                    };
-                    dropped.extend(store.forget(&key, successor).await);
+                    dropped.extend(store.forget(&key, self.successor_key(destination)).await);
                 }
                 also_revoke.extend(
                     dropped
