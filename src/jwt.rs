@@ -4,6 +4,10 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::borrow::Cow;
+
+use serde::de::{Deserializer, IgnoredAny};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::jwks::{parse_algorithm, KeySet};
@@ -52,6 +56,64 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
     else {
         return Err(VerifyError::malformed("Invalid Compact JWS"));
     };
+    let (alg, kid) = match plain_header(header) {
+        Some(plain) => plain,
+        None => header_fields(header)?,
+    };
+    let signing_input = &token[..token.len() - signature.len() - 1];
+    Ok(ParsedToken {
+        alg,
+        kid,
+        signing_input,
+        signature,
+        payload,
+    })
+}
+
+/// Decodes base64url into `buffer` when it fits, else onto the heap: the
+/// header and signature of a Crossmint token fit a small stack buffer, which
+/// spares an allocation per check.
+fn decode_into<'b>(part: &str, buffer: &'b mut [u8]) -> Option<Cow<'b, [u8]>> {
+    match URL_SAFE_NO_PAD.decode_slice(part, buffer) {
+        Ok(len) => Some(Cow::Borrowed(&buffer[..len])),
+        Err(_) => URL_SAFE_NO_PAD.decode(part).ok().map(Cow::Owned),
+    }
+}
+
+/// Whether a member was there at all, whatever its value (`null` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
+
+/// A number, refusing `null` (which `Option<f64>` would read as absent).
+fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    f64::deserialize(deserializer).map(Some)
+}
+
+/// `alg` and `kid` of the header every Crossmint token has: an object with a
+/// non-empty string `alg`, an optional string `kid`, no `crit` and no member
+/// twice. `None` for anything else, which `header_fields` then reads with
+/// jose's exact answer; this typed read only skips building a JSON tree.
+fn plain_header(header: &str) -> Option<(String, Option<String>)> {
+    #[derive(Deserialize)]
+    struct PlainHeader {
+        alg: String,
+        kid: Option<String>,
+        #[serde(default)]
+        crit: Present,
+    }
+    let mut buffer = [0u8; 512];
+    let plain: PlainHeader = serde_json::from_slice(&decode_into(header, &mut buffer)?).ok()?;
+    (!plain.alg.is_empty() && !plain.crit.0).then_some((plain.alg, plain.kid))
+}
+
+/// `alg` and `kid` of any header, with jose's errors.
+fn header_fields(header: &str) -> Result<(String, Option<String>), VerifyError> {
     // Any JSON parses as a header, as in jose; a non-object then has no `alg`.
     let header: Value = URL_SAFE_NO_PAD
         .decode(header)
@@ -85,14 +147,7 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
         }
     };
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
-    let signing_input = &token[..token.len() - signature.len() - 1];
-    Ok(ParsedToken {
-        alg,
-        kid,
-        signing_input,
-        signature,
-        payload,
-    })
+    Ok((alg, kid))
 }
 
 /// Seconds since the epoch, as jose's `epoch(new Date())` computes it.
@@ -116,9 +171,12 @@ pub fn verify_signature(token: &ParsedToken<'_>, keys: &KeySet) -> Result<(), Ve
         VerifyError::new(VerifyErrorKind::KeySetInvalid, "Invalid or unsupported JWK")
     })?;
     let verified = match jwk.prepared_for(algorithm) {
-        Some(prepared) => URL_SAFE_NO_PAD
-            .decode(token.signature)
-            .is_ok_and(|signature| prepared.verify_sig(token.signing_input.as_bytes(), &signature).is_ok()),
+        Some(prepared) => {
+            // RSA-4096 signatures are 512 bytes; larger ones go to the heap.
+            let mut buffer = [0u8; 512];
+            decode_into(token.signature, &mut buffer)
+                .is_some_and(|signature| prepared.verify_sig(token.signing_input.as_bytes(), &signature).is_ok())
+        }
         None => jsonwebtoken::crypto::verify(token.signature, token.signing_input.as_bytes(), key, algorithm)
             .unwrap_or(false),
     };
@@ -163,30 +221,97 @@ pub fn validate_claims(
             return Err(claim_error("unexpected \"aud\" claim value"));
         }
     }
-    let tolerance = options.clock_tolerance_seconds;
     if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
         return Err(claim_error("\"iat\" claim must be a number"));
     }
-    if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf
-            .as_f64()
-            .ok_or_else(|| claim_error("\"nbf\" claim must be a number"))?;
+    check_times(
+        claims.get("nbf").map(Value::as_f64),
+        claims.get("exp").map(Value::as_f64),
+        options,
+        now,
+    )?;
+    Ok(claims)
+}
+
+/// `nbf` and `exp` (each: absent, or present and maybe a number) against
+/// now, in jose's order and with its messages.
+fn check_times(
+    nbf: Option<Option<f64>>,
+    exp: Option<Option<f64>>,
+    options: &VerifyOptions,
+    now: f64,
+) -> Result<(), VerifyError> {
+    let tolerance = options.clock_tolerance_seconds;
+    if let Some(nbf) = nbf {
+        let nbf = nbf.ok_or_else(|| claim_error("\"nbf\" claim must be a number"))?;
         if nbf > now + tolerance {
             return Err(claim_error("\"nbf\" claim timestamp check failed"));
         }
     }
-    if options.require_expiration && !claims.contains_key("exp") {
+    if options.require_expiration && exp.is_none() {
         return Err(claim_error("missing required \"exp\" claim"));
     }
-    if let Some(exp) = claims.get("exp") {
-        let exp = exp
-            .as_f64()
-            .ok_or_else(|| claim_error("\"exp\" claim must be a number"))?;
+    if let Some(exp) = exp {
+        let exp = exp.ok_or_else(|| claim_error("\"exp\" claim must be a number"))?;
         if exp <= now - tolerance {
             return Err(VerifyError::expired(exp));
         }
     }
-    Ok(claims)
+    Ok(())
+}
+
+/// What a session keeps of a verified token's claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionClaims {
+    /// `sub` when it is a string.
+    pub subject: Option<String>,
+    pub exp: Option<f64>,
+}
+
+impl SessionClaims {
+    pub fn of(claims: &Claims) -> SessionClaims {
+        SessionClaims {
+            subject: claims.get("sub").and_then(Value::as_str).map(str::to_owned),
+            exp: claims.get("exp").and_then(Value::as_f64),
+        }
+    }
+}
+
+/// `validate_claims` for callers that keep only the subject and expiry
+/// (`getSession`), with the same answer for every payload. A Crossmint
+/// payload without issuer or audience checks is read as a typed struct of
+/// the four members that matter (the others skipped, not built); anything
+/// else, including a member twice or one of the wrong type, goes through
+/// `validate_claims`.
+pub fn validate_session_claims(
+    token: &ParsedToken<'_>,
+    options: &VerifyOptions,
+    now: f64,
+) -> Result<SessionClaims, VerifyError> {
+    #[derive(Deserialize)]
+    struct PlainClaims {
+        sub: Option<String>,
+        #[serde(default, deserialize_with = "number")]
+        exp: Option<f64>,
+        #[serde(default, deserialize_with = "number")]
+        nbf: Option<f64>,
+        // Read only to refuse a non-number, as jose does.
+        #[serde(default, rename = "iat", deserialize_with = "number")]
+        _iat: Option<f64>,
+    }
+    if options.issuer.is_none() && options.audience.is_none() {
+        let mut buffer = [0u8; 1024];
+        let plain = decode_into(token.payload, &mut buffer)
+            .and_then(|bytes| serde_json::from_slice::<PlainClaims>(&bytes).ok());
+        if let Some(plain) = plain {
+            check_times(plain.nbf.map(Some), plain.exp.map(Some), options, now)?;
+            return Ok(SessionClaims {
+                subject: plain.sub,
+                exp: plain.exp,
+            });
+        }
+    }
+    validate_claims(token, options, now).map(|claims| SessionClaims::of(&claims))
 }
 
 /// The payload of a compact JWS as the JSON text it encodes, for a token
@@ -350,5 +475,82 @@ mod tests {
         let input = format!("{header}.{payload}");
         let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &k.ed, Algorithm::EdDSA).unwrap();
         assert_eq!(message(&format!("{input}.{sig}")), "JWT Claims Set must be a top-level JSON object");
+    }
+
+    /// The typed reads (header, session claims) answer exactly as the JSON
+    /// tree reads they shortcut, for every shape they could misread.
+    #[test]
+    fn typed_reads_agree_with_tree_reads() {
+        let future = now() + 600;
+        let past = now() - 600;
+        let payloads = [
+            format!(r#"{{"sub":"u","exp":{future},"iat":1,"nbf":1,"extra":{{"a":[1,null]}}}}"#),
+            format!(r#"{{"sub":null,"exp":{future}}}"#),
+            format!(r#"{{"sub":7,"exp":{future}}}"#),
+            format!(r#"{{"sub":"\u0041\ud83d\ude00","exp":{future}.5}}"#),
+            r#"{"sub":"u","exp":null}"#.to_string(),
+            r#"{"sub":"u","exp":"9999999999"}"#.to_string(),
+            format!(r#"{{"sub":"u","exp":{future},"exp":{past}}}"#),
+            format!(r#"{{"sub":"u","exp":{past},"exp":{future}}}"#),
+            format!(r#"{{"sub":"a","sub":"b","exp":{future}}}"#),
+            format!(r#"{{"sub":"u","exp":{future},"iat":"x"}}"#),
+            format!(r#"{{"sub":"u","exp":{future},"iat":null}}"#),
+            format!(r#"{{"sub":"u","exp":{future},"nbf":{future}}}"#),
+            format!(r#"{{"sub":"u","exp":{future},"nbf":null}}"#),
+            format!(r#"{{"sub":"u","nbf":{future},"exp":"x"}}"#),
+            r#"{"sub":"u","exp":1e400}"#.to_string(),
+            r#"{"sub":"u","exp":18446744073709551616}"#.to_string(),
+            r#"{"sub":"u"}"#.to_string(),
+            format!(r#"{{"sub":"u","exp":{past}}}"#),
+            "[1]".to_string(),
+            "null".to_string(),
+            r#"{"sub":"u"} x"#.to_string(),
+            "{".to_string(),
+            format!(r#"{{"sub":"{}","exp":{future}}}"#, "x".repeat(2000)),
+        ];
+        let header = b64(br#"{"alg":"EdDSA"}"#);
+        let option_sets = [
+            VerifyOptions::default(),
+            VerifyOptions { require_expiration: true, clock_tolerance_seconds: 900.0, ..Default::default() },
+            VerifyOptions { issuer: Some(vec!["i".into()]), ..Default::default() },
+        ];
+        for payload in &payloads {
+            let token = format!("{header}.{}.sig", b64(payload.as_bytes()));
+            let parsed = parse_token(&token).unwrap();
+            for options in &option_sets {
+                let typed = validate_session_claims(&parsed, options, now_seconds());
+                let tree = validate_claims(&parsed, options, now_seconds()).map(|claims| SessionClaims::of(&claims));
+                assert_eq!(typed, tree, "payload {payload} with {options:?}");
+            }
+        }
+
+        let headers = [
+            r#"{"alg":"RS256","kid":"k"}"#,
+            r#"{"kid":"k","alg":"RS256","typ":"JWT","x":{"y":[1]}}"#,
+            r#"{"alg":"RS256","kid":7}"#,
+            r#"{"alg":"RS256","kid":null}"#,
+            r#"{"alg":"RS256","alg":"ES256"}"#,
+            r#"{"alg":"RS256","kid":"a","kid":"b"}"#,
+            r#"{"alg":""}"#,
+            r#"{"alg":5}"#,
+            r#"{"alg":"RS256","crit":null}"#,
+            r#"{"alg":"RS256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"RS256","crit":["exp"]}"#,
+            r#"["alg"]"#,
+            r#"{"alg":"\u0052S256"}"#,
+        ];
+        for header in headers {
+            let encoded = b64(header.as_bytes());
+            let typed = plain_header(&encoded);
+            let tree = header_fields(&encoded);
+            match typed {
+                Some(fields) => assert_eq!(Ok(fields), tree, "header {header}"),
+                None => assert!(
+                    tree.is_err() || header.contains("crit") || header.matches("\"alg\"").count() > 1
+                        || header.matches("\"kid\"").count() > 1 || header.contains(r#""kid":7"#),
+                    "header {header}: the typed read declined a plain header"
+                ),
+            }
+        }
     }
 }

@@ -14,9 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::jwt::{self, Claims, VerifyOptions};
+use crate::jwt::{self, Claims, ParsedToken, SessionClaims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
 use crate::verified_tokens::{token_key, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
 use crate::verify_error::VerifyError;
@@ -50,19 +48,18 @@ impl TokenVerifier {
         VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
     }
 
-    fn remember(&self, key: TokenKey, claims: &Claims, held: &HeldKeySet) -> Option<String> {
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet) -> Option<String> {
         let tolerance = self.options.clock_tolerance_seconds;
         VERIFIED.insert(
             key,
             Verified {
-                subject: subject.clone(),
-                good_before_secs: claims.get("exp").and_then(Value::as_f64).map(|exp| exp + tolerance),
+                subject: claims.subject.clone(),
+                good_before_secs: claims.exp.map(|exp| exp + tolerance),
                 key_set_generation: held.generation,
                 key_set_fresh_until: held.fresh_until,
             },
         );
-        subject
+        claims.subject
     }
 
     /// Whether `token` is known good without waiting: a verification on
@@ -80,8 +77,8 @@ impl TokenVerifier {
         let parsed = jwt::parse_token(token).ok()?;
         let held = self.key_set.held_for(parsed.kid.as_deref())?;
         jwt::verify_signature(&parsed, &held.keys).ok()?;
-        let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds()).ok()?;
-        Some(self.remember(key, &claims, &held))
+        let claims = jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds()).ok()?;
+        Some(self.remember(key, claims, &held))
     }
 
     /// The payload of a token known good without waiting (see
@@ -94,16 +91,18 @@ impl TokenVerifier {
 
     /// Verifies (fetching the key set if needed) and records the result.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        self.verify_keyed(token_key(&self.context, token), token).await.map(|(claims, _)| claims)
+        let (parsed, held) = self.checked_signature(token).await?;
+        let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds())?;
+        self.remember(token_key(&self.context, token), SessionClaims::of(&claims), &held);
+        Ok(claims)
     }
 
-    async fn verify_keyed(&self, key: TokenKey, token: &str) -> Result<(Claims, Option<String>), VerifyError> {
+    /// The parsed token and the key set its signature verified against.
+    async fn checked_signature<'t>(&self, token: &'t str) -> Result<(ParsedToken<'t>, HeldKeySet), VerifyError> {
         let parsed = jwt::parse_token(token)?;
         let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.deadline).await?;
         jwt::verify_signature(&parsed, &held.keys)?;
-        let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds())?;
-        let subject = self.remember(key, &claims, &held);
-        Ok((claims, subject))
+        Ok((parsed, held))
     }
 
     /// The subject of a verified token: from the record, else by verifying.
@@ -112,7 +111,9 @@ impl TokenVerifier {
         if let Some(subject) = self.recorded(&key) {
             return Ok(subject);
         }
-        self.verify_keyed(key, token).await.map(|(_, subject)| subject)
+        let (parsed, held) = self.checked_signature(token).await?;
+        let claims = jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds())?;
+        Ok(self.remember(key, claims, &held))
     }
 }
 
