@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use base64::{DecodeSliceError, Engine};
 use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -76,7 +76,10 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
 fn decode_into<'b>(part: &str, buffer: &'b mut [u8]) -> Option<Cow<'b, [u8]>> {
     match URL_SAFE_NO_PAD.decode_slice(part, buffer) {
         Ok(len) => Some(Cow::Borrowed(&buffer[..len])),
-        Err(_) => URL_SAFE_NO_PAD.decode(part).ok().map(Cow::Owned),
+        // Only a part too big for the buffer is decoded again; invalid
+        // base64 (forged or garbled tokens) is refused after one pass.
+        Err(DecodeSliceError::OutputSliceTooSmall) => URL_SAFE_NO_PAD.decode(part).ok().map(Cow::Owned),
+        Err(DecodeSliceError::DecodeError(_)) => None,
     }
 }
 
