@@ -43,67 +43,95 @@ const CROSSMINT_API_VERSION = '2024-09-26'
 
 /**
  * getSession may check a signature on the JS thread (one RS256 check is about
- * 20 µs) when the key set is already held: cheaper than a trip through
- * libuv's thread pool (about 5 µs more per token). But a burst of new tokens
+ * 20 µs) when the key set is already held: cheaper than handing it to a
+ * check thread and being woken for the answer. But a burst of new tokens
  * verified that way would run one after another on one core, so only a few
- * such checks are done per turn of the event loop, and only while the pool
- * is either idle (a lone request: no reason to wait for a thread) or already
- * has a check per core to work on (so the JS thread never starves it); the
- * rest go to the pool and run in parallel. Tokens already verified are
- * answered on the JS thread without any check. See bench/.
+ * such checks are done per turn of the event loop, and only while the check
+ * threads are either idle (a lone request: no reason to wait for a thread)
+ * or already have a check per core to work on (so the JS thread never
+ * starves them); the rest go to the threads and run in parallel. Tokens
+ * already verified are answered on the JS thread without any check. See
+ * bench/.
  */
 const SYNC_CHECKS_PER_TURN = Number(process.env.CROSSMINT_NATIVE_SYNC_CHECKS_PER_TURN ?? 8)
-const POOL_CHECKS_WANTED = Number(process.env.CROSSMINT_NATIVE_POOL_CHECKS_WANTED ?? require('node:os').availableParallelism())
+const THREAD_CHECKS_WANTED = Number(process.env.CROSSMINT_NATIVE_THREAD_CHECKS_WANTED ?? require('node:os').availableParallelism())
 let syncChecksThisTurn = 0
-let poolChecksInFlight = 0
 
 function takeSyncCheck() {
   if (syncChecksThisTurn >= SYNC_CHECKS_PER_TURN) return false
-  if (poolChecksInFlight > 0 && poolChecksInFlight < POOL_CHECKS_WANTED) return false
+  if (threadChecks.size > 0 && threadChecks.size < THREAD_CHECKS_WANTED) return false
   if (syncChecksThisTurn++ === 0) setImmediate(() => (syncChecksThisTurn = 0))
   return true
 }
 
 /**
- * Pool checks go out a few tokens per task (a task's scheduling, thread
- * wake-up and settling cost about as much as a quarter of a check), as soon
- * as that many are waiting or at the end of the event-loop turn.
+ * Checks on the addon's own threads (src/check_threads.rs) go out in one
+ * call per batch of tokens (one string conversion each, one lock), as soon as
+ * TOKENS_PER_BATCH are waiting or at the end of the event-loop turn. Answers
+ * come back through one channel per JavaScript environment, a wake-up for
+ * everything finished since the last one. The channel holds the event loop
+ * open only while checks are out.
  */
-const TOKENS_PER_POOL_TASK = Number(process.env.CROSSMINT_NATIVE_TOKENS_PER_POOL_TASK ?? 4)
-const waitingForPool = new Map()
-let poolFlushScheduled = false
+const TOKENS_PER_BATCH = Number(process.env.CROSSMINT_NATIVE_TOKENS_PER_BATCH ?? 8)
+/** id -> resolve, for the checks out on the threads. */
+const threadChecks = new Map()
+let nextCheckId = 0
+let checkChannel
+const waitingForThreads = new Map()
+let threadFlushScheduled = false
 
-/** The subject of `jwt` if it verifies against the key set held (on the pool), else null. */
-function checkOnPool(nativeAuth, jwt) {
+function settleFinishedChecks() {
+  const { ids, subjects } = checkChannel.takeFinished()
+  for (let index = 0; index < ids.length; index++) {
+    const resolve = threadChecks.get(ids[index])
+    threadChecks.delete(ids[index])
+    resolve(subjects[index])
+  }
+  if (threadChecks.size === 0) checkChannel.keepAlive(false)
+}
+
+/** The subject of `jwt` if it verifies against the key set held (on a check thread), else null. */
+function checkOnThreads(nativeAuth, jwt) {
   return new Promise((resolve) => {
-    let batch = waitingForPool.get(nativeAuth)
-    if (batch === undefined) waitingForPool.set(nativeAuth, (batch = { jwts: [], settlers: [] }))
+    let batch = waitingForThreads.get(nativeAuth)
+    if (batch === undefined) waitingForThreads.set(nativeAuth, (batch = { jwts: [], settlers: [] }))
     batch.jwts.push(jwt)
     batch.settlers.push(resolve)
-    if (batch.jwts.length >= TOKENS_PER_POOL_TASK) {
-      waitingForPool.delete(nativeAuth)
-      sendToPool(nativeAuth, batch)
-    } else if (!poolFlushScheduled) {
-      poolFlushScheduled = true
-      setImmediate(flushPoolBatches)
+    if (batch.jwts.length >= TOKENS_PER_BATCH) {
+      waitingForThreads.delete(nativeAuth)
+      sendToThreads(nativeAuth, batch)
+    } else if (!threadFlushScheduled) {
+      threadFlushScheduled = true
+      setImmediate(flushThreadBatches)
     }
   })
 }
 
-function flushPoolBatches() {
-  poolFlushScheduled = false
-  for (const [nativeAuth, batch] of waitingForPool) sendToPool(nativeAuth, batch)
-  waitingForPool.clear()
+function flushThreadBatches() {
+  threadFlushScheduled = false
+  for (const [nativeAuth, batch] of waitingForThreads) sendToThreads(nativeAuth, batch)
+  waitingForThreads.clear()
 }
 
-function sendToPool(nativeAuth, { jwts, settlers }) {
-  poolChecksInFlight += jwts.length
-  const settle = (subjects) => {
-    poolChecksInFlight -= jwts.length
-    settlers.forEach((resolve, index) => resolve(subjects[index]))
+function sendToThreads(nativeAuth, { jwts, settlers }) {
+  if (checkChannel === undefined) checkChannel = new native.CheckChannel(settleFinishedChecks)
+  if (threadChecks.size === 0) checkChannel.keepAlive(true)
+  // Ids wrap at 2^32 (the native side's u32), long after any check settled.
+  const firstId = nextCheckId
+  nextCheckId = (nextCheckId + jwts.length) >>> 0
+  const ids = settlers.map((resolve, index) => {
+    const id = (firstId + index) >>> 0
+    threadChecks.set(id, resolve)
+    return id
+  })
+  try {
+    nativeAuth.checkOnThreads(checkChannel, firstId, jwts)
+  } catch {
+    // Not expected; the session path then decides, with its own errors.
+    for (const id of ids) threadChecks.get(id)(null)
+    for (const id of ids) threadChecks.delete(id)
+    if (threadChecks.size === 0) checkChannel.keepAlive(false)
   }
-  // A failed task is not expected; the session path then decides, with its own errors.
-  nativeAuth.verifiedSubjectsOnPool(jwts).then(settle, () => settle([]))
 }
 
 class CrossmintAuthenticationError extends Error {
@@ -348,7 +376,7 @@ class CrossmintAuth {
       if (userId == null) {
         userId = takeSyncCheck()
           ? this.#native.verifiedSubject(jwt, true)
-          : await checkOnPool(this.#native, jwt)
+          : await checkOnThreads(this.#native, jwt)
       }
       if (userId != null) return unchangedSession(jwt, refreshToken, userId)
     }

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.CheckChannel = nativeBinding.CheckChannel
 module.exports.NativeAuth = nativeBinding.NativeAuth
 module.exports.authSetCookies = nativeBinding.authSetCookies
 module.exports.checkApiKey = nativeBinding.checkApiKey

@@ -3,14 +3,16 @@
 //! message }` instead of rejecting, so the JavaScript side can raise its own
 //! `CrossmintAuthenticationError` with a stable `code` without parsing text.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
 use crate::api_key::{validate_api_key_with, Environment, KeyExpectations, UsageOrigin};
+use crate::check_threads::{Check, Replies, CHECK_THREADS};
 use crate::cookies::{self, CookieOptions};
 use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
@@ -210,27 +212,90 @@ pub struct NativeSessionReply {
     pub authentication_failure: bool,
 }
 
-/// `getSession` signature checks against the key set already held, a few
-/// tokens per task.
-pub struct HeldKeyChecks {
-    engine: Arc<SessionEngine>,
-    jwts: Vec<String>,
+/// Answers from the check threads (`check_threads`) for one JavaScript
+/// environment: finished checks collect in `finished`, and the first one
+/// after the JS thread last took them wakes it through `wake`. Each worker
+/// thread's environment builds its own channel; the threads are shared.
+struct ChannelReplies {
+    finished: Mutex<Vec<(u32, Option<String>)>>,
+    /// Weak (unref'd) so an idle channel never keeps the process alive;
+    /// `CheckChannel::keep_alive` refs it while checks are out.
+    wake: ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>,
 }
 
-impl Task for HeldKeyChecks {
-    type Output = Vec<Option<String>>;
-    type JsValue = Vec<Option<String>>;
+impl Replies for ChannelReplies {
+    fn deliver(&self, id: u32, answer: Option<String>) {
+        let first = {
+            let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+            finished.push((id, answer));
+            finished.len() == 1
+        };
+        if first {
+            // Unbounded queue: never blocks. Closing (the environment is
+            // gone) leaves nobody to answer.
+            self.wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
 
-    fn compute(&mut self) -> Result<Vec<Option<String>>> {
-        Ok(self
-            .jwts
-            .iter()
-            .map(|jwt| self.engine.verifier.verified_subject_now(jwt, true).flatten())
-            .collect())
+/// The answers `takeFinished` hands over: `subjects[i]` answers `ids[i]`
+/// (`null`: not verifiable with the key set held, take the slow path).
+#[napi(object, object_to_js = true, object_from_js = false)]
+pub struct FinishedChecks {
+    pub ids: Vec<u32>,
+    pub subjects: Vec<Option<String>>,
+}
+
+#[napi]
+pub struct CheckChannel {
+    replies: Arc<ChannelReplies>,
+}
+
+#[napi]
+impl CheckChannel {
+    /// `on_finished` is called (with no arguments) when answers are waiting.
+    #[napi(constructor)]
+    pub fn new(on_finished: Function<(), Unknown<'static>>) -> Result<Self> {
+        let wake = on_finished
+            .build_threadsafe_function::<()>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build_callback(|_| Ok(()))?;
+        Ok(CheckChannel {
+            replies: Arc::new(ChannelReplies {
+                finished: Mutex::new(Vec::new()),
+                wake,
+            }),
+        })
     }
 
-    fn resolve(&mut self, _env: Env, subjects: Vec<Option<String>>) -> Result<Vec<Option<String>>> {
-        Ok(subjects)
+    /// Everything finished since the last call.
+    #[napi]
+    pub fn take_finished(&self) -> FinishedChecks {
+        let finished = std::mem::take(&mut *self.replies.finished.lock().unwrap_or_else(|p| p.into_inner()));
+        let (ids, subjects) = finished.into_iter().unzip();
+        FinishedChecks { ids, subjects }
+    }
+
+    /// Keeps the event loop alive while checks are out (so a script
+    /// awaiting one does not exit first), and lets it go when none are.
+    #[napi]
+    pub fn keep_alive(&self, env: Env, keep: bool) -> Result<()> {
+        let raw = self.replies.wake.raw();
+        // napi-rs's `refer`/`unref` need `&mut`, but the function is shared
+        // with the check threads; the raw calls are the same napi calls,
+        // made on the JS thread as napi requires.
+        let status = unsafe {
+            if keep {
+                sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        match status {
+            sys::Status::napi_ok => Ok(()),
+            status => Err(Error::new(Status::from(status), "could not (un)ref the check channel")),
+        }
     }
 }
 
@@ -291,18 +356,25 @@ impl NativeAuth {
         self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
-    /// `verified_subject` with a signature check for each of `jwts`, on
-    /// libuv's thread pool: the way node:crypto's callback form runs, so
-    /// never-seen tokens are checked on every core. A napi task costs the
-    /// JS thread much less than an async fn on the tokio runtime (no
-    /// threadsafe function per call), and a few tokens per task pay it once.
-    /// `null` for a token sends its caller down `session`.
-    #[napi(ts_return_type = "Promise<Array<string | null>>")]
-    pub fn verified_subjects_on_pool(&self, jwts: Vec<String>) -> AsyncTask<HeldKeyChecks> {
-        AsyncTask::new(HeldKeyChecks {
-            engine: self.engine.clone(),
-            jwts,
-        })
+    /// Queues a signature check of each of `jwts` (against the key set
+    /// already held) on the check threads; the answer for `jwts[i]` comes
+    /// back through `channel` with id `first_id + i`. `null` sends its caller
+    /// down `session`.
+    #[napi]
+    pub fn check_on_threads(&self, channel: &CheckChannel, first_id: u32, jwts: Vec<String>) {
+        let checks = jwts
+            .into_iter()
+            .enumerate()
+            .map(|(index, jwt)| {
+                let engine = self.engine.clone();
+                Check {
+                    id: first_id.wrapping_add(index as u32),
+                    check: Box::new(move || engine.verifier.verified_subject_now(&jwt, true).flatten()),
+                    replies: channel.replies.clone(),
+                }
+            })
+            .collect();
+        CHECK_THREADS.submit(checks);
     }
 
     /// Validates the JWT or refreshes. A plain object rather than JSON: this

@@ -3,6 +3,7 @@
 //! with no napi types, tested by `cargo test`; `binding` is the thin napi layer.
 
 pub mod api_key;
+pub mod check_threads;
 pub mod cookies;
 pub mod crossmint_client;
 pub mod http_date;
