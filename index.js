@@ -184,6 +184,7 @@ function createCrossmint(config, apiKeyExpectations) {
 }
 
 const http = require('./lib/http-objects.js')
+const { payloadCopy } = require('./lib/payload-copies.js')
 
 // ---- options ------------------------------------------------------------
 
@@ -464,9 +465,9 @@ class CrossmintAuth {
     if (jwks == null) {
       // As in getSession: a token verified before is answered from the
       // record (its expiry checked again), without a trip through the pool.
-      let payload = this.#native.verifiedPayload(text, false)
-      if (payload == null && takeSyncCheck()) payload = this.#native.verifiedPayload(text, true)
-      if (payload != null) return JSON.parse(payload)
+      const verified = this.#native.isVerified(text, false) || (takeSyncCheck() && this.#native.isVerified(text, true))
+      const payload = verified ? payloadCopy(text, native.jwtPayloadText) : undefined
+      if (payload !== undefined) return payload
     }
     const reply = await this.#native.verify(text, jwks == null ? undefined : jwks)
     this.#flushWarnings()
@@ -583,9 +584,9 @@ async function verifyCrossmintJwt(token, jwks) {
   if (typeof jwks === 'string') {
     checkJwksUri(jwks)
     const text = tokenText(token)
-    let payload = native.verifiedJwtPayload(text, jwks, false)
-    if (payload == null && takeSyncCheck()) payload = native.verifiedJwtPayload(text, jwks, true)
-    if (payload != null) return JSON.parse(payload)
+    const verified = native.jwtVerifiedFor(text, jwks, false) || (takeSyncCheck() && native.jwtVerifiedFor(text, jwks, true))
+    const payload = verified ? payloadCopy(text, native.jwtPayloadText) : undefined
+    if (payload !== undefined) return payload
     reply = await native.verifyJwt(text, jwks, undefined)
   } else {
     reply = await native.verifyJwt(tokenText(token), undefined, jwks == null ? null : jwks)

@@ -105,23 +105,36 @@ test('every call returns its own payload object, parsed as jose parses it', asyn
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
   const uri = jwksUriOf(emulator)
-  const token = emulator.signJwt({ sub: 'fresh', exp: now() + 600, nested: { roles: ['a'] } })
+  const claims = { sub: 'fresh', exp: now() + 600, nested: { roles: ['a', { level: 1 }] }, list: [{ id: 1 }] }
+  const token = emulator.signJwt(claims)
+  // The first call verifies, the second parses the remembered token's
+  // payload, later ones copy it: each must come back pristine after the
+  // caller mutated the previous answer at every depth.
   for (const verify of [() => auth.verifyCrossmintJwt(token), () => verifyCrossmintJwt(token, uri)]) {
-    const first = await verify()
-    first.sub = 'mutated'
-    first.nested.roles.push('b')
-    first.added = true
-    const second = await verify()
-    assert.notEqual(second, first)
-    assert.deepEqual(second, { sub: 'fresh', exp: first.exp, nested: { roles: ['a'] } })
+    let previous
+    for (let call = 0; call < 4; call++) {
+      const payload = await verify()
+      assert.notEqual(payload, previous)
+      assert.deepEqual(payload, claims)
+      payload.sub = 'mutated'
+      payload.nested.roles.push('b')
+      payload.nested.roles[1].level = 2
+      payload.list[0].id = 2
+      payload.added = true
+      previous = payload
+    }
   }
-  // A `__proto__` member is data, never the object's prototype (JSON.parse semantics).
-  const tricky = emulator.signJwt({ sub: 'proto', exp: now() + 600, ['__proto__']: { polluted: true } })
-  for (let i = 0; i < 2; i++) {
+  // A `__proto__` member is data, never the object's prototype (JSON.parse
+  // semantics), at the top and nested, on every call.
+  const tricky = emulator.signJwt({ sub: 'proto', exp: now() + 600, ['__proto__']: { polluted: true }, inner: JSON.parse('{"__proto__": {"deep": true}}') })
+  for (let i = 0; i < 3; i++) {
     const payload = await auth.verifyCrossmintJwt(tricky)
     assert.equal(Object.getPrototypeOf(payload), Object.prototype)
     assert.equal(payload.polluted, undefined)
     assert.deepEqual(Object.getOwnPropertyDescriptor(payload, '__proto__').value, { polluted: true })
+    assert.equal(Object.getPrototypeOf(payload.inner), Object.prototype)
+    assert.equal(payload.inner.deep, undefined)
+    assert.deepEqual(Object.getOwnPropertyDescriptor(payload.inner, '__proto__').value, { deep: true })
   }
 })
 

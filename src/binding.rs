@@ -180,16 +180,22 @@ fn verify_reply(token: &str, result: std::result::Result<Claims, VerifyError>) -
     }
 }
 
-/// The payload (JSON text) of a token verified before against this key set
-/// URI with default options, or, when allowed, after one signature check
-/// against the key set already held; `undefined` otherwise.
+/// Whether a token was verified before against this key set URI with default
+/// options, or, when allowed, verifies now with the key set already held.
 #[napi]
-pub fn verified_jwt_payload(token: String, jwks_uri: String, allow_signature_check: bool) -> Option<String> {
-    token_verifier::for_uri(&jwks_uri).verified_payload_now(&token, allow_signature_check)
+pub fn jwt_verified_for(token: String, jwks_uri: String, allow_signature_check: bool) -> bool {
+    token_verifier::for_uri(&jwks_uri).verified_now(&token, allow_signature_check)
+}
+
+/// A token's payload as the JSON text it carries (`undefined` when that is
+/// not UTF-8), for `verifyCrossmintJwt` answers from the record.
+#[napi]
+pub fn jwt_payload_text(token: String) -> Option<String> {
+    jwt::payload_text(&token)
 }
 
 /// Verifies a token against a key set URI (cached, and remembered for
-/// `verifiedJwtPayload`) or an inline JWK set (never remembered).
+/// `jwtVerifiedFor`) or an inline JWK set (never remembered).
 #[napi]
 pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Value {
     let result = match (jwks, jwks_uri) {
@@ -412,12 +418,12 @@ impl NativeAuth {
         verify_reply(&token, result)
     }
 
-    /// The payload (JSON text) of a token this instance's key set and
-    /// options verified before (or, when allowed, verify now with the key
-    /// set already held); `undefined` sends the caller down `verify`.
+    /// Whether this instance's key set and options verified the token before
+    /// (or, when allowed, verify it now with the key set already held);
+    /// `false` sends the caller down `verify`.
     #[napi]
-    pub fn verified_payload(&self, token: String, allow_signature_check: bool) -> Option<String> {
-        self.engine.verifier.verified_payload_now(&token, allow_signature_check)
+    pub fn is_verified(&self, token: String, allow_signature_check: bool) -> bool {
+        self.engine.verifier.verified_now(&token, allow_signature_check)
     }
 
     /// Refreshes (through Crossmint, or the configured refresh route).

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::jwt::{self, Claims, ParsedToken, SessionClaims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
-use crate::verified_tokens::{token_key, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
+use crate::verified_tokens::{KeyPrefix, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
 use crate::verify_error::VerifyError;
 
 /// Tokens verified by anything in the process (keys include the key set URI
@@ -28,14 +28,15 @@ pub struct TokenVerifier {
     key_set: Arc<RemoteKeySet>,
     /// How long this verifier's callers wait for a key set fetch.
     deadline: Duration,
-    /// What a verification depends on besides the token (key set and options).
-    context: String,
+    /// What a verification depends on besides the token (key set URI and
+    /// options), hashed into every record key.
+    key_prefix: KeyPrefix,
 }
 
 impl TokenVerifier {
     pub fn new(jwks_uri: &str, options: VerifyOptions, deadline: Duration) -> TokenVerifier {
         TokenVerifier {
-            context: format!("{jwks_uri}\n{options:?}"),
+            key_prefix: KeyPrefix::new(&format!("{jwks_uri}\n{options:?}")),
             options,
             key_set: key_set_cache::remote(jwks_uri),
             deadline,
@@ -67,13 +68,27 @@ impl TokenVerifier {
     /// already held. `None` means "take the asynchronous path"; otherwise the
     /// token's subject.
     pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<Option<String>> {
-        let key = token_key(&self.context, token);
+        let key = self.key_prefix.key(token);
         if let Some(subject) = self.recorded(&key) {
             return Some(subject);
         }
         if !allow_signature_check {
             return None;
         }
+        self.check_with_held_keys(key, token)
+    }
+
+    /// `verified_subject_now` without the subject, for callers that only
+    /// need the verdict (`verifyCrossmintJwt` returns the token's payload).
+    pub fn verified_now(&self, token: &str, allow_signature_check: bool) -> bool {
+        let key = self.key_prefix.key(token);
+        VERIFIED.holds(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+            || (allow_signature_check && self.check_with_held_keys(key, token).is_some())
+    }
+
+    /// One signature check against the key set already held, remembered when
+    /// it succeeds; `None` when there is no such key set or the check fails.
+    fn check_with_held_keys(&self, key: TokenKey, token: &str) -> Option<Option<String>> {
         let parsed = jwt::parse_token(token).ok()?;
         let held = self.key_set.held_for(parsed.kid.as_deref())?;
         jwt::verify_signature(&parsed, &held.keys).ok()?;
@@ -81,19 +96,11 @@ impl TokenVerifier {
         Some(self.remember(key, claims, &held))
     }
 
-    /// The payload of a token known good without waiting (see
-    /// `verified_subject_now`), as the JSON text it carries: the caller
-    /// parses it into a fresh object each time.
-    pub fn verified_payload_now(&self, token: &str, allow_signature_check: bool) -> Option<String> {
-        self.verified_subject_now(token, allow_signature_check)?;
-        jwt::payload_text(token)
-    }
-
     /// Verifies (fetching the key set if needed) and records the result.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let (parsed, held) = self.checked_signature(token).await?;
         let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds())?;
-        self.remember(token_key(&self.context, token), SessionClaims::of(&claims), &held);
+        self.remember(self.key_prefix.key(token), SessionClaims::of(&claims), &held);
         Ok(claims)
     }
 
@@ -107,7 +114,7 @@ impl TokenVerifier {
 
     /// The subject of a verified token: from the record, else by verifying.
     pub async fn subject(&self, token: &str) -> Result<Option<String>, VerifyError> {
-        let key = token_key(&self.context, token);
+        let key = self.key_prefix.key(token);
         if let Some(subject) = self.recorded(&key) {
             return Ok(subject);
         }

@@ -18,14 +18,29 @@ pub type TokenKey = [u8; 32];
 
 /// Digest of the verification context and the token.
 pub fn token_key(context: &str, token: &str) -> TokenKey {
-    // Length-prefixed, so no (context, token) pair can collide with another.
-    let mut hasher = Context::new(&SHA256);
-    hasher.update(&(context.len() as u64).to_le_bytes());
-    hasher.update(context.as_bytes());
-    hasher.update(token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(hasher.finish().as_ref());
-    out
+    KeyPrefix::new(context).key(token)
+}
+
+/// The digest state after a verification context, so each lookup hashes
+/// only the token (a verifier's context is a fixed few hundred bytes).
+pub struct KeyPrefix(Context);
+
+impl KeyPrefix {
+    pub fn new(context: &str) -> KeyPrefix {
+        // Length-prefixed, so no (context, token) pair can collide with another.
+        let mut hasher = Context::new(&SHA256);
+        hasher.update(&(context.len() as u64).to_le_bytes());
+        hasher.update(context.as_bytes());
+        KeyPrefix(hasher)
+    }
+
+    pub fn key(&self, token: &str) -> TokenKey {
+        let mut hasher = self.0.clone();
+        hasher.update(token.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hasher.finish().as_ref());
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,20 +66,31 @@ impl VerifiedTokens {
     }
 
     /// The subject of a still-valid verification of this token, if any.
-    pub fn get(
+    pub fn get(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> Option<Option<String>> {
+        self.valid_entry(key, current_generation, now, now_secs, |entry| entry.subject.clone())
+    }
+
+    /// Whether a still-valid verification of this token is on record.
+    pub fn holds(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> bool {
+        self.valid_entry(key, current_generation, now, now_secs, |_| ()).is_some()
+    }
+
+    /// `read` of the entry for `key` if it is still valid; an invalid one is dropped.
+    fn valid_entry<R>(
         &self,
         key: &TokenKey,
         current_generation: u64,
         now: Instant,
         now_secs: f64,
-    ) -> Option<Option<String>> {
+        read: impl FnOnce(&Verified) -> R,
+    ) -> Option<R> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let entry = entries.get(key)?;
         let valid = entry.key_set_generation == current_generation
             && now < entry.key_set_fresh_until
             && entry.good_before_secs.is_none_or(|before| now_secs < before);
         if valid {
-            Some(entry.subject.clone())
+            Some(read(entry))
         } else {
             entries.remove(key);
             None
@@ -108,6 +134,9 @@ mod tests {
         let key = token_key("uri", "token");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert_eq!(cache.get(&key, 1, Instant::now(), 999.0), Some(Some("user".into())));
+        assert!(cache.holds(&key, 1, Instant::now(), 999.0));
+        assert!(!cache.holds(&key, 1, Instant::now(), 1000.0), "exp reached");
+        cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0), None, "exp reached");
         cache.insert(key, entry(1, None, Duration::from_secs(60)));
         assert_eq!(cache.get(&key, 2, Instant::now(), 0.0), None, "key set refetched");
@@ -120,6 +149,9 @@ mod tests {
         assert_ne!(token_key("a", "t"), token_key("b", "t"));
         assert_ne!(token_key("a", "t"), token_key("a", "u"));
         assert_ne!(token_key("ab", "c"), token_key("a", "bc"));
+        let prefix = KeyPrefix::new("context");
+        assert_eq!(prefix.key("t"), token_key("context", "t"));
+        assert_eq!(prefix.key("t"), prefix.key("t"), "the prefix is not consumed");
     }
 
     #[test]
