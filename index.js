@@ -372,7 +372,7 @@ class CrossmintAuth {
 
     if (typeof jwt === 'string' && jwt !== '') {
       // The common case: a token verified before (or verifiable with the key
-      // set already held) answers without a trip through the thread pool.
+      // set already held) answers without a trip to the check threads.
       let userId = this.#native.verifiedSubject(jwt, false)
       if (userId == null) {
         userId = takeSyncCheck()
