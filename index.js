@@ -85,7 +85,9 @@ function settleFinishedChecks() {
   for (let index = 0; index < ids.length; index++) {
     const resolve = threadChecks.get(ids[index])
     threadChecks.delete(ids[index])
-    resolve(subjects[index])
+    // Always found (ids are ours); checked so that a surprise here can never
+    // throw out of the channel's callback and take the process down.
+    if (resolve !== undefined) resolve(subjects[index])
   }
   if (threadChecks.size === 0) checkChannel.keepAlive(false)
 }
@@ -464,7 +466,7 @@ class CrossmintAuth {
     const text = tokenText(token)
     if (jwks == null) {
       // As in getSession: a token verified before is answered from the
-      // record (its expiry checked again), without a trip through the pool.
+      // record (its expiry checked again), without waiting on anything.
       const verified = this.#native.isVerified(text, false) || (takeSyncCheck() && this.#native.isVerified(text, true))
       const payload = verified ? payloadCopy(text, native.jwtPayloadText) : undefined
       if (payload !== undefined) return payload

@@ -13,9 +13,10 @@
 //! The JavaScript thread is the last core's checker: when these threads are
 //! busy it checks a few tokens per event-loop turn itself (index.js). With a
 //! thread per core the check threads preempted it, and it fell behind feeding
-//! them: 1.70 cores busy instead of 1.94 on two cores (bench/, 64 in flight). A check that
-//! panics is answered with `None` (the caller then takes the slow path, which
-//! reports its own error), so no caller waits forever.
+//! them: 1.70 cores busy instead of 1.94 on two cores (bench/, 64 in flight).
+//!
+//! A check that panics is answered with `None` (the caller then takes the
+//! slow path, which reports its own error), so no caller waits forever.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
