@@ -121,17 +121,15 @@ function sendToThreads(nativeAuth, { jwts, settlers }) {
   // Ids wrap at 2^32 (the native side's u32), long after any check settled.
   const firstId = nextCheckId
   nextCheckId = (nextCheckId + jwts.length) >>> 0
-  const ids = settlers.map((resolve, index) => {
-    const id = (firstId + index) >>> 0
-    threadChecks.set(id, resolve)
-    return id
-  })
+  settlers.forEach((resolve, index) => threadChecks.set((firstId + index) >>> 0, resolve))
   try {
     nativeAuth.checkOnThreads(checkChannel, firstId, jwts)
   } catch {
     // Not expected; the session path then decides, with its own errors.
-    for (const id of ids) threadChecks.get(id)(null)
-    for (const id of ids) threadChecks.delete(id)
+    settlers.forEach((resolve, index) => {
+      threadChecks.delete((firstId + index) >>> 0)
+      resolve(null)
+    })
     if (threadChecks.size === 0) checkChannel.keepAlive(false)
   }
 }
@@ -187,6 +185,16 @@ function createCrossmint(config, apiKeyExpectations) {
 
 const http = require('./lib/http-objects.js')
 const { payloadCopy } = require('./lib/payload-copies.js')
+
+/**
+ * A fresh copy of the payload when the token is in the verified record, or
+ * when this turn still has a synchronous check to spend and it passes;
+ * undefined otherwise (the caller then verifies asynchronously).
+ */
+function recordedPayload(text, isVerified) {
+  const verified = isVerified(false) || (takeSyncCheck() && isVerified(true))
+  return verified ? payloadCopy(text, native.jwtPayloadText) : undefined
+}
 
 // ---- options ------------------------------------------------------------
 
@@ -467,8 +475,7 @@ class CrossmintAuth {
     if (jwks == null) {
       // As in getSession: a token verified before is answered from the
       // record (its expiry checked again), without waiting on anything.
-      const verified = this.#native.isVerified(text, false) || (takeSyncCheck() && this.#native.isVerified(text, true))
-      const payload = verified ? payloadCopy(text, native.jwtPayloadText) : undefined
+      const payload = recordedPayload(text, (allowCheck) => this.#native.isVerified(text, allowCheck))
       if (payload !== undefined) return payload
     }
     const reply = await this.#native.verify(text, jwks == null ? undefined : jwks)
@@ -586,8 +593,7 @@ async function verifyCrossmintJwt(token, jwks) {
   if (typeof jwks === 'string') {
     checkJwksUri(jwks)
     const text = tokenText(token)
-    const verified = native.jwtVerifiedFor(text, jwks, false) || (takeSyncCheck() && native.jwtVerifiedFor(text, jwks, true))
-    const payload = verified ? payloadCopy(text, native.jwtPayloadText) : undefined
+    const payload = recordedPayload(text, (allowCheck) => native.jwtVerifiedFor(text, jwks, allowCheck))
     if (payload !== undefined) return payload
     reply = await native.verifyJwt(text, jwks, undefined)
   } else {

@@ -49,6 +49,10 @@ impl TokenVerifier {
         VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
     }
 
+    fn is_recorded(&self, key: &TokenKey) -> bool {
+        VERIFIED.holds(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+    }
+
     fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet) -> Option<String> {
         let tolerance = self.options.clock_tolerance_seconds;
         VERIFIED.insert(
@@ -82,7 +86,7 @@ impl TokenVerifier {
     /// need the verdict (`verifyCrossmintJwt` returns the token's payload).
     pub fn verified_now(&self, token: &str, allow_signature_check: bool) -> bool {
         let key = self.key_prefix.key(token);
-        VERIFIED.holds(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+        self.is_recorded(&key)
             || (allow_signature_check && self.check_with_held_keys(key, token).is_some())
     }
 
