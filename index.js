@@ -375,7 +375,9 @@ class CrossmintAuth {
     if (request !== undefined) {
       const header = http.cookieHeader(request)
       if (header == null) throw new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
-      material = native.parseAuthCookies(header)
+      // Also looks the JWT up in the verified record (found[2] when on record).
+      const found = this.#native.cookieSession(header)
+      material = { jwt: found[0], refreshToken: found[1], userId: found[2] }
     }
     const { jwt, refreshToken } = material
     if (!refreshToken) throw new CrossmintAuthenticationError('Refresh token not found', 'REFRESH_TOKEN_MISSING')
@@ -383,7 +385,7 @@ class CrossmintAuth {
     if (typeof jwt === 'string' && jwt !== '') {
       // The common case: a token verified before (or verifiable with the key
       // set already held) answers without a trip to the check threads.
-      let userId = this.#native.verifiedSubject(jwt, false)
+      let userId = request !== undefined ? material.userId : this.#native.verifiedSubject(jwt, false)
       if (userId == null) {
         userId = takeSyncCheck()
           ? this.#native.verifiedSubject(jwt, true)

@@ -28,6 +28,13 @@ function authFor(emulator, options = {}) {
   })
 }
 
+/** A Fetch Request carrying the two session cookies (getSession's cookie path). */
+function requestWith(jwt, refreshToken) {
+  return new Request('http://127.0.0.1/protected', {
+    headers: { cookie: `crossmint-jwt=${jwt}; crossmint-refresh-token=${refreshToken}` },
+  })
+}
+
 /** Waits until the wall clock (in whole seconds, as JWT checks count) reaches `seconds`. */
 async function untilSecond(seconds) {
   while (Date.now() / 1000 < seconds + 0.05) await new Promise((resolve) => setTimeout(resolve, 50))
@@ -45,7 +52,9 @@ test('a remembered token past its exp is refused, by every entry point', async (
   assert.equal((await verifyCrossmintJwt(other, jwksUriOf(emulator))).sub, 'short-lived-2')
   assert.equal((await verifyCrossmintJwt(other, jwksUriOf(emulator))).sub, 'short-lived-2')
   const refreshToken = emulator.issueRefreshToken('someone-else').secret
+  const cookieRefreshToken = emulator.issueRefreshToken('someone-else-by-cookie').secret
   assert.equal((await auth.getSession({ jwt: token, refreshToken })).userId, 'short-lived')
+  assert.equal((await auth.getSession(requestWith(token, cookieRefreshToken))).userId, 'short-lived')
 
   await untilSecond(exp)
   await assert.rejects(auth.verifyCrossmintJwt(token), { code: 'ERR_JWT_EXPIRED' })
@@ -54,6 +63,10 @@ test('a remembered token past its exp is refused, by every entry point', async (
   const session = await auth.getSession({ jwt: token, refreshToken })
   assert.equal(session.userId, 'someone-else')
   assert.notEqual(session.jwt, token)
+  // The same from a request's cookies (looked up in one native call).
+  const fromCookies = await auth.getSession(requestWith(token, cookieRefreshToken))
+  assert.equal(fromCookies.userId, 'someone-else-by-cookie')
+  assert.notEqual(fromCookies.jwt, token)
 })
 
 test('instances with other issuer, audience or clock tolerance never share a verdict', async (t) => {
@@ -70,6 +83,8 @@ test('instances with other issuer, audience or clock tolerance never share a ver
   await assert.rejects(otherAudience.verifyCrossmintJwt(token), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' })
   const refreshToken = emulator.issueRefreshToken('refreshed-user').secret
   assert.equal((await plain.getSession({ jwt: token, refreshToken })).userId, 'u')
+  assert.equal((await plain.getSession(requestWith(token, 'unused'))).userId, 'u')
+  await assert.rejects(otherAudience.getSession(requestWith(token, 'unknown-refresh-token')))
   const refreshed = await otherIssuer.getSession({ jwt: token, refreshToken })
   assert.equal(refreshed.userId, 'refreshed-user', 'the issuer-checking instance refused the token and refreshed')
 
@@ -91,6 +106,7 @@ test('a refetched key set without the key invalidates remembered verifications',
   assert.equal((await auth.verifyCrossmintJwt(oldToken)).sub, 'old-key')
   assert.equal((await verifyCrossmintJwt(oldToken, uri)).sub, 'old-key')
   assert.equal((await auth.getSession({ jwt: oldToken, refreshToken: 'unused' })).userId, 'old-key')
+  assert.equal((await auth.getSession(requestWith(oldToken, 'unused'))).userId, 'old-key')
 
   // The old key is withdrawn; a token under the new key makes us refetch.
   emulator.rotateKeys({ dropOld: true })
@@ -99,6 +115,7 @@ test('a refetched key set without the key invalidates remembered verifications',
   await assert.rejects(auth.verifyCrossmintJwt(oldToken), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
   await assert.rejects(verifyCrossmintJwt(oldToken, uri), { code: 'ERR_JWKS_NO_MATCHING_KEY' })
   await assert.rejects(auth.getSession({ jwt: oldToken, refreshToken: 'unknown-refresh-token' }))
+  await assert.rejects(auth.getSession(requestWith(oldToken, 'unknown-refresh-token')))
 })
 
 test('every call returns its own payload object, parsed as jose parses it', async (t) => {

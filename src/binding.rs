@@ -362,6 +362,21 @@ impl NativeAuth {
         self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
+    /// `[jwt, refreshToken, userId]` of a `Cookie` header, `userId` set only
+    /// when the JWT is on record (`verifiedSubject(jwt, false)`): getSession's
+    /// common case in one crossing, converting the header once and never
+    /// copying the token back in. An array, not an object: napi sets named
+    /// properties through V8's slow path, which cost more than the lookup.
+    #[napi]
+    pub fn cookie_session(&self, header: String) -> Vec<Option<String>> {
+        let found = cookies::parse_auth_cookies(&header);
+        let user_id = match found.jwt.as_deref() {
+            Some(jwt) if !jwt.is_empty() => self.engine.verifier.verified_subject_now(jwt, false).flatten(),
+            _ => None,
+        };
+        vec![found.jwt, found.refresh_token, user_id]
+    }
+
     /// Queues a signature check of each of `jwts` (against the key set
     /// already held) on the check threads; the answer for `jwts[i]` comes
     /// back through `channel` with id `first_id + i`. `null` sends its caller
