@@ -35,7 +35,7 @@ const SETTINGS = {
   coldStartRuns: 5,
   memory: { validCalls: 1_000_000, perRequestCalls: 1_000_000, failingTarget: 100_000, failingBudgetMs: 60_000 },
   // Ceiling and ours alternate over `rounds` loads each (see runExpress).
-  express: { connections: 64, warmupSeconds: 2, durationSeconds: 6, rounds: 3 },
+  express: { connections: 64, warmupSeconds: 2, durationSeconds: 6, rounds: 5 },
 }
 
 // BENCH_QUICK=1: a ~1 minute smoke run of the whole pipeline (numbers not
