@@ -371,21 +371,24 @@ class CrossmintAuth {
     if (response != null) http.assertResponse(response, 'getSession')
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
-    let material = input
-    if (request !== undefined) {
+    let jwt, refreshToken, recordedUserId
+    if (request === undefined) {
+      ;({ jwt, refreshToken } = input)
+    } else {
       const header = http.cookieHeader(request)
       if (header == null) throw new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
-      // Also looks the JWT up in the verified record (found[2] when on record).
+      // The cookies, and the JWT's user id when the verified record holds it.
       const found = this.#native.cookieSession(header)
-      material = { jwt: found[0], refreshToken: found[1], userId: found[2] }
+      jwt = found[0]
+      refreshToken = found[1]
+      recordedUserId = found[2]
     }
-    const { jwt, refreshToken } = material
     if (!refreshToken) throw new CrossmintAuthenticationError('Refresh token not found', 'REFRESH_TOKEN_MISSING')
 
     if (typeof jwt === 'string' && jwt !== '') {
       // The common case: a token verified before (or verifiable with the key
       // set already held) answers without a trip to the check threads.
-      let userId = request !== undefined ? material.userId : this.#native.verifiedSubject(jwt, false)
+      let userId = request === undefined ? this.#native.verifiedSubject(jwt, false) : recordedUserId
       if (userId == null) {
         userId = takeSyncCheck()
           ? this.#native.verifiedSubject(jwt, true)
