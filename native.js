@@ -841,6 +841,7 @@ module.exports.authSetCookies = nativeBinding.authSetCookies
 module.exports.checkApiKey = nativeBinding.checkApiKey
 module.exports.jwtPayloadText = nativeBinding.jwtPayloadText
 module.exports.jwtVerifiedFor = nativeBinding.jwtVerifiedFor
+module.exports.keySetGenerationChanges = nativeBinding.keySetGenerationChanges
 module.exports.parseAuthCookies = nativeBinding.parseAuthCookies
 module.exports.takeWarnings = nativeBinding.takeWarnings
 module.exports.verifyJwt = nativeBinding.verifyJwt

@@ -4,7 +4,7 @@
 //! `CrossmintAuthenticationError` with a stable `code` without parsing text.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -18,10 +18,14 @@ use crate::crossmint_client::{ClientError, CrossmintConfig, DEFAULT_TIMEOUT};
 use crate::http_date::JsTime;
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
+use crate::key_set_cache;
 use crate::session::{Session, SessionEngine, SessionError};
 
 use crate::token_verifier;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
+
+/// `NativeAuth::cookie_session`'s answer, a JavaScript array.
+type CookieSession = (Option<String>, Option<String>, Option<String>, Option<f64>, Option<f64>, f64);
 
 /// A day: longer deadlines are taken as this (and never overflow a timer).
 const MAX_TIMEOUT_MS: f64 = 86_400_000.0;
@@ -134,6 +138,14 @@ pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
         jwt: found.jwt,
         refresh_token: found.refresh_token,
     }
+}
+
+/// See `key_set_cache::generation_changes`: while it returns the same count,
+/// every key set generation a verification record was checked against is
+/// still the one held.
+#[napi]
+pub fn key_set_generation_changes() -> f64 {
+    key_set_cache::generation_changes() as f64
 }
 
 /// Warnings raised in Rust since the last call, for the user's logger.
@@ -362,19 +374,33 @@ impl NativeAuth {
         self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
-    /// `[jwt, refreshToken, userId]` of a `Cookie` header, `userId` set only
-    /// when the JWT is on record (`verifiedSubject(jwt, false)`): getSession's
-    /// common case in one crossing, converting the header once and never
-    /// copying the token back in. An array, not an object: napi sets named
-    /// properties through V8's slow path, which cost more than the lookup.
-    #[napi]
-    pub fn cookie_session(&self, header: String) -> Vec<Option<String>> {
+    /// `[jwt, refreshToken, userId, goodBeforeSecs, freshForMs, generationChanges]`
+    /// of a `Cookie` header: getSession's common case in one crossing,
+    /// converting the header once and never copying the token back in. The
+    /// last four come from the JWT's verification on record (never a
+    /// signature check here) and are unset without one: its user id, the
+    /// whole second before which its `exp` (plus tolerance) holds, how many
+    /// milliseconds its key set stays fresh, and `keySetGenerationChanges()`
+    /// read before the lookup. Together they bound how long JavaScript may
+    /// reuse the answer for the same header. An array, not an object: napi
+    /// sets named properties through V8's slow path, which costs more than
+    /// the lookup.
+    #[napi(ts_return_type = "[string | undefined, string | undefined, string | undefined, number | undefined, number | undefined, number]")]
+    pub fn cookie_session(&self, header: String) -> CookieSession {
+        let changes = key_set_cache::generation_changes();
         let found = cookies::parse_auth_cookies(&header);
-        let user_id = match found.jwt.as_deref() {
-            Some(jwt) if !jwt.is_empty() => self.engine.verifier.verified_subject_now(jwt, false).flatten(),
+        let record = match found.jwt.as_deref() {
+            Some(jwt) if !jwt.is_empty() => self.engine.verifier.record_of(jwt),
             _ => None,
         };
-        vec![found.jwt, found.refresh_token, user_id]
+        let (user_id, good_before_secs, fresh_for_ms) = match record {
+            Some(record) => {
+                let fresh_for = record.key_set_fresh_until.saturating_duration_since(Instant::now());
+                (record.subject, record.good_before_secs, Some(fresh_for.as_millis() as f64))
+            }
+            None => (None, None, None),
+        };
+        (found.jwt, found.refresh_token, user_id, good_before_secs, fresh_for_ms, changes as f64)
     }
 
     /// Queues a signature check of each of `jwts` (against the key set

@@ -45,6 +45,17 @@ pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// told apart from current ones.
 static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
+/// How many times any held set was replaced by one with a new generation.
+/// Counted after the replacement is visible, so whoever reads an unchanged
+/// count after a lookup knows every generation the lookup saw is still held.
+static GENERATION_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// The count of generation changes so far (see `GENERATION_CHANGES`); read it
+/// before a lookup whose answer is to be reused while the count stays put.
+pub fn generation_changes() -> u64 {
+    GENERATION_CHANGES.load(Ordering::Acquire)
+}
+
 #[derive(Clone)]
 struct Fetched {
     keys: Arc<KeySet>,
@@ -287,9 +298,9 @@ impl RemoteKeySet {
                 // Verifications made with the held set stay valid unless a
                 // key was removed or changed: refetching an identical set
                 // (which anyone can trigger with a random kid) costs nothing.
-                let generation = match self.current() {
-                    Some(held) if held.keys.is_subset_of(&keys) => held.generation,
-                    _ => GENERATIONS.fetch_add(1, Ordering::Relaxed),
+                let (generation, changed) = match self.current() {
+                    Some(held) if held.keys.is_subset_of(&keys) => (held.generation, false),
+                    _ => (GENERATIONS.fetch_add(1, Ordering::Relaxed), true),
                 };
                 let fetched = Fetched {
                     keys: Arc::new(keys),
@@ -297,6 +308,9 @@ impl RemoteKeySet {
                     generation,
                 };
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
+                if changed {
+                    GENERATION_CHANGES.fetch_add(1, Ordering::Release);
+                }
                 *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 self.warned.store(false, Ordering::Relaxed);
                 Ok(fetched.into())

@@ -82,6 +82,13 @@ impl TokenVerifier {
         self.check_with_held_keys(key, token)
     }
 
+    /// The verification on record for `token`, with what bounds its
+    /// validity (`exp`, the key set's freshness); never a signature check.
+    pub fn record_of(&self, token: &str) -> Option<Verified> {
+        let key = self.key_prefix.key(token);
+        VERIFIED.entry(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+    }
+
     /// `verified_subject_now` without the subject, for callers that only
     /// need the verdict (`verifyCrossmintJwt` returns the token's payload).
     pub fn verified_now(&self, token: &str, allow_signature_check: bool) -> bool {

@@ -65,6 +65,11 @@ impl VerifiedTokens {
         self.valid_entry(key, current_generation, now, now_secs, |entry| entry.subject.clone())
     }
 
+    /// The still-valid verification of this token, if any.
+    pub fn entry(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> Option<Verified> {
+        self.valid_entry(key, current_generation, now, now_secs, Verified::clone)
+    }
+
     /// Whether a still-valid verification of this token is on record.
     pub fn holds(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> bool {
         self.valid_entry(key, current_generation, now, now_secs, |_| ()).is_some()
@@ -134,6 +139,10 @@ mod tests {
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert_eq!(cache.get(&key, 1, Instant::now(), 999.0), Some(Some("user".into())));
         assert!(cache.holds(&key, 1, Instant::now(), 999.0));
+        let record = cache.entry(&key, 1, Instant::now(), 999.0).expect("still valid");
+        assert_eq!((record.subject.as_deref(), record.good_before_secs), (Some("user"), Some(1000.0)));
+        assert_eq!(cache.entry(&key, 2, Instant::now(), 999.0), None, "key set refetched");
+        cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert!(!cache.holds(&key, 1, Instant::now(), 1000.0), "exp reached");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0), None, "exp reached");
