@@ -252,6 +252,8 @@ const sharedNativeAuth = require('./lib/shared-native-auth.js').sharedNativeAuth
   rethrowPlain(() => new native.NativeAuth(config, options)),
 )
 
+const { rememberedSessionsFor } = require('./lib/remembered-sessions.js')
+
 const CLEARED = { jwt: '', refreshToken: { secret: '', expiresAt: '' } }
 
 /** A session whose JWT verified: the material as given, `expiresAt` empty. */
@@ -294,6 +296,7 @@ const createToken = Symbol('CrossmintAuth.from')
 
 class CrossmintAuth {
   #native
+  #rememberedSessions
   #cookieOptions
   #logger
   #rejectionLevel
@@ -318,6 +321,7 @@ class CrossmintAuth {
       requireExpiration: Boolean(options.requireExpiration),
       redisUrl: coordinationUrl(options.refreshCoordination),
     })
+    this.#rememberedSessions = rememberedSessionsFor(this.#native, native.keySetGenerationChanges)
   }
 
   static from(crossmint, options = {}) {
@@ -377,11 +381,16 @@ class CrossmintAuth {
     } else {
       const header = http.cookieHeader(request)
       if (header == null) throw new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
+      // The same header answered from the record before, while that answer holds.
+      const remembered = this.#rememberedSessions.lookup(header)
+      if (remembered !== undefined) return unchangedSession(remembered.jwt, remembered.refreshToken, remembered.userId)
       // The cookies, and the JWT's user id when the verified record holds it.
+      const startedAt = performance.now()
       const found = this.#native.cookieSession(header)
       jwt = found[0]
       refreshToken = found[1]
       recordedUserId = found[2]
+      this.#rememberedSessions.remember(header, found, startedAt)
     }
     if (!refreshToken) throw new CrossmintAuthenticationError('Refresh token not found', 'REFRESH_TOKEN_MISSING')
 
