@@ -11,7 +11,7 @@ const assert = require('node:assert/strict')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 const { withEmulator, ours } = require('./harness.js')
-const { REMEMBERED_SESSIONS_LIMIT } = require('../lib/remembered-sessions.js')
+const { REMEMBERED_SESSIONS_LIMIT, LONGEST_REMEMBERED_HEADER } = require('../lib/remembered-sessions.js')
 
 const { createCrossmint, CrossmintAuth, verifyCrossmintJwt } = ours
 
@@ -97,7 +97,7 @@ test('instances with other options never take a header another remembered', asyn
   assert.equal((await sameAsPlain.getSession(requestWith(header))).userId, 'u')
 })
 
-test('more headers than the table holds are all still answered right', async (t) => {
+test('more headers than the table holds, and longer ones, are all still answered right', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
   const jwts = ['a', 'b', 'c'].map((sub) => emulator.signJwt({ sub, exp: now() + 600 }))
@@ -105,6 +105,9 @@ test('more headers than the table holds are all still answered right', async (t)
   for (let i = 0; i < REMEMBERED_SESSIONS_LIMIT + 100; i++) {
     headers.push([cookieHeader(jwts[i % 3], `refresh-${i}`, `; n=${i}`), ['a', 'b', 'c'][i % 3], `refresh-${i}`])
   }
+  // Padded past what is remembered: answered by the native lookup each time.
+  const padding = `; padding=${'x'.repeat(LONGEST_REMEMBERED_HEADER)}`
+  headers.push([cookieHeader(jwts[0], 'refresh-padded', padding), 'a', 'refresh-padded'])
   for (let round = 0; round < 3; round++) {
     for (const [header, userId, refreshToken] of headers) {
       const session = await auth.getSession(requestWith(header))

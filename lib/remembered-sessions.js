@@ -12,13 +12,20 @@
 // generation changes (a refetched set that dropped or changed a key). Keyed by
 // the whole header string: only an identical header is answered. One table
 // per native half, whose configuration (key set, issuer, audience, tolerance)
-// is all a verification depends on. Bounded: when full the table is emptied,
-// which costs each active user one native lookup and never a wrong answer.
+// is all a verification depends on. Bounded in entries and in header length
+// (one valid session could otherwise pad its header with junk cookies to fill
+// the table with large strings): when full the table is emptied, which costs
+// each active user one native lookup and never a wrong answer.
 
 const REMEMBERED_SESSIONS_LIMIT = 2048
+/** Header characters held at most (about 4 MB; headers of 1 to 2 KB reach the entry limit first). */
+const REMEMBERED_HEADER_CHARS = 4 * 1024 * 1024
+/** Longer headers are answered by the native lookup every time. */
+const LONGEST_REMEMBERED_HEADER = 8 * 1024
 
 class RememberedSessions {
   #entries = new Map()
+  #headerChars = 0
   #generationChanges
 
   /** `generationChanges()` is the native `keySetGenerationChanges`. */
@@ -38,6 +45,7 @@ class RememberedSessions {
       return entry
     }
     this.#entries.delete(header)
+    this.#headerChars -= header.length
     return undefined
   }
 
@@ -50,7 +58,12 @@ class RememberedSessions {
   remember(header, found, startedAt) {
     const [jwt, refreshToken, userId, goodBeforeSecs, freshForMs, generationChanges] = found
     if (userId == null || !jwt || !refreshToken || typeof goodBeforeSecs !== 'number') return
-    if (this.#entries.size >= REMEMBERED_SESSIONS_LIMIT) this.#entries.clear()
+    if (header.length > LONGEST_REMEMBERED_HEADER) return
+    if (this.#entries.size >= REMEMBERED_SESSIONS_LIMIT || this.#headerChars + header.length > REMEMBERED_HEADER_CHARS) {
+      this.#entries.clear()
+      this.#headerChars = 0
+    }
+    this.#headerChars += header.length
     this.#entries.set(header, {
       jwt,
       refreshToken,
@@ -74,4 +87,4 @@ function rememberedSessionsFor(nativeAuth, generationChanges) {
   return table
 }
 
-module.exports = { rememberedSessionsFor, REMEMBERED_SESSIONS_LIMIT }
+module.exports = { rememberedSessionsFor, REMEMBERED_SESSIONS_LIMIT, LONGEST_REMEMBERED_HEADER }
