@@ -252,7 +252,7 @@ const sharedNativeAuth = require('./lib/shared-native-auth.js').sharedNativeAuth
   rethrowPlain(() => new native.NativeAuth(config, options)),
 )
 
-const { rememberedSessionsFor } = require('./lib/remembered-sessions.js')
+const { rememberedSessionsFor, RememberedSessions } = require('./lib/remembered-sessions.js')
 
 const CLEARED = { jwt: '', refreshToken: { secret: '', expiresAt: '' } }
 
@@ -385,7 +385,7 @@ class CrossmintAuth {
       const remembered = this.#rememberedSessions.lookup(header)
       if (remembered !== undefined) return unchangedSession(remembered.jwt, remembered.refreshToken, remembered.userId)
       // The cookies, and the JWT's user id when the verified record holds it.
-      const startedAt = performance.now()
+      const startedAt = RememberedSessions.now()
       const found = this.#native.cookieSession(header)
       jwt = found[0]
       refreshToken = found[1]

@@ -18,7 +18,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
   result.fetchesWhileFresh = fetches()
   // The key is withdrawn; nothing refetches until the held set is stale.
   emulator.rotateKeys({ dropOld: true })
-  await sleep(400)
+  await sleep(1200)
   const outcome = (session) => `answered:${session.userId}`
   const refusal = (error) => `${error.name}:${error.code}`
   // Stale: the held set still answers while a refetch runs in the background

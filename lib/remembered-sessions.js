@@ -1,9 +1,10 @@
 'use strict'
 // getSession's answer for a Cookie header it has answered before from the
 // native verification record, so the same user's next requests skip the
-// native crossing (header conversion, cookie parse, token digest, record
-// lookup) that would give the same answer. On Express that crossing is most
-// of what authentication adds to a request.
+// native crossing (header conversion, cookie split, token digest, record
+// lookup, strings built back) that would give the same answer; a hit makes
+// one small native call, which reads the key set change count. On Express
+// that crossing was most of what authentication added to a request.
 //
 // An entry is made only from a verification on record and is checked on every
 // use against everything the record itself is checked against: the token's
@@ -12,20 +13,26 @@
 // generation changes (a refetched set that dropped or changed a key). Keyed by
 // the whole header string: only an identical header is answered. One table
 // per native half, whose configuration (key set, issuer, audience, tolerance)
-// is all a verification depends on. Bounded in entries and in header length
-// (one valid session could otherwise pad its header with junk cookies to fill
-// the table with large strings): when full the table is emptied, which costs
-// each active user one native lookup and never a wrong answer.
+// is all a verification depends on. Bounded in entries and in characters
+// held (one valid session could otherwise pad its header with junk cookies to
+// fill the table with large strings): when full the table is emptied, which
+// costs each active user one native lookup and never a wrong answer.
+
+// The clocks as the process started: a test's fake timers (which replace
+// Date.now and performance.now) must not stretch a remembered answer past the
+// real exp or freshness that the native record is checked against.
+const wallClockMs = Date.now
+const monotonicMs = performance.now.bind(performance)
 
 const REMEMBERED_SESSIONS_LIMIT = 2048
-/** Header characters held at most (about 4 MB; headers of 1 to 2 KB reach the entry limit first). */
-const REMEMBERED_HEADER_CHARS = 4 * 1024 * 1024
+/** Characters held at most per table (headers and the tokens cut from them). */
+const REMEMBERED_CHARS = 4 * 1024 * 1024
 /** Longer headers are answered by the native lookup every time. */
 const LONGEST_REMEMBERED_HEADER = 8 * 1024
 
 class RememberedSessions {
   #entries = new Map()
-  #headerChars = 0
+  #chars = 0
   #generationChanges
 
   /** `generationChanges()` is the native `keySetGenerationChanges`. */
@@ -35,35 +42,42 @@ class RememberedSessions {
 
   /** The entry `{ jwt, refreshToken, userId }` for `header` while it holds, else undefined. */
   lookup(header) {
+    if (header.length > LONGEST_REMEMBERED_HEADER) return undefined
     const entry = this.#entries.get(header)
     if (entry === undefined) return undefined
     if (
-      Math.floor(Date.now() / 1000) < entry.goodBeforeSecs &&
-      performance.now() < entry.freshUntil &&
+      Math.floor(wallClockMs() / 1000) < entry.goodBeforeSecs &&
+      monotonicMs() < entry.freshUntil &&
       this.#generationChanges() === entry.generationChanges
     ) {
       return entry
     }
     this.#entries.delete(header)
-    this.#headerChars -= header.length
+    this.#chars -= entry.chars
     return undefined
+  }
+
+  /** `performance.now()` for `remember`'s `startedAt`, from the clock `lookup` uses. */
+  static now() {
+    return monotonicMs()
   }
 
   /**
    * Remembers `NativeAuth.cookieSession(header)`'s answer `found` when it
    * came from a record and names both tokens; `startedAt` is
-   * `performance.now()` read before that call, so the freshness bound is
-   * never later than the native one.
+   * `RememberedSessions.now()` read before that call, so the freshness bound
+   * is never later than the native one.
    */
   remember(header, found, startedAt) {
     const [jwt, refreshToken, userId, goodBeforeSecs, freshForMs, generationChanges] = found
     if (userId == null || !jwt || !refreshToken || typeof goodBeforeSecs !== 'number') return
     if (header.length > LONGEST_REMEMBERED_HEADER) return
-    if (this.#entries.size >= REMEMBERED_SESSIONS_LIMIT || this.#headerChars + header.length > REMEMBERED_HEADER_CHARS) {
+    const chars = header.length + jwt.length + refreshToken.length + userId.length
+    if (this.#entries.size >= REMEMBERED_SESSIONS_LIMIT || this.#chars + chars > REMEMBERED_CHARS) {
       this.#entries.clear()
-      this.#headerChars = 0
+      this.#chars = 0
     }
-    this.#headerChars += header.length
+    this.#chars += chars
     this.#entries.set(header, {
       jwt,
       refreshToken,
@@ -71,6 +85,7 @@ class RememberedSessions {
       goodBeforeSecs,
       freshUntil: startedAt + freshForMs,
       generationChanges,
+      chars,
     })
   }
 }
@@ -87,4 +102,4 @@ function rememberedSessionsFor(nativeAuth, generationChanges) {
   return table
 }
 
-module.exports = { rememberedSessionsFor, REMEMBERED_SESSIONS_LIMIT, LONGEST_REMEMBERED_HEADER }
+module.exports = { rememberedSessionsFor, RememberedSessions, REMEMBERED_SESSIONS_LIMIT, REMEMBERED_CHARS, LONGEST_REMEMBERED_HEADER }
