@@ -71,8 +71,14 @@ test('a logout flood slows sessions no more than the same number of other Crossm
     await Promise.all(flood)
     return elapsed
   }
-  const otherCalls = await during((i) => flooder.getUser(`someone-${i}`), 'users')
-  const logouts = await during((i) => flooder.logout(withRefreshCookie(`flood-${i}-${Math.random()}`)), 'logouts')
+  // Two rounds each, alternated, and the quicker of each kept: one busy
+  // moment on a shared machine must not decide the comparison.
+  let otherCalls = Infinity
+  let logouts = Infinity
+  for (let round = 0; round < 2; round++) {
+    otherCalls = Math.min(otherCalls, await during((i) => flooder.getUser(`someone-${round}-${i}`), `users-${round}`))
+    logouts = Math.min(logouts, await during((i) => flooder.logout(withRefreshCookie(`flood-${round}-${i}-${Math.random()}`)), `logouts-${round}`))
+  }
   assert.ok(
     logouts < otherCalls * 2 + 50,
     `200 sessions: ${logouts.toFixed(0)} ms during 300 logouts vs ${otherCalls.toFixed(0)} ms during 300 getUser calls`,
