@@ -186,6 +186,19 @@ function cookieHeaderFor(session) {
   return `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`
 }
 
+/** Our CrossmintAuth on the emulator, quiet unless `options` say otherwise. */
+function authFor(emulator, options = {}) {
+  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    logger: false,
+    ...options,
+  })
+}
+
+/** A Fetch Request carrying `cookieHeader` (getSession's cookie path). */
+function cookieRequest(cookieHeader) {
+  return new Request('http://127.0.0.1/protected', { headers: { cookie: cookieHeader } })
+}
+
 /**
  * Runs `scenario(sdk, env)` for both implementations. `env` has the emulator,
  * `auth(options)` (a CrossmintAuth on the emulator), the AuthError class and
@@ -249,6 +262,8 @@ module.exports = {
   describeFetchResponse,
   describeError,
   cookieHeaderFor,
+  authFor,
+  cookieRequest,
   normalize,
   settle,
 }

@@ -10,7 +10,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const { withEmulator, ours } = require('./harness.js')
+const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest } = require('./harness.js')
 const { Worker } = require('node:worker_threads')
 const native = require('../native.js')
 const {
@@ -20,26 +20,14 @@ const {
   LONGEST_REMEMBERED_HEADER,
 } = require('../lib/remembered-sessions.js')
 
-const { createCrossmint, CrossmintAuth, verifyCrossmintJwt } = ours
+const { verifyCrossmintJwt } = ours
 
 function now() {
   return Math.floor(Date.now() / 1000)
 }
 
-function authFor(emulator, options = {}) {
-  return CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
-    logger: false,
-    ...options,
-  })
-}
-
 function cookieHeader(jwt, refreshToken, extra = '') {
-  return `crossmint-jwt=${jwt}; crossmint-refresh-token=${refreshToken}${extra}`
-}
-
-/** A Fetch Request carrying `header` as its Cookie header. */
-function requestWith(header) {
-  return new Request('http://127.0.0.1/protected', { headers: { cookie: header } })
+  return cookieHeaderFor({ jwt, refreshToken: { secret: refreshToken } }) + extra
 }
 
 /**
@@ -63,8 +51,8 @@ async function cookieLookups(run) {
 
 /** Three requests: the first verifies, the second finds the record, the third is answered from memory. */
 async function rememberHeader(auth, header, userId) {
-  for (let i = 0; i < 2; i++) assert.equal((await auth.getSession(requestWith(header))).userId, userId)
-  const calls = await cookieLookups(async () => assert.equal((await auth.getSession(requestWith(header))).userId, userId))
+  for (let i = 0; i < 2; i++) assert.equal((await auth.getSession(cookieRequest(header))).userId, userId)
+  const calls = await cookieLookups(async () => assert.equal((await auth.getSession(cookieRequest(header))).userId, userId))
   assert.equal(calls, 0, 'the third request was answered from memory')
 }
 
@@ -77,14 +65,14 @@ test('a remembered header answers with its own tokens, in a fresh object each ti
   await rememberHeader(auth, first, 'remembered')
   await rememberHeader(auth, second, 'remembered')
 
-  const a = await auth.getSession(requestWith(first))
+  const a = await auth.getSession(cookieRequest(first))
   assert.deepEqual(a, { jwt, refreshToken: { secret: 'refresh-one', expiresAt: '' }, userId: 'remembered' })
   a.refreshToken.secret = 'changed by the caller'
   a.userId = 'changed by the caller'
-  const b = await auth.getSession(requestWith(first))
+  const b = await auth.getSession(cookieRequest(first))
   assert.deepEqual(b, { jwt, refreshToken: { secret: 'refresh-one', expiresAt: '' }, userId: 'remembered' })
   assert.notEqual(a, b)
-  assert.equal((await auth.getSession(requestWith(second))).refreshToken.secret, 'refresh-two')
+  assert.equal((await auth.getSession(cookieRequest(second))).refreshToken.secret, 'refresh-two')
 })
 
 test('a remembered header past its exp is refused: getSession refreshes', async (t) => {
@@ -97,7 +85,7 @@ test('a remembered header past its exp is refused: getSession refreshes', async 
 
   while (Date.now() / 1000 < exp + 0.05) await new Promise((resolve) => setTimeout(resolve, 50))
   let session
-  assert.equal(await cookieLookups(async () => (session = await auth.getSession(requestWith(header)))), 1)
+  assert.equal(await cookieLookups(async () => (session = await auth.getSession(cookieRequest(header)))), 1)
   assert.equal(session.userId, 'after-expiry')
   assert.notEqual(session.jwt, jwt)
 })
@@ -112,7 +100,7 @@ test('a refetched key set without the key ends every remembered header it signed
   emulator.rotateKeys({ dropOld: true })
   // Another caller meets a token under the new key and refetches the set.
   assert.equal((await verifyCrossmintJwt(emulator.signJwt({ sub: 'new-key', exp: now() + 600 }), uri)).sub, 'new-key')
-  await assert.rejects(auth.getSession(requestWith(header)), { code: 'SESSION_EXPIRED' })
+  await assert.rejects(auth.getSession(cookieRequest(header)), { code: 'SESSION_EXPIRED' })
 })
 
 test('instances with other options never take a header another remembered', async (t) => {
@@ -123,15 +111,15 @@ test('instances with other options never take a header another remembered', asyn
   const header = cookieHeader(emulator.signJwt({ sub: 'u', aud: 'crossmint.com', exp: now() + 600 }), 'unknown-refresh-token')
   await rememberHeader(plain, header, 'u')
 
-  await assert.rejects(otherAudience.getSession(requestWith(header)))
-  assert.equal(await cookieLookups(async () => assert.equal((await sameAsPlain.getSession(requestWith(header))).userId, 'u')), 0)
+  await assert.rejects(otherAudience.getSession(cookieRequest(header)))
+  assert.equal(await cookieLookups(async () => assert.equal((await sameAsPlain.getSession(cookieRequest(header))).userId, 'u')), 0)
 
   // Expired a minute ago: remembered by an instance with two minutes'
   // tolerance, refused by one without.
   const tolerant = authFor(emulator, { clockToleranceSeconds: 120 })
   const late = cookieHeader(emulator.signJwt({ sub: 'late', exp: now() - 60 }), 'unknown-refresh-token')
   await rememberHeader(tolerant, late, 'late')
-  await assert.rejects(plain.getSession(requestWith(late)), { code: 'SESSION_EXPIRED' })
+  await assert.rejects(plain.getSession(cookieRequest(late)), { code: 'SESSION_EXPIRED' })
 })
 
 test('a key set refetched from a worker thread ends a header remembered on the main thread', async (t) => {
@@ -162,7 +150,7 @@ test('a key set refetched from a worker thread ends a header remembered on the m
   })
   await worker.terminate()
   assert.equal(sub, 'new-key')
-  await assert.rejects(auth.getSession(requestWith(header)), { code: 'SESSION_EXPIRED' })
+  await assert.rejects(auth.getSession(cookieRequest(header)), { code: 'SESSION_EXPIRED' })
 })
 
 test('more headers than the table holds, and longer ones, are all still answered right', async (t) => {
@@ -178,7 +166,7 @@ test('more headers than the table holds, and longer ones, are all still answered
   headers.push([cookieHeader(jwts[0], 'refresh-padded', padding), 'a', 'refresh-padded'])
   for (let round = 0; round < 3; round++) {
     for (const [header, userId, refreshToken] of headers) {
-      const session = await auth.getSession(requestWith(header))
+      const session = await auth.getSession(cookieRequest(header))
       assert.equal(session.userId, userId)
       assert.equal(session.refreshToken.secret, refreshToken)
     }

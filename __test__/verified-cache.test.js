@@ -9,7 +9,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const v8 = require('node:v8')
 const vm = require('node:vm')
-const { withEmulator, ours } = require('./harness.js')
+const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest } = require('./harness.js')
 
 const { createCrossmint, CrossmintAuth, verifyCrossmintJwt } = ours
 
@@ -21,18 +21,9 @@ function jwksUriOf(emulator) {
   return `${emulator.url}/.well-known/jwks.json`
 }
 
-function authFor(emulator, options = {}) {
-  return CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
-    logger: false,
-    ...options,
-  })
-}
-
 /** A Fetch Request carrying the two session cookies (getSession's cookie path). */
 function requestWith(jwt, refreshToken) {
-  return new Request('http://127.0.0.1/protected', {
-    headers: { cookie: `crossmint-jwt=${jwt}; crossmint-refresh-token=${refreshToken}` },
-  })
+  return cookieRequest(cookieHeaderFor({ jwt, refreshToken: { secret: refreshToken } }))
 }
 
 /** Waits until the wall clock (in whole seconds, as JWT checks count) reaches `seconds`. */
