@@ -320,8 +320,9 @@ class CrossmintAuth {
       refreshGraceSeconds: options.refreshGraceSeconds,
       requireExpiration: Boolean(options.requireExpiration),
       redisUrl: coordinationUrl(options.refreshCoordination),
+      keySetStaleIfErrorSeconds: options.keySetStaleIfErrorSeconds,
     })
-    this.#rememberedSessions = rememberedSessionsFor(this.#native, native.keySetGenerationChanges)
+    this.#rememberedSessions = rememberedSessionsFor(this.#native, native.recordInvalidations)
   }
 
   static from(crossmint, options = {}) {
@@ -420,7 +421,7 @@ class CrossmintAuth {
       if (request !== undefined) this.#logoutInBackground(request)
     }
     this.#logRejection(reply)
-    throw new CrossmintAuthenticationError('Failed to get session', reply.code)
+    throw http.sessionFailure(new CrossmintAuthenticationError('Failed to get session', reply.code), reply.authenticationFailure)
   }
 
   async getUser(externalUserId) {
@@ -518,7 +519,10 @@ class CrossmintAuth {
       if (header == null) {
         this.#logError(new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL'))
       } else {
-        const reply = await this.#native.logout(native.parseAuthCookies(header).refreshToken)
+        // The request's JWT is refused as a session too: it would verify
+        // until its exp whatever happens to the refresh token.
+        const { jwt, refreshToken } = native.parseAuthCookies(header)
+        const reply = await this.#native.logout(refreshToken, jwt)
         if (!reply.ok) this.#logError(crossmintError(reply))
       }
     }
@@ -537,7 +541,11 @@ class CrossmintAuth {
     }
   }
 
-  /** Revokes the request's refresh token at Crossmint without holding up the answer. */
+  /**
+   * Revokes the request's refresh token at Crossmint without holding up the
+   * answer, after the session failed. Not a logout: a late request carrying
+   * a replaced token must not end the newer session its chain led to.
+   */
   #logoutInBackground(request) {
     const header = http.cookieHeader(request)
     if (header == null) {
@@ -545,7 +553,7 @@ class CrossmintAuth {
       return
     }
     const refreshToken = native.parseAuthCookies(header).refreshToken
-    this.#native.logout(refreshToken).then(
+    this.#native.revokeRefreshToken(refreshToken).then(
       (reply) => {
         if (!reply.ok) this.#logError(crossmintError(reply))
       },

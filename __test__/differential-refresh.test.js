@@ -5,7 +5,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { assertSame, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, expressRefreshRoute } = require('./harness.js')
+const { assertSame, runBoth, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, expressRefreshRoute } = require('./harness.js')
 
 function refreshRequest(body, cookie) {
   return new Request('http://app.test/api/refresh', {
@@ -66,16 +66,21 @@ test('handleCustomRefresh (Fetch): revoked token in the body', async (t) => {
   assert.deepEqual(record.value.body, { error: 'Unauthorized', message: 'Unauthorized' })
 })
 
-test('handleCustomRefresh (Fetch): a refresh token is single-use (without the rotation grace)', async (t) => {
+test('handleCustomRefresh (Fetch): a refresh token is single-use (without the rotation grace); ours does not present it twice', async (t) => {
   const emulator = await withEmulator(t)
-  const record = await assertSame(emulator, async (sdk, env) => {
+  const records = await runBoth(emulator, async (sdk, env) => {
     const session = emulator.createSession('user-fetch-twice')
     const auth = env.auth({ refreshGraceSeconds: 0 })
     const first = await describeFetchResponse(await auth.handleCustomRefresh(refreshRequest({ refresh: session.refreshToken.secret })))
     const second = await describeFetchResponse(await auth.handleCustomRefresh(refreshRequest({ refresh: session.refreshToken.secret })))
     return [first.status, second.status]
   })
-  assert.deepEqual(record.value, [200, 401])
+  for (const record of [records.reference, records.ours]) assert.deepEqual(record.value, [200, 401])
+  const refreshes = (record) => record.crossmint.filter((call) => call.path.endsWith('/refresh')).map((call) => call.body.refresh)
+  // The reference presents the rotated token again and Crossmint refuses it;
+  // ours knows it exchanged that token and answers without asking.
+  assert.deepEqual(refreshes(records.reference), ['<secret#1>', '<secret#1>'])
+  assert.deepEqual(refreshes(records.ours), ['<secret#1>'])
 })
 
 test('handleCustomRefresh: Node request without a response answers with a Fetch Response', async (t) => {

@@ -235,17 +235,40 @@ test('fix: a Node request whose body was already consumed does not hang handleCu
   assert.equal(answer.body.user.id, 'user-consumed')
 })
 
-test('fix: a Crossmint refresh answer that is not JSON is a clear 503 that leaves the cookies alone', async (t) => {
+test('fix: a 2xx refresh answer that is not JSON at all is a clear 503 that leaves the cookies alone', async (t) => {
   const emulator = await withEmulator(t)
   const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
-  for (const fault of [{ status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }, { status: 200, body: '{"jwt":"x"}' }]) {
-    emulator.faults.refresh = fault
-    const response = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: '{"refresh":"r"}' }))
+  emulator.faults.refresh = { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }
+  const response = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: '{"refresh":"r"}' }))
+  const body = await response.json()
+  assert.equal(response.status, 503)
+  assert.equal(body.error, 'Service Unavailable')
+  assert.match(body.message, /not JSON/)
+  assert.deepEqual(response.headers.getSetCookie(), [])
+})
+
+test('fix: an unusable JSON refresh answer ends the session (the token is spent), revokes what it issued, and is not retried', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  for (const [fault, issued] of [
+    [{ status: 200, body: '{"jwt":"x"', contentType: 'application/json' }, undefined],
+    [{ status: 200, body: '{"jwt":"x","refresh":{"secret":"issued-secret"}}', contentType: 'application/json' }, 'issued-secret'],
+  ]) {
+    const session = emulator.createSession('unusable-answer')
+    emulator.clearRequests()
+    emulator.faults.refresh = { ...fault, times: 1 }
+    const refresh = () => auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: session.refreshToken.secret }) }))
+    const response = await refresh()
     const body = await response.json()
-    assert.equal(response.status, 503)
-    assert.equal(body.error, 'Service Unavailable')
+    assert.equal(response.status, 401, JSON.stringify(body))
     assert.match(body.message, /not JSON|Invalid refresh response/)
-    assert.deepEqual(response.headers.getSetCookie(), [])
+    assert.equal(response.headers.getSetCookie().length, 2, 'the session cookies are cleared')
+    const revoked = emulator.requests.filter((r) => r.path.endsWith('/logout')).map((r) => r.json && r.json.refresh)
+    assert.deepEqual(revoked.filter((secret) => secret === issued), issued === undefined ? [] : [issued], 'what Crossmint issued is revoked')
+    // The same token again: answered here, never presented to Crossmint twice.
+    assert.equal((await refresh()).status, 401)
+    const presented = emulator.requests.filter((r) => r.path.endsWith('/refresh')).length
+    assert.equal(presented, 1)
   }
 })
 

@@ -155,7 +155,7 @@ test('the API key and refresh token do not follow a redirect to another origin',
   const session = emulator.createSession('redirected', { jwtTtlSeconds: -1 })
   const auth = authOn(emulator, {}, redirector.url)
   await assert.rejects(auth.getSession({ jwt: '', refreshToken: session.refreshToken.secret }), (error) => {
-    assert.equal(error.code, 'CROSSMINT_UNAVAILABLE')
+    assert.equal(error.code, 'REDIRECT_REFUSED')
     return true
   })
   await assert.rejects(auth.getUser('redirected'))

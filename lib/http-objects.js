@@ -279,8 +279,18 @@ async function readFetchBody(request, timeoutMs) {
 
 // ---- answers shared by the framework helpers ---------------------------------------
 
-/** Codes that say Crossmint could not answer, not that the session is bad. */
-const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
+/**
+ * Marks a getSession error with the class the Rust core gave the failure.
+ * `authenticationFailure` false means Crossmint could not answer (outage,
+ * timeout, refused redirect) and the session may still be good. Kept off the
+ * enumerable properties, so the error looks as the reference's does.
+ */
+const OUTAGE = Symbol.for('crossmint-server-native.outage')
+
+function sessionFailure(error, authenticationFailure) {
+  if (!authenticationFailure) Object.defineProperty(error, OUTAGE, { value: true })
+  return error
+}
 
 /**
  * How a framework helper answers a failed getSession: 503 with Retry-After
@@ -290,7 +300,7 @@ const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
  */
 function sessionFailureAnswer(error, AuthenticationError) {
   if (!(error instanceof AuthenticationError)) return null
-  if (OUTAGE_CODES.has(error.code)) {
+  if (error[OUTAGE] === true) {
     return {
       status: 503,
       headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
@@ -315,5 +325,6 @@ module.exports = {
   markSuccess,
   settledValue,
   readRefreshBody,
+  sessionFailure,
   sessionFailureAnswer,
 }

@@ -35,7 +35,7 @@ class RememberedSessions {
   #chars = 0
   #generationChanges
 
-  /** `generationChanges()` is the native `keySetGenerationChanges`. */
+  /** `generationChanges()` is the native `recordInvalidations` (key set changes and JWT revocations). */
   constructor(generationChanges) {
     this.#generationChanges = generationChanges
   }

@@ -19,6 +19,7 @@ use crate::http_date::JsTime;
 use crate::jwks::KeySet;
 use crate::jwt::{self, Claims, VerifyOptions};
 use crate::key_set_cache;
+use crate::revoked_jwts;
 use crate::session::{Session, SessionEngine, SessionError};
 
 use crate::token_verifier;
@@ -61,6 +62,9 @@ pub struct NativeAuthOptions {
     pub require_expiration: Option<bool>,
     /// `refreshCoordination.redisUrl`.
     pub redis_url: Option<String>,
+    /// `keySetStaleIfErrorSeconds`: how old a held key set may be and still
+    /// verify while refetches fail.
+    pub key_set_stale_if_error_seconds: Option<f64>,
 }
 
 impl From<NativeCookieOptions> for CookieOptions {
@@ -140,12 +144,17 @@ pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
     }
 }
 
-/// See `key_set_cache::generation_changes`: while it returns the same count,
-/// every key set generation a verification record was checked against is
-/// still the one held.
+/// While it returns the same number, every verification on record that was
+/// good then is good now: no key set generation was replaced
+/// (`key_set_cache::generation_changes`) and no JWT was revoked by a logout
+/// (`revoked_jwts::revocations`). Both counts only grow.
 #[napi]
-pub fn key_set_generation_changes() -> f64 {
-    key_set_cache::generation_changes() as f64
+pub fn record_invalidations() -> f64 {
+    record_invalidations_now()
+}
+
+fn record_invalidations_now() -> f64 {
+    (key_set_cache::generation_changes() + revoked_jwts::revocations()) as f64
 }
 
 /// Warnings raised in Rust since the last call, for the user's logger.
@@ -352,8 +361,16 @@ impl NativeAuth {
                 engine.refresh_grace = grace.min(crate::refresh_flight::ROTATION_GRACE);
             }
         }
+        if let Some(seconds) = options.key_set_stale_if_error_seconds {
+            if let Ok(window) = Duration::try_from_secs_f64(seconds) {
+                engine.verifier.stale_if_error = window;
+            }
+        }
         if let Some(url) = &options.redis_url {
             let store = crate::redis_refresh_store::shared_store(url).map_err(|e| Error::new(Status::InvalidArg, e))?;
+            // Other processes' logouts must reach this one before it serves
+            // its first session, not after its first refresh.
+            napi::bindgen_prelude::within_runtime_if_available(|| store.listen_for_revocations());
             engine.coordination = Some(store);
         }
         Ok(NativeAuth {
@@ -374,20 +391,20 @@ impl NativeAuth {
         self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).flatten()
     }
 
-    /// `[jwt, refreshToken, userId, goodBeforeSecs, freshForMs, generationChanges]`
+    /// `[jwt, refreshToken, userId, goodBeforeSecs, freshForMs, recordInvalidations]`
     /// of a `Cookie` header: getSession's common case in one crossing,
     /// converting the header once and never copying the token back in. The
     /// last four come from the JWT's verification on record (never a
     /// signature check here) and are unset without one: its user id, the
     /// whole second before which its `exp` (plus tolerance) holds, how many
-    /// milliseconds its key set stays fresh, and `keySetGenerationChanges()`
+    /// milliseconds its key set stays fresh, and `recordInvalidations()`
     /// read before the lookup. Together they bound how long JavaScript may
     /// reuse the answer for the same header. An array, not an object: napi
     /// sets named properties through V8's slow path, which costs more than
     /// the lookup.
     #[napi(ts_return_type = "[string | undefined, string | undefined, string | undefined, number | undefined, number | undefined, number]")]
     pub fn cookie_session(&self, header: String) -> CookieSession {
-        let changes = key_set_cache::generation_changes();
+        let changes = record_invalidations_now();
         let found = cookies::parse_auth_cookies(&header);
         let record = match found.jwt.as_deref() {
             Some(jwt) if !jwt.is_empty() => self.engine.verifier.record_of(jwt),
@@ -400,7 +417,7 @@ impl NativeAuth {
             }
             None => (None, None, None),
         };
-        (found.jwt, found.refresh_token, user_id, good_before_secs, fresh_for_ms, changes as f64)
+        (found.jwt, found.refresh_token, user_id, good_before_secs, fresh_for_ms, changes)
     }
 
     /// Queues a signature check of each of `jwts` (against the key set
@@ -485,10 +502,28 @@ impl NativeAuth {
         })
     }
 
+    /// Ends the session of the request's cookies: `jwt` is refused as a
+    /// session and `refresh_token`'s chain is logged out in this process
+    /// before this call returns; the promise settles when the rest (Crossmint,
+    /// other processes) is done or the timeout passed.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn logout<'env>(&self, env: &'env Env, refresh_token: Option<String>, jwt: Option<String>) -> Result<PromiseRaw<'env, Json>> {
+        let started = self.engine.begin_logout(refresh_token.as_deref(), jwt.as_deref());
+        let engine = self.engine.clone();
+        env.spawn_future(async move {
+            Ok(Json(match engine.finish_logout(started).await {
+                Ok(()) => json!({ "ok": true }),
+                Err(e) => client_failure(e),
+            }))
+        })
+    }
+
+    /// Revokes a refresh token at Crossmint after its session failed (not a
+    /// logout: the chain it belongs to is left alone).
     #[napi]
-    pub async fn logout(&self, refresh_token: Option<String>) -> Json {
-        Json(match self.engine.logout(refresh_token.as_deref()).await {
-            Ok(()) => json!({ "ok": true }),
+    pub async fn revoke_refresh_token(&self, refresh_token: Option<String>) -> Json {
+        Json(match self.engine.client.logout(refresh_token.as_deref()).await {
+            Ok(_) => json!({ "ok": true }),
             Err(e) => client_failure(e),
         })
     }

@@ -85,13 +85,24 @@ pub fn client(shared: &'static LazyLock<Result<reqwest::Client, ClientError>>) -
 pub enum ClientErrorKind {
     /// Crossmint (or the refresh route) answered with a non-2xx status.
     Rejected(u16),
-    /// No answer: connection refused, DNS, TLS, reset.
+    /// No answer: connection refused, DNS, TLS, reset; or an answer that is
+    /// plainly not Crossmint's (an HTML page with a 2xx status, a refresh
+    /// route answering an error without JSON).
     Unavailable,
     Timeout,
-    /// An answer that is not the JSON we need (an HTML error page, say).
+    /// A redirect to another origin (or too many redirects) was refused.
+    RedirectRefused,
+    /// A 2xx JSON answer to a refresh that cannot be used (cut off, a member
+    /// missing): Crossmint took the token, so it is spent.
     InvalidResponse,
     /// An argument that cannot be sent (nothing was sent).
     InvalidInput,
+    /// A logout ended the token's chain: nothing was sent, or what the
+    /// refresh issued was revoked.
+    LoggedOut,
+    /// This process already exchanged the token: presenting it again could
+    /// only be refused, so it was not sent.
+    AlreadyRotated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,15 +122,26 @@ impl ClientError {
         }
     }
 
-    /// What callers sharing a refresh receive when a logout ended its chain
-    /// while it ran: the session is over, as if Crossmint had said so.
+    /// What a refresh of a logged-out chain receives: the session is over,
+    /// as if Crossmint had said so.
     pub fn logged_out() -> Self {
-        ClientError::new(ClientErrorKind::Rejected(401), "the session was logged out while it was being refreshed")
+        ClientError::new(ClientErrorKind::LoggedOut, "the session was logged out")
+    }
+
+    /// What a refresh of a token this process already exchanged receives.
+    pub fn already_rotated() -> Self {
+        ClientError::new(
+            ClientErrorKind::AlreadyRotated,
+            "the refresh token was already exchanged for a new session",
+        )
     }
 
     fn from_transport(error: reqwest::Error, what: &str) -> Self {
         if error.is_timeout() {
             return ClientError::new(ClientErrorKind::Timeout, format!("{what} timed out"));
+        }
+        if error.is_redirect() {
+            return ClientError::new(ClientErrorKind::RedirectRefused, format!("{what} failed: {}", root_cause(&error)));
         }
         let mut failure = ClientError::new(
             ClientErrorKind::Unavailable,
@@ -339,13 +361,39 @@ impl CrossmintClient {
             .post(self.url(&format!("{AUTH_ROOT}/refresh")))
             .headers(self.headers.clone())
             .body(body.to_string());
-        let (status, bytes) = send(request, self.timeout, "Crossmint refresh").await?;
-        if !(200..300).contains(&status.as_u16()) {
+        let answer = send(request, self.timeout, "Crossmint refresh").await?;
+        if !answer.status.is_success() {
             // The reference reports Crossmint's status text.
-            let text = status.canonical_reason().unwrap_or("Refresh failed");
-            return Err(ClientError::new(ClientErrorKind::Rejected(status.as_u16()), text));
+            let text = answer.status.canonical_reason().unwrap_or("Refresh failed");
+            return Err(ClientError::new(ClientErrorKind::Rejected(answer.status.as_u16()), text));
         }
-        AuthMaterial::from_json(json_object(&bytes, "Crossmint refresh")?, "refresh")
+        self.material_from(answer, "Crossmint refresh", "refresh").await
+    }
+
+    /// The material in a 2xx answer to a refresh. Once Crossmint answered
+    /// with JSON it has taken the token: an answer that cannot be used fails
+    /// with `InvalidResponse`, and the token it issued, when it can be read,
+    /// is revoked (nobody will ever hold it). A 2xx that is not JSON at all
+    /// (an HTML page from a proxy) is no answer of Crossmint's.
+    async fn material_from(&self, answer: Answer, what: &str, refresh_member: &str) -> Result<AuthMaterial, ClientError> {
+        if !answer.is_json() {
+            return Err(ClientError::new(
+                ClientErrorKind::Unavailable,
+                format!("{what} answered {} with a body that is not JSON", answer.status.as_u16()),
+            ));
+        }
+        let body = json_object(&answer.body, what)?;
+        let issued = body
+            .get(refresh_member)
+            .and_then(|refresh| refresh.get("secret"))
+            .and_then(Value::as_str)
+            .filter(|secret| !secret.is_empty())
+            .map(str::to_owned);
+        let material = AuthMaterial::from_json(body, refresh_member);
+        if let (Err(_), Some(secret)) = (&material, issued) {
+            let _ = self.logout(Some(&secret)).await;
+        }
+        material
     }
 
     /// Refreshes through the app's own route (`refreshRoute`), which answers
@@ -360,22 +408,31 @@ impl CrossmintClient {
             .post(route)
             .header(CONTENT_TYPE, "application/json")
             .body(body.to_string());
-        let (status, bytes) = send(request, self.timeout, "Refresh route").await?;
-        let body = json_object(&bytes, "Refresh route")?;
-        if !(200..300).contains(&status.as_u16()) {
+        let answer = send(request, self.timeout, "Refresh route").await?;
+        if !answer.status.is_success() {
+            let status = answer.status.as_u16();
+            // The route's own answer (handleCustomRefresh's JSON) says what
+            // happened; anything else means the route was not reached.
+            let Ok(body) = json_object(&answer.body, "Refresh route") else {
+                return Err(ClientError::new(
+                    ClientErrorKind::Unavailable,
+                    format!("Refresh route answered {status} with a body that is not JSON"),
+                ));
+            };
             let message = body
                 .get("message")
                 .and_then(Value::as_str)
                 .unwrap_or("Refresh failed")
                 .to_string();
-            return Err(ClientError::new(ClientErrorKind::Rejected(status.as_u16()), message));
+            return Err(ClientError::new(ClientErrorKind::Rejected(status), message));
         }
-        AuthMaterial::from_json(body, "refreshToken")
+        self.material_from(answer, "Refresh route", "refreshToken").await
     }
 
-    /// Tells Crossmint to revoke a refresh token. Its answer is not inspected:
-    /// the cookies are cleared whatever Crossmint says.
-    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
+    /// Tells Crossmint to revoke a refresh token; answers the status. The
+    /// cookies are cleared whatever Crossmint says; the status only tells
+    /// whether the revocation is worth trying again.
+    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<reqwest::StatusCode, ClientError> {
         let body = match refresh_token {
             Some(token) => serde_json::json!({ "refresh": token }),
             None => serde_json::json!({}),
@@ -384,7 +441,7 @@ impl CrossmintClient {
             .post(self.url(&format!("{AUTH_ROOT}/logout")))
             .headers(self.headers.clone())
             .body(body.to_string());
-        send(request, self.timeout, "Crossmint logout").await.map(|_| ())
+        send(request, self.timeout, "Crossmint logout").await.map(|answer| answer.status)
     }
 
     /// Crossmint's user record, returned as Crossmint answered it (the
@@ -398,8 +455,8 @@ impl CrossmintClient {
             ));
         }
         let request = client(&HTTP)?.get(self.user_url(user_id)).headers(self.headers.clone());
-        let (_, bytes) = send(request, self.timeout, "Crossmint user lookup").await?;
-        serde_json::from_slice(&bytes).map_err(|_| not_json("Crossmint user lookup"))
+        let answer = send(request, self.timeout, "Crossmint user lookup").await?;
+        serde_json::from_slice(&answer.body).map_err(|_| not_json("Crossmint user lookup"))
     }
 }
 
@@ -417,19 +474,33 @@ fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>, ClientErr
     }
 }
 
+/// An answer read whole.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    /// Whether the answer says it is JSON (or says nothing of its type).
+    json_type: bool,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    fn is_json(&self) -> bool {
+        self.json_type
+    }
+}
+
 /// Sends a request with a deadline on the whole exchange (headers and body)
 /// and reads at most `MAX_RESPONSE_BYTES`.
-pub async fn send(
-    request: reqwest::RequestBuilder,
-    timeout: Duration,
-    what: &str,
-) -> Result<(reqwest::StatusCode, Vec<u8>), ClientError> {
+pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &str) -> Result<Answer, ClientError> {
     let exchange = async {
         let mut response = request
             .send()
             .await
             .map_err(|e| ClientError::from_transport(e, what))?;
         let status = response.status();
+        let json_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_none_or(|value| value.to_str().is_ok_and(|text| text.to_ascii_lowercase().contains("json")));
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
@@ -437,14 +508,13 @@ pub async fn send(
             .map_err(|e| ClientError::from_transport(e, what))?
         {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(ClientError::new(
-                    ClientErrorKind::InvalidResponse,
-                    format!("{what} answered with more than {MAX_RESPONSE_BYTES} bytes"),
-                ));
+                // Too big to be Crossmint's answer; a 2xx still took the token.
+                let kind = if status.is_success() { ClientErrorKind::InvalidResponse } else { ClientErrorKind::Rejected(status.as_u16()) };
+                return Err(ClientError::new(kind, format!("{what} answered with more than {MAX_RESPONSE_BYTES} bytes")));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((status, body))
+        Ok(Answer { status, json_type, body })
     };
     match tokio::time::timeout(timeout, exchange).await {
         Ok(result) => result,

@@ -36,7 +36,8 @@ pub fn ttl() -> Duration {
 /// Unknown `kid`s trigger at most one refetch per this interval, so random
 /// key ids in forged tokens cannot turn into a flood of requests.
 pub const UNKNOWN_KID_COOLDOWN: Duration = Duration::from_secs(5);
-/// How long keys already held keep verifying while refetches fail.
+/// How long keys already held keep verifying while refetches fail, unless
+/// the instance says otherwise (`keySetStaleIfErrorSeconds`).
 pub const STALE_IF_ERROR: Duration = Duration::from_secs(24 * 3600);
 /// jose's default deadline for a key set request.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -166,13 +167,13 @@ impl RemoteKeySet {
 
     async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
         let sent = async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, "JSON Web Key Set request").await };
-        let (status, body) = sent
+        let answer = sent
             .await
             .map_err(|e| match (e.kind, e.errno) {
                 (ClientErrorKind::Timeout, _) => {
                     VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")
                 }
-                (ClientErrorKind::InvalidResponse, _) => {
+                (ClientErrorKind::InvalidResponse | ClientErrorKind::Rejected(_), _) => {
                     VerifyError::new(VerifyErrorKind::KeySetResponse, e.message)
                 }
                 // Node's socket error text, which the reference passes through.
@@ -182,13 +183,13 @@ impl RemoteKeySet {
                 ),
                 (_, None) => VerifyError::new(VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"), e.message),
             })?;
-        if status.as_u16() != 200 {
+        if answer.status.as_u16() != 200 {
             return Err(VerifyError::new(
                 VerifyErrorKind::KeySetResponse,
                 "Expected 200 OK from the JSON Web Key Set HTTP response",
             ));
         }
-        KeySet::from_slice(&body)
+        KeySet::from_slice(&answer.body)
     }
 }
 
@@ -201,18 +202,21 @@ impl RemoteKeySet {
     /// not each wait out their own timeout.
     /// `deadline` bounds this caller's wait only: the fetch itself always gets
     /// jose's 5 s, so one impatient instance cannot fail it for the others.
+    /// `stale_if_error` is how old a held set this caller still trusts when
+    /// fetching fails.
     pub async fn key_set_for(
         self: &Arc<Self>,
         kid: Option<&str>,
         deadline: Duration,
+        stale_if_error: Duration,
     ) -> Result<HeldKeySet, VerifyError> {
-        match tokio::time::timeout(deadline, self.key_set_within(kid)).await {
+        match tokio::time::timeout(deadline, self.key_set_within(kid, stale_if_error)).await {
             Ok(result) => result,
             Err(_) => Err(VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")),
         }
     }
 
-    async fn key_set_within(self: &Arc<Self>, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+    async fn key_set_within(self: &Arc<Self>, kid: Option<&str>, stale_if_error: Duration) -> Result<HeldKeySet, VerifyError> {
         if let Some(keys) = self.usable(kid, Instant::now()) {
             return Ok(keys);
         }
@@ -225,7 +229,7 @@ impl RemoteKeySet {
         // shared with the callers queued behind it is never recorded.
         let remote = self.clone();
         let kid = kid.map(str::to_owned);
-        match tokio::spawn(async move { remote.fetch_in_turn(kid.as_deref()).await }).await {
+        match tokio::spawn(async move { remote.fetch_in_turn(kid.as_deref(), stale_if_error).await }).await {
             Ok(result) => result,
             Err(_) => Err(VerifyError::new(
                 VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"),
@@ -236,7 +240,7 @@ impl RemoteKeySet {
 
     /// One caller at a time: reuse what the previous turn fetched or failed,
     /// else fetch.
-    async fn fetch_in_turn(&self, kid: Option<&str>) -> Result<HeldKeySet, VerifyError> {
+    async fn fetch_in_turn(&self, kid: Option<&str>, stale_if_error: Duration) -> Result<HeldKeySet, VerifyError> {
         let _turn = self.fetching.lock().await;
         // Whoever held the lock before us may have fetched, or failed to.
         if let Some(keys) = self.usable(kid, Instant::now()) {
@@ -244,13 +248,13 @@ impl RemoteKeySet {
         }
         if let Some(error) = self.recent_failure() {
             // Stale-if-error: the failure is shared, and so are the keys held.
-            return self.held_if_error(kid).ok_or(error);
+            return self.held_if_error(kid, stale_if_error).ok_or(error);
         }
         if self.current().is_some_and(|held| held.at.elapsed() < ttl()) {
             // A fresh set that lacks the kid: this refetch is what the cooldown limits.
             *self.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
-        self.fetch_and_store().await
+        self.fetch_and_store(stale_if_error).await
     }
 
     /// A held set just past its freshness that may still serve `kid` while a
@@ -263,9 +267,9 @@ impl RemoteKeySet {
     }
 
     /// The held set, when fetching failed and it is young enough to trust.
-    fn held_if_error(&self, kid: Option<&str>) -> Option<HeldKeySet> {
+    fn held_if_error(&self, kid: Option<&str>, stale_if_error: Duration) -> Option<HeldKeySet> {
         let held = self.current()?;
-        let usable = held.at.elapsed() < STALE_IF_ERROR && kid.is_none_or(|kid| held.keys.has_kid(kid));
+        let usable = held.at.elapsed() < stale_if_error && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
     }
 
@@ -285,14 +289,15 @@ impl RemoteKeySet {
         tokio::spawn(async move {
             let _turn = remote.fetching.lock().await;
             if remote.current().is_none_or(|held| held.at.elapsed() >= ttl()) && remote.recent_failure().is_none() {
-                let _ = remote.fetch_and_store().await;
+                let _ = remote.fetch_and_store(STALE_IF_ERROR).await;
             }
             remote.refetching.store(false, Ordering::Release);
         });
     }
 
-    /// Fetches now; call with the `fetching` lock held.
-    async fn fetch_and_store(&self) -> Result<HeldKeySet, VerifyError> {
+    /// Fetches now; call with the `fetching` lock held. When the fetch fails,
+    /// answers the held set if it is younger than `stale_if_error`.
+    async fn fetch_and_store(&self, stale_if_error: Duration) -> Result<HeldKeySet, VerifyError> {
         match self.fetch(FETCH_TIMEOUT).await {
             Ok(keys) => {
                 // Verifications made with the held set stay valid unless a
@@ -318,7 +323,7 @@ impl RemoteKeySet {
             Err(error) => {
                 *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), error.clone()));
                 match self.current() {
-                    Some(held) if held.at.elapsed() < STALE_IF_ERROR => {
+                    Some(held) if held.at.elapsed() < stale_if_error => {
                         if !self.warned.swap(true, Ordering::Relaxed) {
                             crate::warnings::push(format!(
                                 "crossmint-server-native: refreshing the key set at {} failed ({error}); verifying with the keys already held",

@@ -14,6 +14,12 @@
 //! key. Reading Redis without the API key and the old refresh token reveals
 //! that a refresh happened and whether it succeeded, nothing more.
 //!
+//! A logout marks its token's record (and the chain's) as logged out,
+//! whether or not a refresh of it was ever shared, so no process refreshes
+//! it afterwards; and publishes the digests of the JWTs it refused, so every
+//! process subscribed refuses them too. A rotated token leaves a marker of
+//! its own, so no process presents it to Crossmint again.
+//!
 //! Redis is never a new way to fail: every operation has a short deadline,
 //! and when Redis is down, slow or refuses, the caller refreshes as it would
 //! without coordination (the in-process table still applies). The first
@@ -22,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,8 +58,16 @@ pub const PICKUP_WINDOW: Duration = Duration::from_secs(3);
 /// How long a refused refresh is handed to newcomers: the token is dead,
 /// and they fail fast instead of asking Crossmint again.
 pub const REFUSAL_WINDOW: Duration = Duration::from_secs(5);
-/// How long a logout's marker stays: longer than any lock or grace window.
-pub const LOGOUT_WINDOW: Duration = Duration::from_secs(60);
+/// How long a logout's marker stays: longer than any lock or grace window,
+/// and than the retries of the token's revocation at Crossmint (after which
+/// Crossmint refuses the token itself). A logout needs no credentials, so a
+/// flood of them costs Redis this long per logout (about 100 bytes each).
+pub const LOGOUT_WINDOW: Duration = Duration::from_secs(120);
+/// How long a rotated (or refused) token's marker stays: a late request
+/// carrying it on any process is answered without presenting it again.
+pub const SPENT_WINDOW: Duration = crate::refresh_flight::ROTATED_MEMORY;
+/// Where logouts announce the JWTs they refused.
+const REVOKED_JWTS_CHANNEL: &str = "crossmint-auth:revoked-jwts";
 /// A logout follows a rotation chain this many links at most.
 const MAX_CHAIN: usize = 16;
 
@@ -87,13 +101,17 @@ pub trait SharedOutcome: Sized {
     fn verdict(&self) -> Verdict;
     fn encode(&self) -> Vec<u8>;
     fn decode(bytes: &[u8]) -> Option<Self>;
+    /// The outcome for a token some process already exchanged (or that
+    /// Crossmint refused): it is not presented again.
+    fn already_spent() -> Self;
 }
 
 /// Looks at the record under KEYS[1]. Answers a lock marker (`p:`) or a
 /// logout marker (`x`) as is, and an outcome (`r:`) when the caller may reuse
-/// it; otherwise takes the lock and answers `lead`. The age of an outcome is
-/// read off its remaining time to live, so no clocks are compared.
-/// ARGV: lock marker, lock ms, caller's grace ms, refusal window ms.
+/// it; `spent` when the token was exchanged or refused (KEYS[2]) and nothing
+/// is left to reuse; otherwise takes the lock and answers `lead`. The age of
+/// an outcome is read off its remaining time to live, so no clocks are
+/// compared. ARGV: lock marker, lock ms, caller's grace ms, refusal window ms.
 const CLAIM: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if v then
@@ -105,17 +123,20 @@ if v then
     if kind == 'f' and age < tonumber(ARGV[4]) then return v end
   end
 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'spent' end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'lead'
 "#;
 
 /// Replaces the caller's lock (ARGV[1]) with its outcome (ARGV[2], kept
-/// ARGV[3] ms), and records the predecessor of the token it issued
-/// (KEYS[2] = ARGV[4]) so a logout with the new token reaches this record.
+/// ARGV[3] ms), records the predecessor of the token it issued (KEYS[2] =
+/// ARGV[4]) so a logout with the new token reaches this record, and marks
+/// the token spent (KEYS[3], ARGV[5] ms) when Crossmint took or refused it.
 /// Answers `x` when a logout ended the chain meanwhile, `lost` when the lock
 /// expired and someone else took over.
 const PUBLISH: &str = r#"
 local v = redis.call('GET', KEYS[1])
+if ARGV[5] ~= '' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[5]) end
 if v ~= ARGV[1] then
   if v == 'x' then return 'x' end
   return 'lost'
@@ -125,14 +146,15 @@ if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end
 return 'ok'
 "#;
 
-/// Marks KEYS[1] and the records that led to it as logged out, when they
-/// exist (a logout of a token never refreshed writes nothing, so a flood of
-/// logouts cannot fill Redis). Answers the record's previous value, so the
+/// Marks KEYS[1] as logged out, whether or not a refresh of its token was
+/// ever shared (a process may be about to start one), and the records that
+/// led to it when they exist. Answers the record's previous value, so the
 /// caller, who holds the token, can open it and follow the chain forwards.
 /// ARGV: marker ms, record prefix, predecessor prefix, record id, max links.
 const LOGOUT: &str = r#"
 local old = redis.call('GET', KEYS[1])
-if old then redis.call('SET', KEYS[1], 'x', 'PX', ARGV[1]) end
+redis.call('SET', KEYS[1], 'x', 'PX', ARGV[1])
+if old == 'x' or (old and string.sub(old, 1, 1) == 'p') then old = false end
 local id = ARGV[4]
 for i = 1, tonumber(ARGV[5]) do
   local before = redis.call('GET', ARGV[3] .. id)
@@ -176,6 +198,19 @@ fn redacted(url: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `<64 hex digits>:<seconds>` as `announce_revoked_jwts` writes it.
+fn parse_revocation(item: &str) -> Option<([u8; 32], Duration)> {
+    let (digest_hex, seconds) = item.split_once(':')?;
+    if digest_hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (index, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(digest_hex.get(2 * index..2 * index + 2)?, 16).ok()?;
+    }
+    Some((digest, Duration::from_secs(seconds.parse().ok()?)))
 }
 
 fn record_id(flight_key: &str) -> String {
@@ -241,6 +276,8 @@ pub struct RedisRefreshStore {
     /// Makes lock markers unique to this process and flight.
     owner: String,
     next_flight: AtomicU64,
+    /// Whether the task that hears other processes' JWT revocations runs.
+    listening: AtomicBool,
 }
 
 /// What the claim script answered.
@@ -248,6 +285,7 @@ enum Claimed {
     Lead,
     Wait,
     LoggedOut,
+    Spent,
     Outcome(String),
 }
 
@@ -256,6 +294,7 @@ impl Claimed {
         match reply {
             "lead" => Claimed::Lead,
             "x" => Claimed::LoggedOut,
+            "spent" => Claimed::Spent,
             r if r.starts_with("r:") => Claimed::Outcome(r.to_string()),
             _ => Claimed::Wait,
         }
@@ -280,6 +319,7 @@ impl RedisRefreshStore {
             health: Mutex::new(Health::default()),
             owner: hex(&owner),
             next_flight: AtomicU64::new(0),
+            listening: AtomicBool::new(false),
         })
     }
 
@@ -394,6 +434,63 @@ impl RedisRefreshStore {
         format!("{KEY_PREFIX}refreshed-from:{id}")
     }
 
+    fn spent_key(id: &str) -> String {
+        format!("{KEY_PREFIX}spent:{id}")
+    }
+
+    /// Starts, once per store, the task that hears the JWTs other processes'
+    /// logouts refused and refuses them here too. It reconnects whenever the
+    /// subscription is lost; revocations announced meanwhile are missed
+    /// (refresh tokens are not: their markers are in the keys).
+    pub fn listen_for_revocations(self: &Arc<Self>) {
+        if self.listening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        /// Lets a later call start the task again should this one be dropped
+        /// (its runtime shut down with the last JavaScript environment).
+        struct Listening(Arc<RedisRefreshStore>);
+        impl Drop for Listening {
+            fn drop(&mut self) {
+                self.0.listening.store(false, Ordering::Release);
+            }
+        }
+        let listening = Listening(self.clone());
+        tokio::spawn(async move {
+            let store = &listening.0;
+            loop {
+                let subscribed = async {
+                    let mut pubsub = store.client.get_async_pubsub().await?;
+                    pubsub.subscribe(REVOKED_JWTS_CHANNEL).await?;
+                    Ok::<_, redis::RedisError>(pubsub)
+                };
+                if let Ok(Ok(pubsub)) = tokio::time::timeout(CONNECT_DEADLINE + OP_DEADLINE, subscribed).await {
+                    let mut messages = pubsub.into_on_message();
+                    while let Some(message) = futures_util::StreamExt::next(&mut messages).await {
+                        if let Ok(text) = message.get_payload::<String>() {
+                            for (digest, memory) in text.split(' ').filter_map(parse_revocation) {
+                                crate::revoked_jwts::revoke_digest(digest, memory);
+                            }
+                        }
+                    }
+                }
+                tokio::time::sleep(RETRY_EVERY).await;
+            }
+        });
+    }
+
+    /// Tells every subscribed process that these JWTs (digests, with how
+    /// long to refuse each) are refused as sessions from now on.
+    pub async fn announce_revoked_jwts(self: &Arc<Self>, revoked: &[([u8; 32], Duration)]) {
+        if revoked.is_empty() || !self.admit() {
+            return;
+        }
+        self.listen_for_revocations();
+        let message: Vec<String> = revoked.iter().map(|(digest, memory)| format!("{}:{}", hex(digest), memory.as_secs())).collect();
+        let message = message.join(" ");
+        self.checked(async |conn| redis::cmd("PUBLISH").arg(REVOKED_JWTS_CHANNEL).arg(&message).query_async::<i64>(conn).await)
+            .await;
+    }
+
     /// Runs `refresh` unless another process is refreshing `flight_key`'s
     /// token (then waits for its outcome) or finished within the grace
     /// window (then reuses it). `lock_for` bounds how long others wait for
@@ -401,7 +498,7 @@ impl RedisRefreshStore {
     /// plus a margin. `successor` names (as a flight key) the token an
     /// outcome issued, so a logout with that token reaches this record.
     pub async fn run<T, F, Fut>(
-        &self,
+        self: &Arc<Self>,
         flight_key: &str,
         grace: Duration,
         lock_for: Duration,
@@ -416,8 +513,10 @@ impl RedisRefreshStore {
         if !self.admit() {
             return Flown::Done(refresh().await);
         }
+        self.listen_for_revocations();
         let id = record_id(flight_key);
         let key = Self::record_key(&id);
+        let spent_key = Self::spent_key(&id);
         let lock = format!("p:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
         let grace = grace.min(ROTATION_GRACE);
         // A waiting process gives up past this and refreshes itself.
@@ -439,7 +538,13 @@ impl RedisRefreshStore {
                 Some(claimed) => claimed,
                 None => {
                     let mut claim = CLAIM_SCRIPT.prepare_invoke();
-                    claim.key(&key).arg(&lock).arg(millis(lock_for)).arg(millis(grace)).arg(millis(REFUSAL_WINDOW));
+                    claim
+                        .key(&key)
+                        .key(&spent_key)
+                        .arg(&lock)
+                        .arg(millis(lock_for))
+                        .arg(millis(grace))
+                        .arg(millis(REFUSAL_WINDOW));
                     match self.call::<String>(claim).await {
                         None => return Flown::Done(refresh().await),
                         Some(reply) => Claimed::read(&reply),
@@ -449,6 +554,7 @@ impl RedisRefreshStore {
             match claimed {
                 Claimed::Lead => break,
                 Claimed::LoggedOut => return Flown::LoggedOut { revoke: None },
+                Claimed::Spent => return Flown::Done(T::already_spent()),
                 Claimed::Outcome(record) => {
                     match open(flight_key, &id, &record).and_then(|plain| T::decode(&plain)) {
                         Some(outcome) => return Flown::Done(outcome),
@@ -479,14 +585,20 @@ impl RedisRefreshStore {
             _ => None,
         };
         let predecessor_key = next_id.as_deref().map(Self::predecessor_key).unwrap_or_default();
+        let spent_for = match verdict {
+            Verdict::Succeeded | Verdict::Refused => millis(SPENT_WINDOW).to_string(),
+            Verdict::Failed => String::new(),
+        };
         let mut publish = PUBLISH_SCRIPT.prepare_invoke();
         publish
             .key(&key)
             .key(&predecessor_key)
+            .key(&spent_key)
             .arg(&lock)
             .arg(&record)
             .arg(millis(keep))
-            .arg(if next_id.is_some() { id.as_str() } else { "" });
+            .arg(if next_id.is_some() { id.as_str() } else { "" })
+            .arg(spent_for);
         let reply = self.call::<String>(publish).await;
         match reply.as_deref() {
             Some("x") => Flown::LoggedOut { revoke: Some(outcome) },
@@ -498,11 +610,12 @@ impl RedisRefreshStore {
     /// record, the records that led to it, and (opening each with the token
     /// it holds) the ones that followed from it. Returns the finished
     /// outcomes dropped after it, so the tokens they issued can be revoked.
-    pub async fn forget<T: SharedOutcome>(&self, flight_key: &str, successor: impl Fn(&T) -> Option<String>) -> Vec<T> {
+    pub async fn forget<T: SharedOutcome>(self: &Arc<Self>, flight_key: &str, successor: impl Fn(&T) -> Option<String>) -> Vec<T> {
         let mut dropped = Vec::new();
         if !self.admit() {
             return dropped;
         }
+        self.listen_for_revocations();
         let mut current = flight_key.to_string();
         for _ in 0..MAX_CHAIN {
             let id = record_id(&current);

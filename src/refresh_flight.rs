@@ -1,4 +1,5 @@
-//! Single-flight refreshes with a rotation grace window.
+//! Single-flight refreshes with a rotation grace window, and the memory of
+//! how each token's refresh chain ended.
 //!
 //! Crossmint rotates a refresh token on first use. When a browser fires
 //! twenty requests at once with an expired JWT, twenty refreshes with the same
@@ -7,13 +8,20 @@
 //! window afterwards a request still carrying the old token (it left the
 //! browser before the new cookies arrived) receives the same result.
 //!
+//! A logout is final: from the moment it starts, the whole rotation chain of
+//! its token (the refreshes that led to it, the ones that followed) is marked
+//! logged out. No refresh of a marked token starts, one under way hands out
+//! nothing (its caller revokes what it issued), and one finished within its
+//! grace window is dropped for the logout to revoke. A token a refresh
+//! rotated is remembered too, so it is never presented to Crossmint again.
+//!
 //! Anyone can trigger a logout (no credentials needed), so every operation
 //! costs the same whatever the table's size: tokens are hashed before the lock
 //! is taken, a rotation chain is followed link by link through indexes built
 //! when a refresh finishes, and entries leave the table (with the secrets they
 //! hold) as soon as their grace window ends, through an expiry queue checked
-//! on each operation. Tokens are kept only as SHA-256 digests, and the table
-//! is bounded.
+//! on each operation. Tokens are kept only as SHA-256 digests, and every
+//! table is bounded.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -25,10 +33,22 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::digest::{digest, SHA256};
 use tokio::sync::OnceCell;
 
+use crate::expiring_map::ExpiringMap;
+
 pub const ROTATION_GRACE: Duration = Duration::from_secs(30);
 /// Past this many tokens in flight or in their grace window, new refreshes
 /// are not shared (they still work); memory stays bounded under any load.
 pub const MAX_TRACKED_TOKENS: usize = 10_000;
+/// How long a logged-out token stays refused here without asking anyone:
+/// far longer than any refresh in flight and than the retries of its
+/// revocation at Crossmint, after which Crossmint refuses it itself.
+pub const LOGOUT_MEMORY: Duration = Duration::from_secs(600);
+/// How long a rotated token is remembered as spent, so a late request that
+/// still carries it is answered here instead of presenting it again.
+pub const ROTATED_MEMORY: Duration = Duration::from_secs(600);
+/// Ended tokens remembered at most (about 80 bytes each); past it the
+/// oldest are forgotten first, and Crossmint's own refusal answers for them.
+pub const MAX_ENDED_TOKENS: usize = 65_536;
 
 pub type Digest = [u8; 32];
 
@@ -37,6 +57,35 @@ pub fn token_digest(token: &str) -> Digest {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
     out
+}
+
+/// What a refresh's outcome means for its token and for the callers sharing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// New material: shared for the grace window; the token is spent.
+    Rotated,
+    /// Crossmint took the token but its answer cannot be used: the token is
+    /// spent and nothing can be shared.
+    SpentUnusable,
+    /// Crossmint refused the token.
+    Refused,
+    /// The chain was logged out (as another process found).
+    LoggedOut,
+    /// Nothing is known of the token's fate (outage, timeout): a later
+    /// request tries again.
+    Unknown,
+}
+
+/// A refresh outcome as the table sees it.
+pub trait RefreshOutcome: Clone {
+    fn kind(&self) -> OutcomeKind;
+}
+
+/// How a token's refresh chain ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    LoggedOut,
+    Rotated,
 }
 
 struct Flight<T> {
@@ -68,6 +117,8 @@ struct Table<T> {
     /// (when the grace ends, key, serial) of finished entries, soonest first.
     expiries: BinaryHeap<Reverse<(Instant, Digest, u64)>>,
     next_serial: u64,
+    /// Tokens whose chain was logged out or which a refresh rotated.
+    ended: ExpiringMap<Digest, Ending>,
 }
 
 impl<T> Table<T> {
@@ -93,15 +144,39 @@ impl<T> Table<T> {
             }
         }
     }
+
+    fn end(&mut self, key: Digest, ending: Ending, now: Instant) {
+        // A logout outranks a rotation; a rotation never clears a logout.
+        if ending == Ending::Rotated && self.ended.get(&key, now) == Some(&Ending::LoggedOut) {
+            return;
+        }
+        let memory = match ending {
+            Ending::LoggedOut => LOGOUT_MEMORY,
+            Ending::Rotated => ROTATED_MEMORY,
+        };
+        self.ended.insert(key, ending, now + memory, now);
+    }
+
+    fn logged_out(&self, key: &Digest, now: Instant) -> bool {
+        self.ended.get(key, now) == Some(&Ending::LoggedOut)
+    }
 }
 
 /// What a caller of [`RefreshFlights::run`] receives.
 #[derive(Debug, PartialEq)]
 pub enum Flown<T> {
     Done(T),
-    /// A logout ended the chain while the refresh was under way. `revoke`
+    /// A logout ended the chain before or while the refresh ran. `revoke`
     /// holds the outcome for the one caller that must revoke what it issued.
     LoggedOut { revoke: Option<T> },
+}
+
+/// How a call joined the table.
+enum Joined<T> {
+    Flight(Arc<Flight<T>>),
+    /// The table is full: the refresh runs unshared.
+    Untracked,
+    LoggedOut,
 }
 
 pub struct RefreshFlights<T> {
@@ -111,7 +186,7 @@ pub struct RefreshFlights<T> {
     capacity: usize,
 }
 
-impl<T: Clone> RefreshFlights<T> {
+impl<T: RefreshOutcome> RefreshFlights<T> {
     pub fn new(max_grace: Duration, capacity: usize) -> Self {
         RefreshFlights {
             table: Mutex::new(Table {
@@ -119,6 +194,7 @@ impl<T: Clone> RefreshFlights<T> {
                 predecessors: HashMap::new(),
                 expiries: BinaryHeap::new(),
                 next_serial: 0,
+                ended: ExpiringMap::new(MAX_ENDED_TOKENS),
             }),
             max_grace,
             capacity,
@@ -132,10 +208,10 @@ impl<T: Clone> RefreshFlights<T> {
     /// Runs `refresh` for `token` unless a refresh of the same token is under
     /// way or finished successfully less than `grace` ago (and less than the
     /// grace of the caller that performed it), in which case its outcome is
-    /// returned. `succeeded` tells which outcomes may be reused; failures are
-    /// forgotten at once so a later retry makes a new call. `successor` names
-    /// (as a flight key) the token an outcome issued, so a logout can follow
-    /// the chain.
+    /// returned; or its chain was logged out, in which case nothing runs.
+    /// Only rotated outcomes are reused; others are forgotten at once so a
+    /// later retry makes a new call. `successor` names (as a flight key) the
+    /// token an outcome issued, so a logout can follow the chain.
     ///
     /// `grace` is read when the call starts (to join or reuse) and, for the
     /// caller that performs the refresh, again when it finishes (how long the
@@ -145,7 +221,6 @@ impl<T: Clone> RefreshFlights<T> {
         &self,
         token: &str,
         grace: impl Fn() -> Duration,
-        succeeded: fn(&T) -> bool,
         successor: impl Fn(&T) -> Option<String>,
         refresh: F,
     ) -> Flown<T>
@@ -154,53 +229,90 @@ impl<T: Clone> RefreshFlights<T> {
         Fut: Future<Output = T>,
     {
         let key = token_digest(token);
-        let Some(flight) = self.join_or_start(key, grace().min(self.max_grace)) else {
-            return Flown::Done(refresh().await);
+        let flight = match self.join_or_start(key, grace().min(self.max_grace)) {
+            Joined::LoggedOut => return Flown::LoggedOut { revoke: None },
+            Joined::Untracked => None,
+            Joined::Flight(flight) => Some(flight),
         };
-        let outcome = flight.outcome.get_or_init(refresh).await.clone();
-        let ok = succeeded(&outcome);
-        let next = if ok { successor(&outcome).map(|s| token_digest(&s)) } else { None };
+        let outcome = match &flight {
+            Some(flight) => flight.outcome.get_or_init(refresh).await.clone(),
+            None => refresh().await,
+        };
+        let kind = outcome.kind();
+        let next = match kind {
+            OutcomeKind::Rotated => successor(&outcome).map(|s| token_digest(&s)),
+            _ => None,
+        };
         let now = Instant::now();
         let mut table = self.lock();
-        if flight.logged_out.load(Ordering::SeqCst) {
+        let is_current = flight
+            .as_ref()
+            .is_some_and(|flight| table.entries.get(&key).is_some_and(|e| Arc::ptr_eq(&e.flight, flight)));
+        let logged_out = kind == OutcomeKind::LoggedOut
+            || flight.as_ref().is_some_and(|flight| flight.logged_out.load(Ordering::SeqCst))
+            || table.logged_out(&key, now);
+        if logged_out {
+            // What the refresh issued belongs to the ended chain too.
+            table.end(key, Ending::LoggedOut, now);
+            if let Some(next) = next {
+                table.end(next, Ending::LoggedOut, now);
+            }
+            if is_current {
+                table.remove(&key);
+            }
             drop(table);
-            let first = ok && !flight.revocation_claimed.swap(true, Ordering::SeqCst);
+            let first = kind == OutcomeKind::Rotated
+                && flight.as_ref().is_none_or(|flight| !flight.revocation_claimed.swap(true, Ordering::SeqCst));
             return Flown::LoggedOut { revoke: first.then_some(outcome) };
         }
-        let is_current = table.entries.get(&key).is_some_and(|e| Arc::ptr_eq(&e.flight, &flight));
-        if is_current && !ok {
-            table.remove(&key);
-        } else if is_current {
-            let Table { entries, predecessors, expiries, .. } = &mut *table;
-            if let Some(entry) = entries.get_mut(&key).filter(|e| e.finished_at.is_none()) {
-                entry.finished_at = Some(now);
-                entry.grace = grace().min(self.max_grace);
-                entry.successor = next;
-                if let Some(next) = next {
-                    predecessors.insert(next, key);
+        match kind {
+            OutcomeKind::Rotated => {
+                table.end(key, Ending::Rotated, now);
+                let Table { entries, predecessors, expiries, .. } = &mut *table;
+                if let Some(entry) = entries.get_mut(&key).filter(|e| is_current && e.finished_at.is_none()) {
+                    entry.finished_at = Some(now);
+                    entry.grace = grace().min(self.max_grace);
+                    entry.successor = next;
+                    if let Some(next) = next {
+                        predecessors.insert(next, key);
+                    }
+                    expiries.push(Reverse((now + entry.grace, key, entry.serial)));
                 }
-                expiries.push(Reverse((now + entry.grace, key, entry.serial)));
+            }
+            OutcomeKind::SpentUnusable => {
+                table.end(key, Ending::Rotated, now);
+                if is_current {
+                    table.remove(&key);
+                }
+            }
+            OutcomeKind::Refused | OutcomeKind::Unknown | OutcomeKind::LoggedOut => {
+                if is_current {
+                    table.remove(&key);
+                }
             }
         }
         Flown::Done(outcome)
     }
 
-    fn join_or_start(&self, key: Digest, grace: Duration) -> Option<Arc<Flight<T>>> {
+    fn join_or_start(&self, key: Digest, grace: Duration) -> Joined<T> {
         let now = Instant::now();
         let mut table = self.lock();
         table.prune(now);
+        if table.logged_out(&key, now) {
+            return Joined::LoggedOut;
+        }
         if let Some(existing) = table.entries.get(&key) {
             let reusable = match existing.finished_at {
                 None => true,
                 Some(at) => now.duration_since(at) < grace.min(existing.grace),
             };
             if reusable {
-                return Some(existing.flight.clone());
+                return Joined::Flight(existing.flight.clone());
             }
             table.remove(&key);
         }
         if table.entries.len() >= self.capacity {
-            return None;
+            return Joined::Untracked;
         }
         let flight = Arc::new(Flight {
             outcome: OnceCell::new(),
@@ -213,19 +325,27 @@ impl<T: Clone> RefreshFlights<T> {
             key,
             Entry { flight: flight.clone(), grace, finished_at: None, successor: None, serial },
         );
-        Some(flight)
+        Joined::Flight(flight)
     }
 
-    /// Ends the grace window of the whole rotation chain `token` belongs to:
-    /// the refreshes that led to it and the ones that followed from it. A
-    /// logout must not leave any link of the chain able to hand out a
-    /// session; a link still in flight will not hand out its result. Returns
-    /// the finished outcomes dropped, so their tokens can be revoked too.
-    pub fn forget(&self, token: &str) -> Vec<T> {
+    /// Whether `token` was rotated by a refresh here (or its chain logged
+    /// out): presenting it to Crossmint again can only be refused.
+    pub fn ended(&self, token: &str) -> bool {
+        let key = token_digest(token);
+        self.lock().ended.get(&key, Instant::now()).is_some()
+    }
+
+    /// Ends the whole rotation chain `token` belongs to: the token itself,
+    /// the refreshes that led to it and the ones that followed from it. From
+    /// now on no refresh of any of them starts; a link still in flight will
+    /// not hand out its result. Returns the finished outcomes dropped, so
+    /// the tokens they issued can be revoked too.
+    pub fn log_out(&self, token: &str) -> Vec<T> {
         let start = token_digest(token);
+        let now = Instant::now();
         let mut dropped = Vec::new();
         let mut table = self.lock();
-        table.prune(Instant::now());
+        table.prune(now);
         let drop_entry = |entry: Entry<T>, dropped: &mut Vec<T>| {
             entry.flight.logged_out.store(true, Ordering::SeqCst);
             if let Some(outcome) = entry.flight.outcome.get() {
@@ -236,13 +356,15 @@ impl<T: Clone> RefreshFlights<T> {
         let mut cursor = table.predecessors.get(&start).copied();
         while let Some(key) = cursor {
             cursor = table.predecessors.get(&key).copied();
+            table.end(key, Ending::LoggedOut, now);
             if let Some(entry) = table.remove(&key) {
                 drop_entry(entry, &mut dropped);
             }
         }
-        // Forwards: `token`'s own refresh and what followed from it.
+        // Forwards: `token` itself, its own refresh and what followed from it.
         let mut cursor = Some(start);
         while let Some(key) = cursor {
+            table.end(key, Ending::LoggedOut, now);
             let Some(entry) = table.remove(&key) else { break };
             cursor = entry.successor;
             drop_entry(entry, &mut dropped);
@@ -263,8 +385,15 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    fn ok(outcome: &Result<u32, u32>) -> bool {
-        outcome.is_ok()
+    impl RefreshOutcome for Result<u32, u32> {
+        fn kind(&self) -> OutcomeKind {
+            match self {
+                Ok(_) => OutcomeKind::Rotated,
+                Err(401) => OutcomeKind::Refused,
+                Err(502) => OutcomeKind::SpentUnusable,
+                Err(_) => OutcomeKind::Unknown,
+            }
+        }
     }
 
     fn issued(outcome: &Result<u32, u32>) -> Option<String> {
@@ -272,7 +401,7 @@ mod tests {
     }
 
     async fn run(flights: &RefreshFlights<Result<u32, u32>>, token: &str, grace: Duration, result: Result<u32, u32>) -> Flown<Result<u32, u32>> {
-        flights.run(token, || grace, ok, issued, || async move { result }).await
+        flights.run(token, || grace, issued, || async move { result }).await
     }
 
     #[tokio::test]
@@ -284,7 +413,7 @@ mod tests {
                 let (flights, calls) = (flights.clone(), calls.clone());
                 tokio::spawn(async move {
                     flights
-                        .run("token", || ROTATION_GRACE, ok, issued, || async {
+                        .run("token", || ROTATION_GRACE, issued, || async {
                             calls.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             Ok::<u32, u32>(7)
@@ -331,7 +460,7 @@ mod tests {
         let grace_ms = std::sync::atomic::AtomicU64::new(0);
         let grace = || Duration::from_millis(grace_ms.load(Ordering::SeqCst));
         let outcome = flights
-            .run("t", grace, ok, issued, || async {
+            .run("t", grace, issued, || async {
                 // Started with no reuse; by the end the process keeps it.
                 grace_ms.store(30_000, Ordering::SeqCst);
                 Ok::<u32, u32>(1)
@@ -356,15 +485,18 @@ mod tests {
         assert_eq!(run(&flights, "t1", ROTATION_GRACE, Ok(2)).await, Flown::Done(Ok(2)));
         assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, Flown::Done(Ok(3)));
         assert_eq!(run(&flights, "t7", ROTATION_GRACE, Ok(8)).await, Flown::Done(Ok(8)));
-        // Logging out with the newest token drops every link before it.
-        let dropped = flights.forget("t3");
+        // Logging out with the newest token drops every link before it, and
+        // no link of the chain can be refreshed afterwards.
+        let dropped = flights.log_out("t3");
         assert_eq!(dropped.len(), 2);
-        assert_eq!(run(&flights, "t1", ROTATION_GRACE, Err(9)).await, Flown::Done(Err(9)));
-        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Err(9)).await, Flown::Done(Err(9)));
+        for token in ["t1", "t2", "t3"] {
+            assert_eq!(run(&flights, token, ROTATION_GRACE, Ok(9)).await, Flown::LoggedOut { revoke: None }, "{token}");
+        }
         assert_eq!(flights.tracked(), 1, "the unrelated chain stays");
         // Logging out with the oldest token drops the links after it.
-        assert_eq!(flights.forget("t7"), vec![Ok(8)]);
+        assert_eq!(flights.log_out("t7"), vec![Ok(8)]);
         assert_eq!(flights.tracked(), 0);
+        assert_eq!(run(&flights, "t8", ROTATION_GRACE, Ok(9)).await, Flown::LoggedOut { revoke: None });
     }
 
     #[tokio::test]
@@ -373,7 +505,7 @@ mod tests {
         let start = |flights: Arc<RefreshFlights<Result<u32, u32>>>| {
             tokio::spawn(async move {
                 flights
-                    .run("t1", || ROTATION_GRACE, ok, issued, || async {
+                    .run("t1", || ROTATION_GRACE, issued, || async {
                         tokio::time::sleep(Duration::from_millis(80)).await;
                         Ok::<u32, u32>(2)
                     })
@@ -382,12 +514,60 @@ mod tests {
         };
         let (first, joiner) = (start(flights.clone()), start(flights.clone()));
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(flights.forget("t1").is_empty(), "nothing finished yet");
+        assert!(flights.log_out("t1").is_empty(), "nothing finished yet");
         let outcomes = [first.await.unwrap(), joiner.await.unwrap()];
         let revokers = outcomes.iter().filter(|o| **o == Flown::LoggedOut { revoke: Some(Ok(2)) }).count();
         let others = outcomes.iter().filter(|o| **o == Flown::LoggedOut { revoke: None }).count();
         assert_eq!((revokers, others), (1, 1), "{outcomes:?}");
         assert_eq!(flights.tracked(), 0);
+        // What the logged-out refresh issued is refused too.
+        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, Flown::LoggedOut { revoke: None });
+    }
+
+    #[tokio::test]
+    async fn a_refresh_arriving_after_a_logout_started_never_runs() {
+        let flights = RefreshFlights::new(ROTATION_GRACE, 100);
+        assert!(flights.log_out("t1").is_empty());
+        let ran = AtomicUsize::new(0);
+        let outcome = flights
+            .run("t1", || ROTATION_GRACE, issued, || async {
+                ran.fetch_add(1, Ordering::SeqCst);
+                Ok::<u32, u32>(2)
+            })
+            .await;
+        assert_eq!((outcome, ran.load(Ordering::SeqCst)), (Flown::LoggedOut { revoke: None }, 0));
+        assert!(flights.ended("t1"));
+    }
+
+    #[tokio::test]
+    async fn a_refresh_outside_the_full_table_still_obeys_a_logout() {
+        let flights = Arc::new(RefreshFlights::new(ROTATION_GRACE, 0));
+        let slow = {
+            let flights = flights.clone();
+            tokio::spawn(async move {
+                flights
+                    .run("t1", || ROTATION_GRACE, issued, || async {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok::<u32, u32>(2)
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        flights.log_out("t1");
+        assert_eq!(slow.await.unwrap(), Flown::LoggedOut { revoke: Some(Ok(2)) });
+    }
+
+    #[tokio::test]
+    async fn rotated_and_spent_tokens_are_remembered_unknown_fates_are_not() {
+        let flights = RefreshFlights::new(ROTATION_GRACE, 100);
+        run(&flights, "rotated", ROTATION_GRACE, Ok(1)).await;
+        run(&flights, "spent", ROTATION_GRACE, Err(502)).await;
+        run(&flights, "refused", ROTATION_GRACE, Err(401)).await;
+        run(&flights, "outage", ROTATION_GRACE, Err(503)).await;
+        let ended: Vec<_> = ["rotated", "spent", "refused", "outage"].iter().map(|t| flights.ended(t)).collect();
+        assert_eq!(ended, [true, true, false, false]);
+        assert_eq!(flights.tracked(), 1, "only the rotated outcome is shared");
     }
 
     #[tokio::test]
@@ -413,7 +593,7 @@ mod tests {
             }
             let started = Instant::now();
             for i in 0..500 {
-                flights.forget(&format!("random{i}"));
+                flights.log_out(&format!("random{i}"));
             }
             started.elapsed()
         }

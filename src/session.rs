@@ -1,9 +1,10 @@
 //! Session logic: a JWT that verifies is the session; otherwise the refresh
 //! token buys a new one. This is `getSession` without the request and
-//! response plumbing, which the JavaScript side keeps.
+//! response plumbing, which the JavaScript side keeps; and `logout`, which
+//! ends a session's whole rotation chain.
 
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -14,22 +15,52 @@ use crate::crossmint_client::{
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
 use crate::redis_refresh_store::{RedisRefreshStore, SharedOutcome, Verdict};
-use crate::refresh_flight::{Flown, RefreshFlights, MAX_TRACKED_TOKENS, ROTATION_GRACE};
+use crate::refresh_flight::{
+    Flown, OutcomeKind, RefreshFlights, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
+};
+use crate::revoked_jwts;
 use crate::token_verifier::TokenVerifier;
+use crate::warnings;
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
 /// build a new instance per request, and their refreshes must still meet here.
 static REFRESH_FLIGHTS: LazyLock<RefreshFlights<Result<AuthMaterial, ClientError>>> =
     LazyLock::new(|| RefreshFlights::new(ROTATION_GRACE, MAX_TRACKED_TOKENS));
 
+/// When a revocation at Crossmint fails for want of an answer (unreachable,
+/// timeout, 5xx), it is tried again after each of these delays; a token
+/// left live after a logout would let a copy of it sign back in.
+const REVOCATION_RETRIES: [Duration; 5] = [
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(16),
+];
+
+impl RefreshOutcome for Result<AuthMaterial, ClientError> {
+    fn kind(&self) -> OutcomeKind {
+        match self {
+            Ok(_) => OutcomeKind::Rotated,
+            Err(error) => match error.kind {
+                ClientErrorKind::InvalidResponse => OutcomeKind::SpentUnusable,
+                ClientErrorKind::LoggedOut => OutcomeKind::LoggedOut,
+                ClientErrorKind::AlreadyRotated => OutcomeKind::Refused,
+                ClientErrorKind::Rejected(status) if status < 500 => OutcomeKind::Refused,
+                _ => OutcomeKind::Unknown,
+            },
+        }
+    }
+}
+
 /// A refresh outcome as another process receives it through Redis.
 impl SharedOutcome for Result<AuthMaterial, ClientError> {
     fn verdict(&self) -> Verdict {
-        match self {
-            Ok(_) => Verdict::Succeeded,
+        match self.kind() {
+            OutcomeKind::Rotated => Verdict::Succeeded,
             // Crossmint's answer about this token: every holder gets the same.
-            Err(ClientError { kind: ClientErrorKind::Rejected(status), .. }) if *status < 500 => Verdict::Refused,
-            Err(_) => Verdict::Failed,
+            OutcomeKind::Refused | OutcomeKind::SpentUnusable | OutcomeKind::LoggedOut => Verdict::Refused,
+            OutcomeKind::Unknown => Verdict::Failed,
         }
     }
 
@@ -41,8 +72,11 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
                     ClientErrorKind::Rejected(status) => ("rejected", Some(status)),
                     ClientErrorKind::Unavailable => ("unavailable", None),
                     ClientErrorKind::Timeout => ("timeout", None),
+                    ClientErrorKind::RedirectRefused => ("redirect_refused", None),
                     ClientErrorKind::InvalidResponse => ("invalid_response", None),
                     ClientErrorKind::InvalidInput => ("invalid_input", None),
+                    ClientErrorKind::LoggedOut => ("logged_out", None),
+                    ClientErrorKind::AlreadyRotated => ("already_rotated", None),
                 };
                 json!({ "error": { "kind": kind, "status": status, "message": error.message, "errno": error.errno } })
             }
@@ -60,8 +94,11 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
             ("rejected", Some(status)) => ClientErrorKind::Rejected(u16::try_from(status).ok()?),
             ("unavailable", _) => ClientErrorKind::Unavailable,
             ("timeout", _) => ClientErrorKind::Timeout,
+            ("redirect_refused", _) => ClientErrorKind::RedirectRefused,
             ("invalid_response", _) => ClientErrorKind::InvalidResponse,
             ("invalid_input", _) => ClientErrorKind::InvalidInput,
+            ("logged_out", _) => ClientErrorKind::LoggedOut,
+            ("already_rotated", _) => ClientErrorKind::AlreadyRotated,
             _ => return None,
         };
         let mut decoded = ClientError::new(kind, error.get("message")?.as_str()?);
@@ -71,6 +108,10 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
             _ => None,
         };
         Some(Err(decoded))
+    }
+
+    fn already_spent() -> Self {
+        Err(ClientError::already_rotated())
     }
 }
 
@@ -88,15 +129,19 @@ pub struct SessionError {
     pub code: &'static str,
     /// The underlying reason (logged; the user-facing message is the reference's).
     pub cause: String,
-    /// Whether the reference would treat this as an authentication failure
-    /// (its `CrossmintAuthenticationError`), which clears the session cookies.
+    /// The failure's class, which every entry point and framework helper
+    /// obeys: true when the session is over (cookies cleared, 401), false
+    /// when Crossmint could not answer and the session may still be good
+    /// (cookies kept, 503 with Retry-After).
     pub authentication_failure: bool,
 }
 
 impl SessionError {
     pub fn from_client(error: ClientError) -> Self {
         // A 5xx is Crossmint's outage, not the user's: the reference clears the
-        // session cookies then too, logging everyone out; we keep them.
+        // session cookies then too, logging everyone out; we keep them. An
+        // unusable 2xx answer is different: Crossmint took the token, so no
+        // later request can succeed with it.
         let (code, authentication_failure) = match error.kind {
             ClientErrorKind::Rejected(401 | 403) => ("SESSION_EXPIRED", true),
             ClientErrorKind::Rejected(400) => ("INVALID_TOKEN", true),
@@ -104,8 +149,10 @@ impl SessionError {
             ClientErrorKind::Rejected(_) => ("REFRESH_FAILED", true),
             ClientErrorKind::Unavailable => ("CROSSMINT_UNAVAILABLE", false),
             ClientErrorKind::Timeout => ("TIMEOUT", false),
-            ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", false),
+            ClientErrorKind::RedirectRefused => ("REDIRECT_REFUSED", false),
+            ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", true),
             ClientErrorKind::InvalidInput => ("INVALID_INPUT", false),
+            ClientErrorKind::LoggedOut | ClientErrorKind::AlreadyRotated => ("SESSION_EXPIRED", true),
         };
         SessionError {
             code,
@@ -113,6 +160,15 @@ impl SessionError {
             authentication_failure,
         }
     }
+}
+
+/// A logout whose local part is done (see `SessionEngine::begin_logout`).
+pub struct LogoutStarted {
+    refresh_token: Option<String>,
+    /// Finished refreshes of the chain, dropped from the grace window.
+    dropped: Vec<Result<AuthMaterial, ClientError>>,
+    refused_jwts: Vec<revoked_jwts::Revocation>,
+    deadline: Instant,
 }
 
 pub struct SessionEngine {
@@ -125,7 +181,7 @@ pub struct SessionEngine {
     pub refresh_grace: Duration,
     /// Shares refreshes with other processes (`refreshCoordination`).
     pub coordination: Option<Arc<RedisRefreshStore>>,
-    /// The deadline of one Crossmint call.
+    /// The deadline of one Crossmint call, and of a whole logout.
     timeout: Duration,
     jwks_uri: String,
 }
@@ -170,8 +226,10 @@ impl SessionEngine {
 
     /// One refresh shared through the process-wide table and, with
     /// `refreshCoordination`, with other processes through Redis. A refresh
-    /// whose chain was logged out while it ran is not handed out: what it
-    /// issued is revoked, and every caller sharing it gets the logout's answer.
+    /// whose chain was logged out before or while it ran is not handed out:
+    /// what it issued is revoked, and every caller sharing it gets the
+    /// logout's answer. A token this process already exchanged is never
+    /// presented again.
     async fn shared_refresh<Fut>(
         &self,
         destination: &str,
@@ -183,7 +241,7 @@ impl SessionEngine {
     {
         let key = self.flight_key(destination, refresh_token);
         let successor = self.successor_key(destination);
-        let coordination = self.coordination.as_deref();
+        let coordination = self.coordination.as_ref();
         // While Redis coordinates, reusing a finished refresh is its decision
         // (a logout on another process must end the window), so this
         // process's table only shares the refresh in flight. Read again when
@@ -193,25 +251,33 @@ impl SessionEngine {
             Some(store) if store.healthy() => Duration::ZERO,
             _ => self.refresh_grace,
         };
+        // The last look before the token leaves the process: one this
+        // process rotated (or whose chain it logged out) is answered here.
+        let call_crossmint = || async {
+            if REFRESH_FLIGHTS.ended(&key) {
+                return Err(ClientError::already_rotated());
+            }
+            refresh().await
+        };
         let across_processes = || async {
-            let Some(store) = coordination else { return refresh().await };
+            let Some(store) = coordination else { return call_crossmint().await };
             // Others wait for this process at most its deadline and a margin.
             let lock_for = self.timeout + Duration::from_secs(1);
-            self.handed_out(store.run(&key, self.refresh_grace, lock_for, &successor, refresh).await).await
+            self.handed_out(store.run(&key, self.refresh_grace, lock_for, &successor, call_crossmint).await)
         };
-        self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, Result::is_ok, &successor, across_processes).await)
-            .await
+        self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, &successor, across_processes).await)
     }
 
     /// What callers of a shared refresh receive: its outcome, or, when a
-    /// logout ended the chain while it ran, the logout's answer (and the one
-    /// caller told to revokes what the refresh issued).
-    async fn handed_out(&self, flown: Flown<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
+    /// logout ended the chain, the logout's answer; the one caller told to
+    /// revokes what the refresh issued (in the background, retried).
+    fn handed_out(&self, flown: Flown<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
         match flown {
             Flown::Done(outcome) => outcome,
             Flown::LoggedOut { revoke } => {
                 if let Some(Ok(material)) = revoke {
-                    let _ = self.client.logout(Some(material.refresh_secret())).await;
+                    revoked_jwts::revoke(&material.jwt);
+                    self.revoke_in_background(material.refresh_secret().to_string());
                 }
                 Err(ClientError::logged_out())
             }
@@ -230,33 +296,135 @@ impl SessionEngine {
         format!("{destination}\n{}\n{refresh_token}", self.client.api_key_text())
     }
 
-    /// Revokes a refresh token at Crossmint, and ends any grace window that
-    /// could still hand out a session for it or for the token it replaced.
-    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<(), ClientError> {
-        let mut also_revoke = Vec::new();
-        if let Some(token) = refresh_token {
-            for destination in [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten() {
-                let key = self.flight_key(destination, token);
-                let mut dropped = REFRESH_FLIGHTS.forget(&key);
-                if let Some(store) = &self.coordination {
-                    dropped.extend(store.forget(&key, self.successor_key(destination)).await);
+    /// Revokes `secret` at Crossmint on a task of its own, trying again
+    /// while Crossmint cannot answer. Answers the first attempt's outcome.
+    fn revoke_in_background(&self, secret: String) -> tokio::sync::oneshot::Receiver<Result<(), ClientError>> {
+        let (first, first_answer) = tokio::sync::oneshot::channel();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut first = Some(first);
+            let mut retries = REVOCATION_RETRIES.iter();
+            loop {
+                let attempt = client.logout(Some(&secret)).await;
+                let worth_retrying = match &attempt {
+                    Ok(status) => status.is_server_error(),
+                    Err(error) => matches!(error.kind, ClientErrorKind::Unavailable | ClientErrorKind::Timeout),
+                };
+                if let Some(first) = first.take() {
+                    let _ = first.send(attempt.map(|_| ()));
                 }
-                also_revoke.extend(
-                    dropped
-                        .into_iter()
-                        .flatten()
-                        .map(|material| material.refresh_secret().to_string())
-                        .filter(|secret| secret != token),
-                );
+                if !worth_retrying {
+                    return;
+                }
+                match retries.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => {
+                        warnings::push(format!(
+                            "A logged-out refresh token could not be revoked at Crossmint after {} tries; this process still refuses it, but Crossmint may accept it until it expires.",
+                            REVOCATION_RETRIES.len() + 1
+                        ));
+                        return;
+                    }
+                }
+            }
+        });
+        first_answer
+    }
+
+    /// Logs out: ends the whole rotation chain of `refresh_token` at once
+    /// (no refresh of any of its tokens starts from now on, in this process
+    /// and, with coordination, in every process; one under way hands out
+    /// nothing), refuses `jwt` and the JWTs the chain issued as sessions,
+    /// and revokes at Crossmint the token and every token the chain issued,
+    /// in parallel. Answers within the instance's timeout, with the first
+    /// attempt at revoking `refresh_token` (or a timeout); revocations not
+    /// finished by then go on in the background.
+    pub async fn logout(&self, refresh_token: Option<&str>, jwt: Option<&str>) -> Result<(), ClientError> {
+        let started = self.begin_logout(refresh_token, jwt);
+        self.finish_logout(started).await
+    }
+
+    /// The part of a logout that must not wait: everything this process
+    /// decides alone. Called on the caller's thread before anything is
+    /// awaited, so a request that arrives after the logout cannot start a
+    /// refresh of the chain.
+    pub fn begin_logout(&self, refresh_token: Option<&str>, jwt: Option<&str>) -> LogoutStarted {
+        let deadline = Instant::now() + self.timeout;
+        let mut refused_jwts = Vec::new();
+        if let Some(jwt) = jwt.filter(|jwt| !jwt.is_empty()) {
+            refused_jwts.push(revoked_jwts::revoke(jwt));
+        }
+        let mut dropped = Vec::new();
+        if let Some(token) = refresh_token {
+            for destination in self.destinations() {
+                dropped.extend(REFRESH_FLIGHTS.log_out(&self.flight_key(destination, token)));
             }
         }
-        also_revoke.sort();
-        also_revoke.dedup();
-        // Tokens the chain issued after `token` would otherwise stay alive.
-        for secret in also_revoke {
-            let _ = self.client.logout(Some(&secret)).await;
+        for material in dropped.iter().flatten() {
+            refused_jwts.push(revoked_jwts::revoke(&material.jwt));
         }
-        self.client.logout(refresh_token).await
+        LogoutStarted { refresh_token: refresh_token.map(str::to_owned), dropped, refused_jwts, deadline }
+    }
+
+    /// The rest of a logout: revocations at Crossmint, the chain's markers
+    /// in Redis, and the refused JWTs announced to the other processes.
+    pub async fn finish_logout(&self, started: LogoutStarted) -> Result<(), ClientError> {
+        let LogoutStarted { refresh_token, dropped, mut refused_jwts, deadline } = started;
+        let Some(token) = refresh_token else {
+            self.announce(refused_jwts, deadline).await;
+            return self.client.logout(None).await.map(|_| ());
+        };
+        let revocation = self.revoke_in_background(token.clone());
+        self.revoke_issued(dropped.iter().flatten(), &token);
+        // Other processes: mark the chain in Redis (bounded by the deadline).
+        if let Some(store) = &self.coordination {
+            let ending = async {
+                for destination in self.destinations() {
+                    let dropped = store.forget(&self.flight_key(destination, &token), self.successor_key(destination)).await;
+                    for material in dropped.iter().flatten() {
+                        refused_jwts.push(revoked_jwts::revoke(&material.jwt));
+                    }
+                    self.revoke_issued(dropped.iter().flatten(), &token);
+                }
+            };
+            let _ = tokio::time::timeout_at(deadline.into(), ending).await;
+        }
+        self.announce(refused_jwts, deadline).await;
+        match tokio::time::timeout_at(deadline.into(), revocation).await {
+            Ok(Ok(first_attempt)) => first_attempt,
+            Ok(Err(_)) => Err(ClientError::new(ClientErrorKind::Unavailable, "Crossmint logout stopped unexpectedly")),
+            Err(_) => Err(ClientError::new(
+                ClientErrorKind::Timeout,
+                format!("Crossmint logout timed out after {} ms (it goes on in the background)", self.timeout.as_millis()),
+            )),
+        }
+    }
+
+    /// Where this instance's refreshes go: Crossmint, and its refresh route.
+    fn destinations(&self) -> impl Iterator<Item = &str> {
+        [Some(self.client.base_url()), self.refresh_route.as_deref()].into_iter().flatten()
+    }
+
+    /// Revokes at Crossmint the refresh tokens that refreshes of a
+    /// logged-out chain issued (`logged_out` is being revoked already).
+    fn revoke_issued<'m>(&self, issued: impl Iterator<Item = &'m AuthMaterial>, logged_out: &str) {
+        let mut secrets: Vec<&str> = Vec::new();
+        for material in issued {
+            let secret = material.refresh_secret();
+            if secret != logged_out && !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        }
+        for secret in secrets {
+            drop(self.revoke_in_background(secret.to_string()));
+        }
+    }
+
+    /// Tells the processes sharing coordination which JWTs a logout refused.
+    async fn announce(&self, refused_jwts: Vec<revoked_jwts::Revocation>, deadline: Instant) {
+        if let Some(store) = &self.coordination {
+            let _ = tokio::time::timeout_at(deadline.into(), store.announce_revoked_jwts(&refused_jwts)).await;
+        }
     }
 
     /// Refreshes with Crossmint itself (what a refresh route does).
@@ -266,8 +434,9 @@ impl SessionEngine {
     }
 
     /// The reference's `validateOrRefreshSession`: any verification failure
-    /// (expired, forged, unknown key, key set unreachable) falls through to a
-    /// refresh, which is the only path that can still authenticate.
+    /// (expired, forged, unknown key, key set unreachable, logged out) falls
+    /// through to a refresh, which is the only path that can still
+    /// authenticate.
     pub async fn validate_or_refresh(
         &self,
         jwt: Option<&str>,
@@ -317,7 +486,9 @@ mod tests {
             (refused, Verdict::Refused),
             (ClientError::new(ClientErrorKind::Rejected(503), "Service Unavailable"), Verdict::Failed),
             (ClientError::new(ClientErrorKind::Timeout, "refresh timed out"), Verdict::Failed),
-            (ClientError::new(ClientErrorKind::InvalidResponse, "Invalid refresh response"), Verdict::Failed),
+            (ClientError::new(ClientErrorKind::InvalidResponse, "Invalid refresh response"), Verdict::Refused),
+            (ClientError::already_rotated(), Verdict::Refused),
+            (ClientError::new(ClientErrorKind::RedirectRefused, "refused a redirect"), Verdict::Failed),
             (ClientError { errno: Some("ECONNREFUSED"), ..ClientError::new(ClientErrorKind::Unavailable, "refused") }, Verdict::Failed),
         ] {
             let outcome: Result<AuthMaterial, ClientError> = Err(error);

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use crate::jwt::{self, Claims, ParsedToken, SessionClaims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
-use crate::verified_tokens::{KeyPrefix, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY};
-use crate::verify_error::VerifyError;
+use crate::revoked_jwts;
+use crate::verified_tokens::{KeyPrefix, RevocationCheck, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY, UNCHECKED};
+use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 /// Tokens verified by anything in the process (keys include the key set URI
 /// and the verification options, so verifiers never mix).
@@ -28,6 +29,8 @@ pub struct TokenVerifier {
     key_set: Arc<RemoteKeySet>,
     /// How long this verifier's callers wait for a key set fetch.
     deadline: Duration,
+    /// How old a held key set may be and still verify while refetches fail.
+    pub stale_if_error: Duration,
     /// What a verification depends on besides the token (key set URI and
     /// options), hashed into every record key.
     key_prefix: KeyPrefix,
@@ -40,20 +43,26 @@ impl TokenVerifier {
             options,
             key_set: key_set_cache::remote(jwks_uri),
             deadline,
+            stale_if_error: key_set_cache::STALE_IF_ERROR,
         }
     }
 
-    /// A verification still on record for this token key: the token's
-    /// subject (the inner `None` is a verified token without `sub`).
-    fn recorded(&self, key: &TokenKey) -> Option<Option<String>> {
-        VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+    /// A verification still on record for this token key, as a session (the
+    /// token not revoked by a logout): the token's subject (the inner `None`
+    /// is a verified token without `sub`).
+    fn recorded(&self, key: &TokenKey, token: &str) -> Option<Option<String>> {
+        let is_revoked = || revoked_jwts::is_revoked(token);
+        let revocation = RevocationCheck { count: revoked_jwts::revocations(), is_revoked: &is_revoked };
+        VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds(), revocation)
     }
 
     fn is_recorded(&self, key: &TokenKey) -> bool {
         VERIFIED.holds(key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
     }
 
-    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet) -> Option<String> {
+    /// Records a verification. `revocations_seen` is the revocation count
+    /// read before the token was found unrevoked, or `UNCHECKED`.
+    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet, revocations_seen: u64) -> Option<String> {
         let tolerance = self.options.clock_tolerance_seconds;
         VERIFIED.insert(
             key,
@@ -62,76 +71,93 @@ impl TokenVerifier {
                 good_before_secs: claims.exp.map(|exp| exp + tolerance),
                 key_set_generation: held.generation,
                 key_set_fresh_until: held.fresh_until,
+                revocations_seen,
             },
         );
         claims.subject
     }
 
-    /// Whether `token` is known good without waiting: a verification on
-    /// record, or (when allowed) one signature check against the key set
-    /// already held. `None` means "take the asynchronous path"; otherwise the
-    /// token's subject.
+    /// The revocation count, when `token` is not revoked; read first, so a
+    /// revocation made meanwhile moves the count past what is recorded.
+    fn unrevoked(token: &str) -> Option<u64> {
+        let count = revoked_jwts::revocations();
+        (!revoked_jwts::is_revoked(token)).then_some(count)
+    }
+
+    /// Whether `token` is known good as a session without waiting: a
+    /// verification on record, or (when allowed) one signature check against
+    /// the key set already held; and not revoked by a logout. `None` means
+    /// "take the asynchronous path"; otherwise the token's subject.
     pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<Option<String>> {
         let key = self.key_prefix.key(token);
-        if let Some(subject) = self.recorded(&key) {
+        if let Some(subject) = self.recorded(&key, token) {
             return Some(subject);
         }
         if !allow_signature_check {
             return None;
         }
-        self.check_with_held_keys(key, token)
+        let revocations_seen = Self::unrevoked(token)?;
+        self.check_with_held_keys(key, token, revocations_seen)
     }
 
-    /// The verification on record for `token`, with what bounds its
-    /// validity (`exp`, the key set's freshness); never a signature check.
+    /// The verification on record for `token` as a session (not revoked),
+    /// with what bounds its validity (`exp`, the key set's freshness); never
+    /// a signature check.
     pub fn record_of(&self, token: &str) -> Option<Verified> {
         let key = self.key_prefix.key(token);
-        VERIFIED.entry(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds())
+        let is_revoked = || revoked_jwts::is_revoked(token);
+        let revocation = RevocationCheck { count: revoked_jwts::revocations(), is_revoked: &is_revoked };
+        VERIFIED.entry(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds(), revocation)
     }
 
-    /// `verified_subject_now` without the subject, for callers that only
-    /// need the verdict (`verifyCrossmintJwt` returns the token's payload).
+    /// Whether the token verifies (from the record, or when allowed one
+    /// signature check), for callers that only need the verdict
+    /// (`verifyCrossmintJwt` returns the token's payload). Revocations by a
+    /// logout are a session matter and do not change it.
     pub fn verified_now(&self, token: &str, allow_signature_check: bool) -> bool {
         let key = self.key_prefix.key(token);
         self.is_recorded(&key)
-            || (allow_signature_check && self.check_with_held_keys(key, token).is_some())
+            || (allow_signature_check && self.check_with_held_keys(key, token, UNCHECKED).is_some())
     }
 
     /// One signature check against the key set already held, remembered when
     /// it succeeds; `None` when there is no such key set or the check fails.
-    fn check_with_held_keys(&self, key: TokenKey, token: &str) -> Option<Option<String>> {
+    fn check_with_held_keys(&self, key: TokenKey, token: &str, revocations_seen: u64) -> Option<Option<String>> {
         let parsed = jwt::parse_token(token).ok()?;
         let held = self.key_set.held_for(parsed.kid.as_deref())?;
         jwt::verify_signature(&parsed, &held.keys).ok()?;
         let claims = jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds()).ok()?;
-        Some(self.remember(key, claims, &held))
+        Some(self.remember(key, claims, &held, revocations_seen))
     }
 
     /// Verifies (fetching the key set if needed) and records the result.
     pub async fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
         let (parsed, held) = self.checked_signature(token).await?;
         let claims = jwt::validate_claims(&parsed, &self.options, jwt::now_seconds())?;
-        self.remember(self.key_prefix.key(token), SessionClaims::of(&claims), &held);
+        self.remember(self.key_prefix.key(token), SessionClaims::of(&claims), &held, UNCHECKED);
         Ok(claims)
     }
 
     /// The parsed token and the key set its signature verified against.
     async fn checked_signature<'t>(&self, token: &'t str) -> Result<(ParsedToken<'t>, HeldKeySet), VerifyError> {
         let parsed = jwt::parse_token(token)?;
-        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.deadline).await?;
+        let held = self.key_set.key_set_for(parsed.kid.as_deref(), self.deadline, self.stale_if_error).await?;
         jwt::verify_signature(&parsed, &held.keys)?;
         Ok((parsed, held))
     }
 
-    /// The subject of a verified token: from the record, else by verifying.
+    /// The subject of a token that verifies and was not revoked by a
+    /// logout: from the record, else by verifying.
     pub async fn subject(&self, token: &str) -> Result<Option<String>, VerifyError> {
         let key = self.key_prefix.key(token);
-        if let Some(subject) = self.recorded(&key) {
+        if let Some(subject) = self.recorded(&key, token) {
             return Ok(subject);
         }
+        let revoked = || VerifyError::new(VerifyErrorKind::ClaimInvalid, "the session was logged out");
+        let revocations_seen = Self::unrevoked(token).ok_or_else(revoked)?;
         let (parsed, held) = self.checked_signature(token).await?;
         let claims = jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds())?;
-        Ok(self.remember(key, claims, &held))
+        Ok(self.remember(key, claims, &held, revocations_seen))
     }
 }
 

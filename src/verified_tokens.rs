@@ -45,6 +45,20 @@ pub struct Verified {
     pub good_before_secs: Option<f64>,
     pub key_set_generation: u64,
     pub key_set_fresh_until: Instant,
+    /// The count of JWT revocations (`revoked_jwts`) this verification is
+    /// known to have survived; `UNCHECKED` when it was never checked.
+    pub revocations_seen: u64,
+}
+
+/// `Verified::revocations_seen` of a record made without a revocation check.
+pub const UNCHECKED: u64 = u64::MAX;
+
+/// What a session lookup checks besides the record's own validity: whether
+/// the token was revoked since the record last looked (`count` is the
+/// revocation count now; `is_revoked` is only called when it moved).
+pub struct RevocationCheck<'a> {
+    pub count: u64,
+    pub is_revoked: &'a dyn Fn() -> bool,
 }
 
 pub struct VerifiedTokens {
@@ -60,41 +74,63 @@ impl VerifiedTokens {
         }
     }
 
-    /// The subject of a still-valid verification of this token, if any.
-    pub fn get(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> Option<Option<String>> {
-        self.valid_entry(key, current_generation, now, now_secs, |entry| entry.subject.clone())
+    /// The subject of a still-valid, unrevoked verification of this token, if any.
+    pub fn get(
+        &self,
+        key: &TokenKey,
+        current_generation: u64,
+        now: Instant,
+        now_secs: f64,
+        revocation: RevocationCheck<'_>,
+    ) -> Option<Option<String>> {
+        self.valid_entry(key, current_generation, now, now_secs, Some(revocation), |entry| entry.subject.clone())
     }
 
-    /// The still-valid verification of this token, if any.
-    pub fn entry(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> Option<Verified> {
-        self.valid_entry(key, current_generation, now, now_secs, Verified::clone)
+    /// The still-valid, unrevoked verification of this token, if any.
+    pub fn entry(
+        &self,
+        key: &TokenKey,
+        current_generation: u64,
+        now: Instant,
+        now_secs: f64,
+        revocation: RevocationCheck<'_>,
+    ) -> Option<Verified> {
+        self.valid_entry(key, current_generation, now, now_secs, Some(revocation), Verified::clone)
     }
 
-    /// Whether a still-valid verification of this token is on record.
+    /// Whether a still-valid verification of this token is on record
+    /// (revoked or not: a verification is not a session).
     pub fn holds(&self, key: &TokenKey, current_generation: u64, now: Instant, now_secs: f64) -> bool {
-        self.valid_entry(key, current_generation, now, now_secs, |_| ()).is_some()
+        self.valid_entry(key, current_generation, now, now_secs, None, |_| ()).is_some()
     }
 
-    /// `read` of the entry for `key` if it is still valid; an invalid one is dropped.
+    /// `read` of the entry for `key` if it is still valid (and, when asked,
+    /// not revoked); an invalid one is dropped.
     fn valid_entry<R>(
         &self,
         key: &TokenKey,
         current_generation: u64,
         now: Instant,
         now_secs: f64,
+        revocation: Option<RevocationCheck<'_>>,
         read: impl FnOnce(&Verified) -> R,
     ) -> Option<R> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(key)?;
+        let entry = entries.get_mut(key)?;
         let valid = entry.key_set_generation == current_generation
             && now < entry.key_set_fresh_until
             && entry.good_before_secs.is_none_or(|before| now_secs < before);
-        if valid {
-            Some(read(entry))
-        } else {
+        if !valid {
             entries.remove(key);
-            None
+            return None;
         }
+        if let Some(check) = revocation.filter(|check| check.count != entry.revocations_seen) {
+            if (check.is_revoked)() {
+                return None;
+            }
+            entry.revocations_seen = check.count;
+        }
+        Some(read(entry))
     }
 
     pub fn insert(&self, key: TokenKey, verified: Verified) {
@@ -129,7 +165,12 @@ mod tests {
             good_before_secs,
             key_set_generation: generation,
             key_set_fresh_until: Instant::now() + fresh_for,
+            revocations_seen: 0,
         }
+    }
+
+    fn unrevoked(count: u64) -> RevocationCheck<'static> {
+        RevocationCheck { count, is_revoked: &|| false }
     }
 
     #[test]
@@ -137,19 +178,40 @@ mod tests {
         let cache = VerifiedTokens::new(10);
         let key = token_key("uri", "token");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 999.0), Some(Some("user".into())));
+        assert_eq!(cache.get(&key, 1, Instant::now(), 999.0, unrevoked(0)), Some(Some("user".into())));
         assert!(cache.holds(&key, 1, Instant::now(), 999.0));
-        let record = cache.entry(&key, 1, Instant::now(), 999.0).expect("still valid");
+        let record = cache.entry(&key, 1, Instant::now(), 999.0, unrevoked(0)).expect("still valid");
         assert_eq!((record.subject.as_deref(), record.good_before_secs), (Some("user"), Some(1000.0)));
-        assert_eq!(cache.entry(&key, 2, Instant::now(), 999.0), None, "key set refetched");
+        assert_eq!(cache.entry(&key, 2, Instant::now(), 999.0, unrevoked(0)), None, "key set refetched");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert!(!cache.holds(&key, 1, Instant::now(), 1000.0), "exp reached");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0), None, "exp reached");
+        assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0, unrevoked(0)), None, "exp reached");
         cache.insert(key, entry(1, None, Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 2, Instant::now(), 0.0), None, "key set refetched");
+        assert_eq!(cache.get(&key, 2, Instant::now(), 0.0, unrevoked(0)), None, "key set refetched");
         cache.insert(key, entry(1, None, Duration::ZERO));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0), None, "key set no longer fresh");
+        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0, unrevoked(0)), None, "key set no longer fresh");
+    }
+
+    #[test]
+    fn a_session_lookup_checks_revocations_once_per_change_of_the_count() {
+        let cache = VerifiedTokens::new(10);
+        let key = token_key("uri", "token");
+        cache.insert(key, entry(1, None, Duration::from_secs(60)));
+        let asked = std::cell::Cell::new(0);
+        let not_revoked = || {
+            asked.set(asked.get() + 1);
+            false
+        };
+        let check = |count| RevocationCheck { count, is_revoked: &not_revoked };
+        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(0)).is_some());
+        assert_eq!(asked.get(), 0, "nothing revoked since the record was made");
+        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(1)).is_some());
+        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(1)).is_some());
+        assert_eq!(asked.get(), 1, "asked once for the new count");
+        let revoked = RevocationCheck { count: 2, is_revoked: &|| true };
+        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0, revoked), None);
+        assert!(cache.holds(&key, 1, Instant::now(), 0.0), "still a verified token, but no session");
     }
 
     #[test]
