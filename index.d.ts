@@ -146,6 +146,12 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   /** Refuse tokens without an `exp` claim (they would otherwise never expire). Default false, as the reference. */
   requireExpiration?: boolean
   /**
+   * How old a key set already held may be and still verify while Crossmint's
+   * key set cannot be fetched, in seconds. Default 86400 (a day); 0 trusts no
+   * held set once a fetch failed.
+   */
+  keySetStaleIfErrorSeconds?: number
+  /**
    * Share refreshes with the app's other processes (cluster workers, pods,
    * serverless instances) through Redis, so a browser's concurrent requests
    * landing on different processes keep the session. Off by default: refreshes
@@ -237,6 +243,11 @@ export declare function verifyCrossmintJwt(token: string, jwks: JWKSInput): Prom
 
 // ---- errors and constants --------------------------------------------------------
 
+/**
+ * Why a session failed. Outages, after which the cookies are kept and the
+ * helpers answer 503 with Retry-After: `CROSSMINT_UNAVAILABLE`, `TIMEOUT`,
+ * `REDIRECT_REFUSED`. Every other code ends the session (cookies cleared, 401).
+ */
 export type CrossmintAuthenticationErrorCode =
   | 'NO_AUTH_MATERIAL'
   | 'REFRESH_TOKEN_MISSING'
@@ -245,6 +256,7 @@ export type CrossmintAuthenticationErrorCode =
   | 'REFRESH_FAILED'
   | 'CROSSMINT_UNAVAILABLE'
   | 'TIMEOUT'
+  | 'REDIRECT_REFUSED'
   | 'INVALID_RESPONSE'
 
 export declare class CrossmintAuthenticationError extends Error {

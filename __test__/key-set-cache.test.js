@@ -96,3 +96,14 @@ test('a stale key set keeps verifying while refetches fail, and refetches in the
   assert.equal(result.secondStaleSub, 'stale-user')
   assert.equal(result.fetchesAfterRecovery, 3)
 })
+
+test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify while the key set is unreachable', async () => {
+  const { execFileSync } = require('node:child_process')
+  const out = execFileSync(process.execPath, [require('node:path').join(__dirname, 'stale-key-set.child.js'), 'window'], {
+    env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const result = JSON.parse(out.trim().split('\n').at(-1))
+  assert.deepEqual(result, { young: 'stale-user', old: 'ERR_JOSE_GENERIC', oldDefault: 'stale-user' })
+})

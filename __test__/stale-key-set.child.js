@@ -6,7 +6,35 @@ const ours = require('..')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * `keySetStaleIfErrorSeconds`: with the key set unreachable, an instance
+ * trusting held keys for 1 s verifies a new token with them only while they
+ * are younger than that; the default instance (a day) still does afterwards.
+ */
+async function staleWindow() {
+  const emulator = await startCrossmintEmulator()
+  const crossmint = ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url })
+  const strict = ours.CrossmintAuth.from(crossmint, { logger: false, keySetStaleIfErrorSeconds: 1 })
+  const lenient = ours.CrossmintAuth.from(crossmint, { logger: false })
+  const token = () => emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600, jti: String(Math.random()) })
+  const outcome = (promise) => promise.then((payload) => payload.sub, (error) => error.code)
+  const fetchedAt = Date.now()
+  await strict.verifyCrossmintJwt(token())
+  emulator.faults.jwks = { status: 500 }
+  await sleep(500 - (Date.now() - fetchedAt))
+  const result = { young: await outcome(strict.verifyCrossmintJwt(token())) }
+  await sleep(1300 - (Date.now() - fetchedAt))
+  result.old = await outcome(strict.verifyCrossmintJwt(token()))
+  result.oldDefault = await outcome(lenient.verifyCrossmintJwt(token()))
+  await emulator.close()
+  return result
+}
+
 ;(async () => {
+  if (process.argv[2] === 'window') {
+    console.log(JSON.stringify(await staleWindow()))
+    return
+  }
   const emulator = await startCrossmintEmulator()
   const uri = `${emulator.url}/.well-known/jwks.json`
   const token = emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600 })

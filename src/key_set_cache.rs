@@ -220,7 +220,7 @@ impl RemoteKeySet {
         if let Some(keys) = self.usable(kid, Instant::now()) {
             return Ok(keys);
         }
-        if let Some(stale) = self.stale_for(kid) {
+        if let Some(stale) = self.stale_for(kid, stale_if_error) {
             self.refetch_in_background();
             return Ok(stale);
         }
@@ -259,10 +259,12 @@ impl RemoteKeySet {
 
     /// A held set just past its freshness that may still serve `kid` while a
     /// refetch runs in the background. Older sets are not served before a
-    /// fetch has been tried (a removed key must stop working).
-    fn stale_for(&self, kid: Option<&str>) -> Option<HeldKeySet> {
+    /// fetch has been tried (a removed key must stop working), nor sets older
+    /// than the caller trusts when fetching fails.
+    fn stale_for(&self, kid: Option<&str>, stale_if_error: Duration) -> Option<HeldKeySet> {
         let held = self.current()?;
-        let usable = held.at.elapsed() < ttl() + REVALIDATE_WINDOW && kid.is_none_or(|kid| held.keys.has_kid(kid));
+        let age = held.at.elapsed();
+        let usable = age < ttl() + REVALIDATE_WINDOW && age < ttl().max(stale_if_error) && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
     }
 

@@ -244,13 +244,21 @@ async function startCrossmintEmulator(options = {}) {
     return signJwt({ ...claims, jti: crypto.randomUUID() }, { alg: user.alg });
   };
 
-  function issueRefreshToken(userId) {
+  // A family is one sign-in's chain of refresh tokens: a refresh's new token
+  // joins the family of the token it replaced.
+  const secretsByFamily = new Map();
+
+  function issueRefreshToken(userId, family = crypto.randomUUID()) {
     const user = usersById.get(userId) || registerUser(userId);
     const secret = randomSecret();
     const expiresAtMs = Date.now() + user.refreshTtlSeconds * 1000;
-    refreshTokensBySecret.set(secret, { userId: user.id, expiresAtMs, used: false, revoked: false });
+    refreshTokensBySecret.set(secret, { userId: user.id, family, expiresAtMs, used: false, revoked: false, presentations: [] });
+    if (!secretsByFamily.has(family)) secretsByFamily.set(family, []);
+    secretsByFamily.get(family).push(secret);
     return { secret, expiresAt: new Date(expiresAtMs).toISOString() };
   }
+
+  const isLive = (token) => !token.used && !token.revoked && token.expiresAtMs > Date.now();
 
   function revokeRefreshToken(secret) {
     const token = refreshTokensBySecret.get(secret);
@@ -260,7 +268,8 @@ async function startCrossmintEmulator(options = {}) {
   function createSession(userId = crypto.randomUUID(), sessionOptions = {}) {
     const user = registerUser(userId, sessionOptions);
     const ttlSeconds = sessionOptions.jwtTtlSeconds ?? user.refreshedJwtTtlSeconds;
-    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueRefreshToken(userId), userId };
+    const family = crypto.randomUUID();
+    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueRefreshToken(userId, family), userId, family };
   }
 
   // rotateKeys returns the new kid directly rather than a promise, so it uses
@@ -373,15 +382,17 @@ async function startCrossmintEmulator(options = {}) {
     const secret = readRefreshSecret(request, res);
     if (secret === undefined) return;
     const token = refreshTokensBySecret.get(secret);
-    if (!token || token.used || token.revoked || token.expiresAtMs <= Date.now()) {
+    if (!token || !isLive(token)) {
+      if (token) token.presentations.push({ at: Date.now(), result: 'refused' });
       sendError(res, 401, 'Invalid refresh token');
       return;
     }
     token.used = true;
+    token.presentations.push({ at: Date.now(), result: 'rotated' });
     const user = usersById.get(token.userId);
     sendJson(res, 200, {
       jwt: issueJwtFor(user),
-      refresh: issueRefreshToken(user.id),
+      refresh: issueRefreshToken(user.id, token.family),
       user: { id: user.id, email: user.email },
     });
   };
@@ -506,6 +517,19 @@ async function startCrossmintEmulator(options = {}) {
     createSession,
     issueRefreshToken,
     revokeRefreshToken,
+    refreshTokenState(secret) {
+      const token = refreshTokensBySecret.get(secret);
+      if (!token) return undefined;
+      const { userId, family, used, revoked } = token;
+      return { userId, family, live: isLive(token), used, revoked, expired: token.expiresAtMs <= Date.now(), presentations: [...token.presentations] };
+    },
+    familyOf(secret) {
+      const token = refreshTokensBySecret.get(secret);
+      return token && token.family;
+    },
+    liveRefreshTokens(family) {
+      return (secretsByFamily.get(family) || []).filter((secret) => isLive(refreshTokensBySecret.get(secret)));
+    },
     rotateKeys(rotateOptions = {}) {
       rotationCount += 1;
       const kid = `rsa-${rotationCount}`;
@@ -549,4 +573,4 @@ async function startCrossmintEmulator(options = {}) {
   return emulator;
 }
 
-module.exports = { startCrossmintEmulator, TEST_API_KEY };
+module.exports = { startCrossmintEmulator, TEST_API_KEY, JWKS_PATH, REFRESH_PATH, LOGOUT_PATH, USER_PATH_PREFIX };
