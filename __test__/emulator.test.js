@@ -6,7 +6,8 @@
 const { describe, it, before, after, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { startCrossmintEmulator, TEST_API_KEY } = require('../testing/emulator.js');
+const emulatorModule = require('../testing/emulator.js');
+const { startCrossmintEmulator, TEST_API_KEY } = emulatorModule;
 
 const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh';
 const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout';
@@ -359,6 +360,280 @@ describe('crossmint emulator', () => {
     assert.ok(jwks.keys.some((key) => key.kid === third));
     assert.ok(!jwks.keys.some((key) => key.kid === 'rsa-2'));
     assert.ok(jwks.keys.some((key) => key.kid === 'rsa-1'));
+  });
+});
+
+describe('crossmint emulator: token families, presentations and chaos faults', () => {
+  let emulator;
+
+  const refresh = (secret, { signal } = {}) =>
+    fetch(emulator.url + REFRESH_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey },
+      body: JSON.stringify({ refresh: secret }),
+      signal,
+    });
+
+  const logout = async (secret) => {
+    const res = await fetch(emulator.url + LOGOUT_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey },
+      body: JSON.stringify({ refresh: secret }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  const results = (secret) => emulator.refreshTokenState(secret).presentations.map((p) => p.result);
+
+  before(async () => {
+    emulator = await startCrossmintEmulator();
+  });
+
+  after(() => emulator.close());
+
+  beforeEach(() => {
+    emulator.resetFaults();
+    emulator.clearRequests();
+  });
+
+  it('exports the endpoint paths', () => {
+    assert.equal(emulatorModule.REFRESH_PATH, REFRESH_PATH);
+    assert.equal(emulatorModule.LOGOUT_PATH, LOGOUT_PATH);
+    assert.equal(emulatorModule.JWKS_PATH, '/.well-known/jwks.json');
+    assert.equal(emulatorModule.USER_PATH_PREFIX, USER_PATH);
+  });
+
+  it('a session starts a family that its refreshes carry on', async () => {
+    const session = emulator.createSession('user-family');
+    const other = emulator.createSession('user-family');
+    assert.equal(typeof session.family, 'string');
+    assert.notEqual(session.family, other.family, 'every sign-in is a family of its own');
+    assert.deepEqual(Object.keys(session.refreshToken).sort(), ['expiresAt', 'secret']);
+    assert.equal(emulator.familyOf(session.refreshToken.secret), session.family);
+    assert.equal(emulator.familyOf('never-issued'), undefined);
+    assert.equal(emulator.refreshTokenState('never-issued'), undefined);
+
+    const first = emulator.refreshTokenState(session.refreshToken.secret);
+    assert.equal(first.userId, 'user-family');
+    assert.equal(first.family, session.family);
+    assert.equal(first.generation, 0);
+    assert.equal(first.live, true);
+    assert.equal(first.used, false);
+    assert.equal(first.revoked, false);
+    assert.equal(first.expired, false);
+    assert.deepEqual(first.presentations, []);
+    assert.deepEqual(emulator.liveRefreshTokens(session.family), [session.refreshToken.secret]);
+
+    const res = await refresh(session.refreshToken.secret);
+    const body = await res.json();
+    const spent = emulator.refreshTokenState(session.refreshToken.secret);
+    assert.equal(spent.live, false);
+    assert.equal(spent.used, true);
+    assert.equal(spent.successor, body.refresh.secret);
+    assert.equal(spent.presentations.length, 1);
+    assert.equal(spent.presentations[0].result, 'rotated');
+    assert.equal(spent.presentations[0].delivered, undefined);
+    assert.ok(Math.abs(spent.presentations[0].at - Date.now()) < 5000);
+    assert.equal(emulator.familyOf(body.refresh.secret), session.family);
+    assert.equal(emulator.refreshTokenState(body.refresh.secret).generation, 1);
+    assert.deepEqual(emulator.liveRefreshTokens(session.family), [body.refresh.secret]);
+
+    const reuse = await refresh(session.refreshToken.secret);
+    assert.equal(reuse.status, 401);
+    await reuse.arrayBuffer();
+    assert.deepEqual(results(session.refreshToken.secret), ['rotated', 'refused']);
+    assert.equal(emulator.refreshTokenState(session.refreshToken.secret).presentations[1].reason, 'used');
+
+    assert.equal(await logout(body.refresh.secret), 200);
+    const revoked = emulator.refreshTokenState(body.refresh.secret);
+    assert.equal(revoked.revoked, true);
+    assert.equal(revoked.live, false);
+    assert.ok(revoked.revokedAt >= revoked.issuedAt);
+    assert.deepEqual(emulator.liveRefreshTokens(session.family), []);
+    const afterLogout = await refresh(body.refresh.secret);
+    assert.equal(afterLogout.status, 401);
+    await afterLogout.arrayBuffer();
+    assert.equal(emulator.refreshTokenState(body.refresh.secret).presentations[0].reason, 'revoked');
+
+    // The returned state is a copy: changing it changes nothing.
+    revoked.presentations.push({ at: 0, result: 'rotated' });
+    assert.equal(emulator.refreshTokenState(body.refresh.secret).presentations.length, 1);
+    assert.deepEqual(emulator.liveRefreshTokens(other.family), [other.refreshToken.secret]);
+    assert.deepEqual(emulator.liveRefreshTokens('no-such-family'), []);
+  });
+
+  it('issueRefreshToken starts a family, or joins the one it is given', () => {
+    const session = emulator.createSession('user-issue');
+    const alone = emulator.issueRefreshToken('user-issue');
+    const joined = emulator.issueRefreshToken('user-issue', { family: session.family });
+    assert.notEqual(emulator.familyOf(alone.secret), session.family);
+    assert.equal(emulator.familyOf(joined.secret), session.family);
+    assert.deepEqual(emulator.liveRefreshTokens(session.family).sort(), [session.refreshToken.secret, joined.secret].sort());
+    const expired = emulator.createSession('user-issue-expired', { refreshTtlSeconds: -1 });
+    const state = emulator.refreshTokenState(expired.refreshToken.secret);
+    assert.equal(state.expired, true);
+    assert.equal(state.live, false);
+    assert.deepEqual(emulator.liveRefreshTokens(expired.family), []);
+  });
+
+  it('faults that answer before the token is read leave it unspent and say so', async () => {
+    const session = emulator.createSession('user-fault-before');
+    const secret = session.refreshToken.secret;
+
+    emulator.faults.refresh = { html: 502 };
+    const html = await refresh(secret);
+    assert.equal(html.status, 502);
+    await html.arrayBuffer();
+
+    emulator.faults.refresh = { status: 503 };
+    const status = await refresh(secret);
+    assert.equal(status.status, 503);
+    await status.arrayBuffer();
+
+    emulator.faults.refresh = { reset: true };
+    await assert.rejects(refresh(secret), TypeError);
+
+    emulator.faults.refresh = { hang: true };
+    await assert.rejects(refresh(secret, { signal: AbortSignal.timeout(150) }), (error) => error.name === 'TimeoutError');
+
+    assert.deepEqual(results(secret), ['fault-before', 'fault-before', 'fault-before', 'fault-before']);
+    assert.equal(emulator.refreshTokenState(secret).live, true);
+
+    emulator.resetFaults();
+    const good = await refresh(secret);
+    assert.equal(good.status, 200);
+    await good.arrayBuffer();
+    assert.deepEqual(results(secret), ['fault-before', 'fault-before', 'fault-before', 'fault-before', 'rotated']);
+  });
+
+  it('resets the connection on any endpoint', async () => {
+    emulator.faults.jwks = { reset: true };
+    await assert.rejects(fetch(`${emulator.url}/.well-known/jwks.json`), TypeError);
+    emulator.faults.logout = { reset: true };
+    const session = emulator.createSession('user-reset-logout');
+    await assert.rejects(logout(session.refreshToken.secret), TypeError);
+    assert.equal(emulator.refreshTokenState(session.refreshToken.secret).revoked, false, 'a reset logout revokes nothing');
+  });
+
+  it('a truncated refresh spends the token and sends half of a good answer', async () => {
+    const session = emulator.createSession('user-truncate');
+    emulator.faults.refresh = { truncate: true };
+    const res = await refresh(session.refreshToken.secret);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /application\/json/);
+    const text = await res.text();
+    assert.ok(text.startsWith('{"jwt":"'), text);
+    assert.throws(() => JSON.parse(text), SyntaxError);
+
+    const spent = emulator.refreshTokenState(session.refreshToken.secret);
+    assert.equal(spent.used, true);
+    assert.deepEqual(results(session.refreshToken.secret), ['rotated-unusable']);
+    // The new token exists and is live, though its holder never learnt it.
+    assert.deepEqual(emulator.liveRefreshTokens(session.family), [spent.successor]);
+
+    // A refused token under truncate: 401, cut short, recorded as refused.
+    const again = await refresh(session.refreshToken.secret);
+    assert.equal(again.status, 401);
+    const refusal = await again.text();
+    assert.ok(refusal.startsWith('{"error":"Unauthorized"'), refusal);
+    assert.throws(() => JSON.parse(refusal), SyntaxError);
+    assert.deepEqual(results(session.refreshToken.secret), ['rotated-unusable', 'refused']);
+  });
+
+  it('truncates the answers of the other endpoints', async () => {
+    emulator.faults.jwks = { truncate: true };
+    const res = await fetch(`${emulator.url}/.well-known/jwks.json`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const full = JSON.stringify(emulator.jwks);
+    assert.equal(text, full.slice(0, Math.floor(full.length / 2)));
+
+    emulator.faults.logout = { truncate: true };
+    const session = emulator.createSession('user-truncate-logout');
+    assert.equal(await logout(session.refreshToken.secret), 200);
+    assert.equal(emulator.refreshTokenState(session.refreshToken.secret).revoked, true, 'the logout itself happened');
+  });
+
+  it('a refresh delayed past its caller\'s deadline still spends the token, marked undelivered', async () => {
+    const session = emulator.createSession('user-late');
+    emulator.faults.refresh = { delayMs: 300 };
+    await assert.rejects(
+      refresh(session.refreshToken.secret, { signal: AbortSignal.timeout(100) }),
+      (error) => error.name === 'TimeoutError',
+    );
+    const deadline = Date.now() + 3000;
+    while (emulator.refreshTokenState(session.refreshToken.secret).presentations.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [presentation] = emulator.refreshTokenState(session.refreshToken.secret).presentations;
+    assert.equal(presentation.result, 'rotated');
+    assert.equal(presentation.delivered, false);
+    assert.equal(emulator.refreshTokenState(session.refreshToken.secret).used, true);
+
+    // Within the deadline: a normal rotation, late.
+    const next = emulator.refreshTokenState(session.refreshToken.secret).successor;
+    const started = Date.now();
+    const res = await refresh(next);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    assert.ok(Date.now() - started >= 290);
+    assert.deepEqual(emulator.refreshTokenState(next).presentations.map((p) => [p.result, p.delivered]), [['rotated', undefined]]);
+  });
+
+  it('a delay can precede another fault', async () => {
+    emulator.faults.jwks = { delayMs: 100, html: 503 };
+    const started = Date.now();
+    const res = await fetch(`${emulator.url}/.well-known/jwks.json`);
+    assert.equal(res.status, 503);
+    await res.arrayBuffer();
+    assert.ok(Date.now() - started >= 90);
+  });
+
+  it('applies a fault to the given share of calls', async () => {
+    const statuses = async (count) => {
+      const seen = [];
+      for (let i = 0; i < count; i++) {
+        const res = await fetch(`${emulator.url}/.well-known/jwks.json`);
+        await res.arrayBuffer();
+        seen.push(res.status);
+      }
+      return seen;
+    };
+    emulator.faults.jwks = { status: 503, probability: 0 };
+    assert.ok((await statuses(20)).every((status) => status === 200));
+    emulator.faults.jwks = { status: 503, probability: 1 };
+    assert.ok((await statuses(20)).every((status) => status === 503));
+    emulator.faults.jwks = { status: 503, probability: 0.5 };
+    const failed = (await statuses(200)).filter((status) => status === 503).length;
+    assert.ok(failed > 50 && failed < 150, `${failed} of 200 failed`);
+    assert.notEqual(emulator.faults.jwks, null);
+
+    // `times` counts only the calls the fault applied to.
+    emulator.faults.jwks = { status: 503, probability: 0.5, times: 3 };
+    const limited = await statuses(60);
+    assert.equal(limited.filter((status) => status === 503).length, 3);
+    assert.equal(emulator.faults.jwks, null);
+  });
+
+  it('spared calls of an intermittent refresh fault are normal rotations', async () => {
+    const session = emulator.createSession('user-intermittent');
+    emulator.faults.refresh = { html: 502, probability: 0.5 };
+    let secret = session.refreshToken.secret;
+    let rotations = 0;
+    for (let i = 0; i < 40; i++) {
+      const res = await refresh(secret);
+      if (res.status === 200) {
+        secret = (await res.json()).refresh.secret;
+        rotations += 1;
+      } else {
+        assert.equal(res.status, 502);
+        await res.arrayBuffer();
+      }
+    }
+    assert.ok(rotations > 5 && rotations < 35, `${rotations} rotations`);
+    assert.deepEqual(emulator.liveRefreshTokens(session.family), [secret]);
+    assert.equal(emulator.refreshTokenState(secret).generation, rotations);
   });
 });
 

@@ -78,6 +78,18 @@ function sendError(res, status, message) {
   sendJson(res, status, { error: http.STATUS_CODES[status] || 'Error', message });
 }
 
+// The `truncate` fault: a complete HTTP answer (its content-length matches)
+// whose JSON stops halfway, as a proxy cutting a body short would leave it.
+function sendTruncatedJson(res, status, payload) {
+  const full = JSON.stringify(payload);
+  const body = full.slice(0, Math.floor(full.length / 2));
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 function sendHtml(res, status) {
   const reason = http.STATUS_CODES[status] || 'Error';
   const body = `<!DOCTYPE html>\n<html><head><title>${status} ${reason}</title></head>` +
@@ -105,12 +117,51 @@ function sendHtml(res, status) {
  *     (`jwtTtlSeconds` is the lifetime of this session's first JWT only, so
  *     `-60` gives an expired one; JWTs issued by a refresh live
  *     `refreshedJwtTtlSeconds`, default one hour; every JWT has its own `jti`)
- *     → `{ jwt, refreshToken: { secret, expiresAt }, userId }`;
- *   - `issueRefreshToken(userId)`, `revokeRefreshToken(secret)`;
+ *     → `{ jwt, refreshToken: { secret, expiresAt }, userId, family }`;
+ *     `family` names the session: every refresh token a refresh issues from
+ *     one of its tokens belongs to the same family;
+ *   - `issueRefreshToken(userId, { family })` (a new family unless given),
+ *     `revokeRefreshToken(secret)`;
+ *   - `refreshTokenState(secret)` → undefined for a secret never issued, else
+ *     `{ userId, family, generation, live, used, revoked, expired, successor,
+ *     issuedAt, usedAt, revokedAt, presentations }` (times in ms since the
+ *     epoch; `generation` 0 for a session's first token, +1 per refresh;
+ *     `successor` the secret its refresh issued). `presentations` lists, in
+ *     order, every refresh call that named the token: `{ at, result }` with
+ *     `result` one of
+ *       `'rotated'`: spent, a good answer sent (`delivered: false` is added
+ *         when the caller had already gone away, e.g. after a `delayMs` past
+ *         its deadline: the token is spent and nobody holds its successor);
+ *       `'rotated-unusable'`: spent, but the answer was made unusable on
+ *         purpose (`truncate`);
+ *       `'refused'`: answered 401 (`reason`: 'used', 'revoked' or 'expired');
+ *       `'fault-before'`: a fault answered (or hung, or reset the
+ *         connection) before the token was looked at: not spent;
+ *   - `liveRefreshTokens(family)` → the secrets of that family that are not
+ *     used, revoked or expired; `familyOf(secret)` → its family or undefined;
  *   - `rotateKeys({ dropOld })` → new RSA kid, now the RS* default;
+ *     `dropOld` withdraws the kid that was the default until now;
  *   - `getKey(kid)` → `{ privateKey, publicKey }` KeyObjects, for attack tests;
  *   - `requests` log, `clearRequests()`, `waitForRequest(predicate, timeoutMs)`;
- *   - `faults` `{ refresh, logout, user, jwks }`, `resetFaults()`;
+ *   - `faults` `{ refresh, logout, user, jwks }`, `resetFaults()`. A fault is
+ *     null or an object; every member is optional and they combine in this
+ *     order:
+ *       `probability` (0..1, default 1): the share of calls it applies to
+ *         (the others are answered normally);
+ *       `times`: apply to the next N calls only, then switch off;
+ *       `delayMs`: wait, then go on with the members below or, if none,
+ *         answer normally (a refresh delayed past the caller's deadline
+ *         still spends the token);
+ *       `reset: true`: destroy the connection, token not looked at;
+ *       `hang: true`: never answer, token not looked at;
+ *       `html: status`: an HTML error page (a proxy's 502/503);
+ *       `body` (+ `status`, `contentType`): that raw body;
+ *       `status`: a JSON error with that status;
+ *       `truncate: true`: process the call normally (a refresh spends the
+ *         token and issues a new one, recorded as 'rotated-unusable'), then
+ *         send its status with the JSON body cut in half;
+ *   - `REFRESH_PATH`, `LOGOUT_PATH`, `JWKS_PATH`, `USER_PATH_PREFIX` are
+ *     exported beside `startCrossmintEmulator`;
  *   - `close()` stops the server and drops every open socket.
  */
 async function startCrossmintEmulator(options = {}) {
@@ -216,7 +267,12 @@ async function startCrossmintEmulator(options = {}) {
   // --- users and refresh tokens -------------------------------------------
 
   const usersById = new Map();
+  // secret → { userId, family, generation, issuedAtMs, expiresAtMs, used,
+  // usedAtMs, revoked, revokedAtMs, successor, presentations }
   const refreshTokensBySecret = new Map();
+  // family → its secrets in the order they were issued.
+  const secretsByFamily = new Map();
+  let familyCount = 0;
 
   const registerUser = (userId, settings = {}) => {
     const existing = usersById.get(userId);
@@ -244,24 +300,95 @@ async function startCrossmintEmulator(options = {}) {
     return signJwt({ ...claims, jti: crypto.randomUUID() }, { alg: user.alg });
   };
 
-  function issueRefreshToken(userId) {
+  // A family is one session: the token sign-in issued and every token its
+  // refreshes issued after it.
+  const issueToken = (userId, family, generation) => {
     const user = usersById.get(userId) || registerUser(userId);
     const secret = randomSecret();
-    const expiresAtMs = Date.now() + user.refreshTtlSeconds * 1000;
-    refreshTokensBySecret.set(secret, { userId: user.id, expiresAtMs, used: false, revoked: false });
+    const issuedAtMs = Date.now();
+    const expiresAtMs = issuedAtMs + user.refreshTtlSeconds * 1000;
+    refreshTokensBySecret.set(secret, {
+      userId: user.id,
+      family,
+      generation,
+      issuedAtMs,
+      expiresAtMs,
+      used: false,
+      usedAtMs: undefined,
+      revoked: false,
+      revokedAtMs: undefined,
+      successor: undefined,
+      presentations: [],
+    });
+    let secrets = secretsByFamily.get(family);
+    if (secrets === undefined) secretsByFamily.set(family, (secrets = []));
+    secrets.push(secret);
     return { secret, expiresAt: new Date(expiresAtMs).toISOString() };
+  };
+
+  const newFamily = () => `f${++familyCount}`;
+
+  function issueRefreshToken(userId, issueOptions = {}) {
+    return issueToken(userId, issueOptions.family || newFamily(), 0);
   }
 
   function revokeRefreshToken(secret) {
     const token = refreshTokensBySecret.get(secret);
-    if (token) token.revoked = true;
+    if (token && !token.revoked) {
+      token.revoked = true;
+      token.revokedAtMs = Date.now();
+    }
   }
 
   function createSession(userId = crypto.randomUUID(), sessionOptions = {}) {
     const user = registerUser(userId, sessionOptions);
     const ttlSeconds = sessionOptions.jwtTtlSeconds ?? user.refreshedJwtTtlSeconds;
-    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueRefreshToken(userId), userId };
+    const family = newFamily();
+    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueToken(userId, family, 0), userId, family };
   }
+
+  const isLive = (token, now = Date.now()) => !token.used && !token.revoked && token.expiresAtMs > now;
+
+  function refreshTokenState(secret) {
+    const token = refreshTokensBySecret.get(secret);
+    if (token === undefined) return undefined;
+    const now = Date.now();
+    return {
+      userId: token.userId,
+      family: token.family,
+      generation: token.generation,
+      live: isLive(token, now),
+      used: token.used,
+      revoked: token.revoked,
+      expired: token.expiresAtMs <= now,
+      successor: token.successor,
+      issuedAt: token.issuedAtMs,
+      usedAt: token.usedAtMs,
+      revokedAt: token.revokedAtMs,
+      presentations: token.presentations.map((presentation) => ({ ...presentation })),
+    };
+  }
+
+  function liveRefreshTokens(family) {
+    const now = Date.now();
+    return (secretsByFamily.get(family) || []).filter((secret) => isLive(refreshTokensBySecret.get(secret), now));
+  }
+
+  function familyOf(secret) {
+    const token = typeof secret === 'string' ? refreshTokensBySecret.get(secret) : undefined;
+    return token === undefined ? undefined : token.family;
+  }
+
+  // Notes a refresh call against the token it names (unknown secrets are not
+  // tracked); returns the record so its delivery can be amended.
+  const notePresentation = (request, result, extra) => {
+    const secret = request.json && request.json.refresh;
+    const token = typeof secret === 'string' ? refreshTokensBySecret.get(secret) : undefined;
+    if (token === undefined) return undefined;
+    const presentation = { at: Date.now(), result, ...extra };
+    token.presentations.push(presentation);
+    return presentation;
+  };
 
   // rotateKeys returns the new kid directly rather than a promise, so it uses
   // the blocking generator; ~100 ms is acceptable in a test.
@@ -322,90 +449,125 @@ async function startCrossmintEmulator(options = {}) {
       pendingTimers.add(timer);
     });
 
-  // Returns true when the fault produced (or withheld) the whole answer.
-  const applyFault = async (endpoint, res) => {
+  // What a fault does to one call: 'answered' when it produced (or withheld)
+  // the whole answer, 'truncate' when the call goes on but its answer is to
+  // be cut, null when the call is answered normally.
+  const applyFault = async (endpoint, request, res) => {
     const fault = faults[endpoint];
-    if (!fault) return false;
+    if (!fault) return null;
+    // `probability` makes a fault intermittent; calls it spares are normal.
+    if (fault.probability !== undefined && !(Math.random() < fault.probability)) return null;
     // `times` lets a test fail only the first N calls, e.g. to exercise retries.
     if (typeof fault.times === 'number') {
       fault.times -= 1;
-      if (fault.times <= 0) faults[endpoint] = null;
+      if (fault.times <= 0 && faults[endpoint] === fault) faults[endpoint] = null;
     }
     if (fault.delayMs) {
       await sleep(fault.delayMs);
-      if (closed) return true;
+      if (closed) return 'answered';
     }
-    if (fault.hang) return true;
+    // Everything below answers before the token is looked at: not spent.
+    const before = () => {
+      if (endpoint === 'refresh') notePresentation(request, 'fault-before');
+    };
+    if (fault.reset) {
+      before();
+      res.socket.destroy();
+      return 'answered';
+    }
+    if (fault.hang) {
+      before();
+      return 'answered';
+    }
     if (fault.html) {
+      before();
       sendHtml(res, fault.html);
-      return true;
+      return 'answered';
     }
     if (fault.body !== undefined) {
+      before();
       const headers = { 'content-length': Buffer.byteLength(fault.body) };
       if (fault.contentType) headers['content-type'] = fault.contentType;
       res.writeHead(fault.status || 200, headers);
       res.end(fault.body);
-      return true;
+      return 'answered';
     }
     if (fault.status) {
+      before();
       sendError(res, fault.status, `Injected ${endpoint} fault`);
-      return true;
+      return 'answered';
     }
-    return false;
+    if (fault.truncate) return 'truncate';
+    return null;
   };
 
   // --- endpoints -----------------------------------------------------------
 
-  const readRefreshSecret = (request, res) => {
+  // `send(status, payload)` writes the answer (cut short under `truncate`).
+  const errorPayload = (status, message) => ({ error: http.STATUS_CODES[status] || 'Error', message });
+
+  const readRefreshSecret = (request, send) => {
     if (request.json === undefined) {
-      sendError(res, 400, request.body ? 'Body is not valid JSON' : 'Missing request body');
+      send(400, errorPayload(400, request.body ? 'Body is not valid JSON' : 'Missing request body'));
       return undefined;
     }
     const secret = request.json && request.json.refresh;
     if (typeof secret !== 'string' || secret === '') {
-      sendError(res, 400, 'Body must be {"refresh": "<secret>"}');
+      send(400, errorPayload(400, 'Body must be {"refresh": "<secret>"}'));
       return undefined;
     }
     return secret;
   };
 
-  const handleRefresh = (request, res) => {
-    const secret = readRefreshSecret(request, res);
+  const handleRefresh = (request, res, send, truncated) => {
+    const secret = readRefreshSecret(request, send);
     if (secret === undefined) return;
     const token = refreshTokensBySecret.get(secret);
-    if (!token || token.used || token.revoked || token.expiresAtMs <= Date.now()) {
-      sendError(res, 401, 'Invalid refresh token');
+    const now = Date.now();
+    if (!token || token.used || token.revoked || token.expiresAtMs <= now) {
+      if (token) {
+        const reason = token.used ? 'used' : token.revoked ? 'revoked' : 'expired';
+        notePresentation(request, 'refused', { reason });
+      }
+      send(401, errorPayload(401, 'Invalid refresh token'));
       return;
     }
     token.used = true;
+    token.usedAtMs = now;
     const user = usersById.get(token.userId);
-    sendJson(res, 200, {
+    const refresh = issueToken(user.id, token.family, token.generation + 1);
+    token.successor = refresh.secret;
+    const presentation = notePresentation(request, truncated ? 'rotated-unusable' : 'rotated');
+    // A caller that gave up (its deadline passed during a delay) never sees
+    // the new token, though the old one is spent.
+    if (res.destroyed) presentation.delivered = false;
+    send(200, {
       jwt: issueJwtFor(user),
-      refresh: issueRefreshToken(user.id),
+      refresh,
       user: { id: user.id, email: user.email },
     });
   };
 
-  const handleLogout = (request, res) => {
+  const handleLogout = (request, res, send) => {
     const secret = request.json && request.json.refresh;
     if (typeof secret === 'string') revokeRefreshToken(secret);
-    sendJson(res, 200, {});
+    send(200, {});
   };
 
-  const handleUser = (request, res, encodedId) => {
+  const handleUser = (request, res, send, encodedId) => {
     let userId;
     try {
       userId = decodeURIComponent(encodedId);
     } catch {
-      sendError(res, 400, 'Malformed user id');
+      send(400, errorPayload(400, 'Malformed user id'));
       return;
     }
     const user = usersById.get(userId);
     if (!user) {
-      sendError(res, 404, 'User not found');
+      send(404, errorPayload(404, 'User not found'));
       return;
     }
-    sendJson(res, 200, { id: user.id, email: user.email });
+    send(200, { id: user.id, email: user.email });
   };
 
   const route = (method, pathname) => {
@@ -431,23 +593,28 @@ async function startCrossmintEmulator(options = {}) {
       sendError(res, 405, `${request.method} not allowed on ${pathname}`);
       return;
     }
-    if (await applyFault(match.endpoint, res)) return;
+    const fault = await applyFault(match.endpoint, request, res);
+    if (fault === 'answered') return;
     if (pathname.startsWith(API_PREFIX) && !request.headers['x-api-key']) {
       sendError(res, 401, 'Missing API key');
       return;
     }
+    const truncated = fault === 'truncate';
+    const send = truncated
+      ? (status, payload) => sendTruncatedJson(res, status, payload)
+      : (status, payload) => sendJson(res, status, payload);
     switch (match.endpoint) {
       case 'jwks':
-        sendJson(res, 200, jwksOverride || buildJwks());
+        send(200, jwksOverride || buildJwks());
         return;
       case 'refresh':
-        handleRefresh(request, res);
+        handleRefresh(request, res, send, truncated);
         return;
       case 'logout':
-        handleLogout(request, res);
+        handleLogout(request, res, send);
         return;
       case 'user':
-        handleUser(request, res, match.encodedId);
+        handleUser(request, res, send, match.encodedId);
         return;
     }
   };
@@ -506,6 +673,9 @@ async function startCrossmintEmulator(options = {}) {
     createSession,
     issueRefreshToken,
     revokeRefreshToken,
+    refreshTokenState,
+    liveRefreshTokens,
+    familyOf,
     rotateKeys(rotateOptions = {}) {
       rotationCount += 1;
       const kid = `rsa-${rotationCount}`;
@@ -549,4 +719,11 @@ async function startCrossmintEmulator(options = {}) {
   return emulator;
 }
 
-module.exports = { startCrossmintEmulator, TEST_API_KEY };
+module.exports = {
+  startCrossmintEmulator,
+  TEST_API_KEY,
+  REFRESH_PATH,
+  LOGOUT_PATH,
+  JWKS_PATH,
+  USER_PATH_PREFIX,
+};
