@@ -21,9 +21,10 @@
 //   9 answered        every request answered 200, 401 or 503 (431 for huge cookies) in time
 
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { setTimeout: delay } = require('node:timers/promises');
 const { setMaxListeners } = require('node:events');
@@ -221,11 +222,76 @@ function startApp({ sdk, port, env, onLine, onExit, track }) {
 }
 
 async function freePort() {
-  const server = require('node:net').createServer();
+  const server = net.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+// --- several instances: a real redis-server and a round-robin proxy ---------
+
+const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
+
+const redisPing = (port) =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    socket.on('close', () => resolve(false));
+    socket.on('error', () => resolve(false));
+  });
+
+async function startRedis(track) {
+  if (spawnSync(REDIS_SERVER, ['--version']).status !== 0) {
+    throw new Error(`--instances needs ${REDIS_SERVER} (Debian: apt-get install redis-server)`);
+  }
+  const port = await freePort();
+  const child = spawn(REDIS_SERVER, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(child);
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk));
+  for (const deadline = Date.now() + 10_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${output}`);
+    if (await redisPing(port)) return `redis://127.0.0.1:${port}`;
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${port}: ${output}`);
+    await delay(50);
+  }
+}
+
+/** A load balancer: each request to the next instance in turn, answers passed through. */
+async function startProxy(ports) {
+  let next = 0;
+  const upstream = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const server = http.createServer((req, res) => {
+    const port = ports[next++ % ports.length];
+    const forward = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: upstream }, (answer) => {
+      res.writeHead(answer.statusCode, answer.rawHeaders);
+      answer.pipe(res);
+    });
+    // An instance that died mid-request: the browser sees the connection drop.
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    close: () =>
+      new Promise((resolve) => {
+        upstream.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 // --- the fault schedule -------------------------------------------------------
@@ -286,6 +352,15 @@ const PHASES = [
     },
   },
   {
+    name: 'old-key-withdrawn',
+    start: ({ emulator, keys, withdraw }) => {
+      keys.withdrawn = keys.rotated;
+      keys.withdrawnAt = Date.now();
+      keys.current = emulator.rotateKeys({ dropOld: true });
+      withdraw();
+    },
+  },
+  {
     name: 'key-set-outage',
     start: ({ emulator, rng }) => {
       const roll = () => {
@@ -293,14 +368,6 @@ const PHASES = [
       };
       roll();
       return roll;
-    },
-  },
-  {
-    name: 'old-key-withdrawn',
-    start: ({ emulator, keys, withdraw }) => {
-      keys.withdrawn = keys.rotated;
-      keys.current = emulator.rotateKeys({ dropOld: true });
-      withdraw();
     },
   },
   {
@@ -398,7 +465,8 @@ async function runSoak(options = {}) {
   setMaxListeners(0, stopUsers.signal);
   const agents = [];
   const timers = [];
-  let app;
+  const apps = [];
+  let proxy;
 
   // --- who owns what ---
   const families = new Map(); // family → { userId, first, createdAt }
@@ -409,10 +477,12 @@ async function runSoak(options = {}) {
     const status = st.live ? 'live' : st.used ? 'used' : st.revoked ? 'revoked' : 'expired';
     return `${st.family}.${st.generation}(${status})`;
   };
-  const jwtLabel = (jwt) => {
+  // The JWT's user and its expiry relative to `when` (when it was sent).
+  const jwtLabel = (jwt, when = Date.now()) => {
     const claims = jwtClaims(jwt);
     if (!claims) return jwt ? 'jwt(?)' : '-';
-    return `jwt(${claims.sub}, exp ${claims.exp * 1000 - Date.now() > 0 ? '+' : ''}${((claims.exp * 1000 - Date.now()) / 1000).toFixed(1)}s)`;
+    const left = (claims.exp * 1000 - when) / 1000;
+    return `jwt(${claims.sub}, ${left > 0 ? `expires in ${left.toFixed(1)}s` : `expired ${(-left).toFixed(1)}s before`})`;
   };
   const presentationText = (p) =>
     `${p.result}${p.reason ? `:${p.reason}` : ''}${p.delivered === false ? ':undelivered' : ''}@${at(p.at)}`;
@@ -427,7 +497,7 @@ async function runSoak(options = {}) {
     }
     return parts.join(' -> ');
   };
-  const jarText = (jar) => `{${JWT}: ${jwtLabel(jar.get(JWT))}, ${REFRESH}: ${label(jar.get(REFRESH))}}`;
+  const jarText = (jar, when) => `{${JWT}: ${jwtLabel(jar.get(JWT), when)}, ${REFRESH}: ${label(jar.get(REFRESH))}}`;
 
   // A rotation whose answer the app could not use (truncated) or never got
   // (it had given up): the token it issued is known to nobody.
@@ -452,35 +522,74 @@ async function runSoak(options = {}) {
 
   // --- the key set, and the withdrawn key's attack ---
   const keys = { current: 'rsa-1', rotated: undefined, withdrawn: undefined, armedAt: undefined };
+  // The app instances' own ports (filled in below).
+  const appPorts = [];
+  const probeAgent = new http.Agent({ keepAlive: false });
+  agents.push(probeAgent);
+  /** A token signed by the withdrawn key, sent to one instance directly. */
+  const withdrawnKeyProbe = async (appPort) => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = emulator.signJwt(
+      { sub: 'soak-user-1', iat: now, exp: now + 600, iss: emulator.url, aud: 'crossmint.com', jti: crypto.randomUUID() },
+      { kid: keys.withdrawn },
+    );
+    figures.checks += 1;
+    return send(probeAgent, appPort, 'GET', '/me', `${JWT}=${jwt}; ${REFRESH}=${crypto.randomBytes(32).toString('base64url')}`, 10_000);
+  };
+  /**
+   * The withdrawn key's attacks start once the app cannot know the key any
+   * more: it has fetched the key set since (seen at the emulator) and every
+   * instance refuses a probe. With one instance, a probe still accepted 3 s
+   * after that fetch is a violation; with several, a fetch cannot be told
+   * to come from one instance or another, so arming waits for all of them
+   * (and the end of the run checks every instance refuses the key).
+   */
   const withdraw = () => {
     tally();
     jwksSeenAfterWithdrawal = 0;
-    // Armed once the app has fetched the key set without the withdrawn key.
-    const waitForFetch = setInterval(() => {
+    let fetchSeenAt;
+    let probing = false;
+    const poll = setInterval(async () => {
+      if (probing) return;
       tally();
-      if (jwksSeenAfterWithdrawal > 0) {
-        clearInterval(waitForFetch);
-        // Margin for the app to read the answer, on a busy machine.
-        timers.push(setTimeout(() => {
-          keys.armedAt = Date.now();
-          log(`${at()} withdrawn key ${keys.withdrawn} armed for attacks (the app refetched the key set)`);
-        }, 3000));
+      if (fetchSeenAt === undefined) {
+        if (jwksSeenAfterWithdrawal > 0) fetchSeenAt = Date.now();
+        return;
       }
-    }, 200);
-    timers.push(waitForFetch);
+      // Margin for the app to read the answer, on a busy machine.
+      if (Date.now() - fetchSeenAt < 1000) return;
+      probing = true;
+      const answers = await Promise.all(appPorts.map(withdrawnKeyProbe));
+      probing = false;
+      if (answers.every((answer) => answer.status !== undefined && answer.status !== 200)) {
+        clearInterval(poll);
+        keys.armedAt = Date.now();
+        log(`${at()} withdrawn key ${keys.withdrawn} armed for attacks (the key set was refetched and every instance refuses it)`);
+      } else if (appPorts.length === 1 && answers[0].status === 200 && Date.now() - fetchSeenAt > 3000) {
+        clearInterval(poll);
+        violation(2, 'withdrawn-key-accepted-after-refetch',
+          `${at()} a token signed by ${keys.withdrawn} (withdrawn ${at(keys.withdrawnAt)}) still authenticates ${((Date.now() - fetchSeenAt) / 1000).toFixed(1)} s after the app fetched the key set`);
+      }
+    }, 250);
+    timers.push(poll);
   };
 
   try {
-    const port = await freePort();
     const appEnv = {
       CROSSMINT_BASE_URL: emulator.url,
       SERVER_CROSSMINT_API_KEY: emulator.apiKey,
       SOAK_TIMEOUT_MS: String(cfg.appTimeoutMs),
     };
+    if (cfg.instances > 1) {
+      if (cfg.sdk !== 'ours') throw new Error('--instances needs --sdk ours (the reference cannot share refreshes)');
+      appEnv.SOAK_REDIS_URL = await startRedis(track);
+    }
     const crashes = [];
-    app = startApp({
+    for (let i = 0; i < cfg.instances; i++) appPorts.push(await freePort());
+
+    for (const appPort of appPorts) apps.push(startApp({
       sdk: cfg.sdk,
-      port,
+      port: appPort,
       env: appEnv,
       track,
       onLine: (line, pid) => {
@@ -500,25 +609,30 @@ async function runSoak(options = {}) {
         crashes.push(Date.now());
         violation(7, 'crash', `${at()} app pid ${pid} exited (${code ?? signal}) during ${state.phase}; restarting`);
       },
-    });
-    await app.ready;
-    log(`${at()} soak ${cfg.sdk}: app on 127.0.0.1:${port}, Crossmint emulator on ${emulator.url}, ${cfg.users} users, ${cfg.durationMs / 1000} s, seed ${cfg.seed}`);
-    const recentCrash = (ms) => crashes.some((t) => Math.abs(ms - t) < 3000) || app.child.exitCode !== null;
+    }));
+    const appsReady = () => Promise.all(apps.map((app) => app.ready));
+    await appsReady();
+    if (cfg.instances > 1) proxy = await startProxy(appPorts);
+    // Where the browsers connect: the app, or the proxy in front of the instances.
+    const port = proxy ? proxy.port : appPorts[0];
+    log(`${at()} soak ${cfg.sdk}: ${proxy ? `${cfg.instances} instances behind 127.0.0.1:${port}, Redis ${appEnv.SOAK_REDIS_URL}` : `app on 127.0.0.1:${port}`}, ` +
+      `Crossmint emulator on ${emulator.url}, ${cfg.users} users, ${cfg.durationMs / 1000} s, seed ${cfg.seed}`);
+    const recentCrash = (ms) => crashes.some((t) => Math.abs(ms - t) < 3000) || apps.some((app) => app.child.exitCode !== null);
 
     // --- stats sampling (invariant 8) ---
     const statsAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     agents.push(statsAgent);
-    const samples = [];
-    let baseline;
-    const sampleStats = async (reset) => {
-      const answer = await send(statsAgent, port, 'GET', `/__stats${reset ? '?reset=1' : ''}`, undefined, 5000);
-      if (answer.status === 200 && answer.json) {
+    // Per instance: samples, and the one taken when warm-up ended.
+    const samples = appPorts.map(() => []);
+    const baselines = [];
+    const sampleStats = (reset) =>
+      Promise.all(appPorts.map(async (appPort, i) => {
+        const answer = await send(statsAgent, appPort, 'GET', `/__stats${reset ? '?reset=1' : ''}`, undefined, 5000);
+        if (answer.status !== 200 || !answer.json) return undefined;
         const sample = { at: Date.now(), ...answer.json };
-        samples.push(sample);
+        samples[i].push(sample);
         return sample;
-      }
-      return undefined;
-    };
+      }));
     await sampleStats(true);
     const statsTimer = setInterval(() => sampleStats(false).catch(() => {}), cfg.statsEveryMs);
     timers.push(statsTimer);
@@ -530,7 +644,7 @@ async function runSoak(options = {}) {
     const phaseLog = [];
     const runSchedule = async () => {
       await delay(warmupMs);
-      baseline = await sampleStats(true);
+      baselines.push(...(await sampleStats(true)));
       for (const phase of PHASES) {
         if (state.stopping) return;
         state.phase = phase.name;
@@ -634,7 +748,7 @@ async function runSoak(options = {}) {
       const kind = st.live ? 'live-session-refused' : 'session-revoked-by-the-app';
       violation(4, kind,
         `${at(answer.receivedAt)} ${user.id} ${answer.path} -> 401 ${answer.json?.code || ''} (load sent ${at(load.sentAt)}, phase ${load.phase}); ` +
-        `cookies sent {${JWT}: ${jwtLabel(load.jwt)}, ${REFRESH}: ${label(load.secret)}}; chain ${describeChain(load.secret)}; jar now ${jarText(user.jar)}`);
+        `cookies sent {${JWT}: ${jwtLabel(load.jwt, load.sentAt)}, ${REFRESH}: ${label(load.secret)}}; chain ${describeChain(load.secret)}; jar now ${jarText(user.jar)}`);
     };
 
     const pagePaths = (count) =>
@@ -802,13 +916,12 @@ async function runSoak(options = {}) {
     log(`${at()} users stopped; checking recovery (invariant 6)`);
 
     // --- invariant 6: every user's next page load succeeds ---
-    const finalStats = await sampleStats(false);
     let cursor = 0;
     // A crashed app is back once its process manager restarted it: a load
     // that met the crash is tried again (up to three times) once it is up.
     const loadAfterRestarts = async (user, paths) => {
       for (let attempt = 1; ; attempt++) {
-        await app.ready.catch(() => {});
+        await appsReady().catch(() => {});
         const answers = await pageLoad(user, { paths });
         const crashed = answers.some((answer) => answer.error && recentCrash(answer.receivedAt));
         if (!crashed || attempt === 3) return answers;
@@ -832,6 +945,16 @@ async function runSoak(options = {}) {
     await Promise.all(Array.from({ length: 20 }, async () => {
       while (cursor < users.length) await recover(users[cursor++]);
     }));
+
+    // --- invariant 2, at the end: no instance still takes the withdrawn key ---
+    if (keys.withdrawn) {
+      const answers = await Promise.all(appPorts.map(withdrawnKeyProbe));
+      answers.forEach((answer, i) => {
+        if (answer.status === 200) {
+          violation(2, 'withdrawn-key-accepted-at-end', `${at()} instance ${i + 1}: a token signed by ${keys.withdrawn} (withdrawn ${at(keys.withdrawnAt)}) still authenticates after the quiet phase`);
+        }
+      });
+    }
 
     // --- invariant 5, first half: no live token in a logged-out family ---
     const lastLogout = Math.max(0, ...logouts.map((entry) => entry.answeredAt || entry.sentAt));
@@ -879,9 +1002,9 @@ async function runSoak(options = {}) {
       else kind = 'earlier-successor-still-live';
       violation(5, kind,
         `${entry.user} ${entry.variant} logout sent ${at(entry.sentAt)} answered ${entry.answeredAt ? at(entry.answeredAt) : 'never'} (${entry.status}, phase ${entry.phase}) ` +
-        `with ${jwtLabel(entry.jwt)} ${label(entry.secret)}${sent && sent.revokedAt ? ` revoked@${at(sent.revokedAt)}` : ' (never revoked)'}; ` +
+        `with ${jwtLabel(entry.jwt, entry.sentAt)} ${label(entry.secret)}${sent && sent.revokedAt ? ` revoked@${at(sent.revokedAt)}` : ' (never revoked)'}; ` +
         `live at Crossmint: ${live.map(label).join(', ')} issued ${at(st.issuedAt)}; chain ${describeChain(entry.secret)}; ` +
-        `browser kept ${entry.jarAfter ? jarText(entry.jarAfter) : 'nothing'}`);
+        `browser kept ${entry.jarAfter ? jarText(entry.jarAfter, entry.answeredAt) : 'nothing'}`);
     }
     if (orphans) figures.excused['orphan-token-of-unusable-answer'] = orphans;
 
@@ -919,37 +1042,46 @@ async function runSoak(options = {}) {
     agents.push(replayAgent);
     for (const entry of logouts) {
       if (!entry.jarAfter) continue;
+      const kept = jarText(entry.jarAfter, entry.answeredAt);
       const answer = await send(replayAgent, port, 'GET', '/me', cookieHeader(entry.jarAfter), cfg.requestTimeoutMs);
       figures.checks += 1;
       if (answer.status === 200) {
         violation(5, 'kept-cookies-authenticate',
           `${entry.user} ${entry.variant} logout sent ${at(entry.sentAt)} answered ${entry.answeredAt ? at(entry.answeredAt) : 'never'}; ` +
-          `the browser kept ${jarText(entry.jarAfter)} after every answer arrived; replayed at ${at(answer.receivedAt)}: 200 ${answer.body.slice(0, 80)}`);
+          `the browser kept ${kept} after every answer arrived; replayed at ${at(answer.receivedAt)}: 200 ${answer.body.slice(0, 80)}`);
       }
     }
 
-    // --- invariant 8: memory and event-loop delay ---
-    const endStats = (await sampleStats(false)) || finalStats || samples[samples.length - 1];
-    const incarnation = samples.filter((sample) => sample.pid === endStats?.pid && sample.at >= (baseline?.at ?? 0));
-    const base = baseline && baseline.pid === endStats?.pid ? baseline : incarnation[0];
-    const rssGrowthMb = base ? (Math.max(...incarnation.map((s) => s.rss)) - base.rss) / 2 ** 20 : NaN;
-    const eld = endStats ? endStats.eventLoopDelayMs : { p50: NaN, p99: NaN, max: NaN };
+    // --- invariant 8: memory and event-loop delay (per instance; the worst) ---
+    const endStats = await sampleStats(false);
+    let rssGrowthMb = -Infinity;
+    let eld = { p50: -Infinity, p99: -Infinity, max: -Infinity };
+    appPorts.forEach((appPort, i) => {
+      const last = endStats[i] || samples[i][samples[i].length - 1];
+      // A restarted app is judged on its last process, from its first sample.
+      const incarnation = samples[i].filter((sample) => sample.pid === last?.pid && sample.at >= (baselines[i]?.at ?? 0));
+      const base = baselines[i] && baselines[i].pid === last?.pid ? baselines[i] : incarnation[0];
+      const growth = base ? (Math.max(...incarnation.map((sample) => sample.rss)) - base.rss) / 2 ** 20 : NaN;
+      rssGrowthMb = Math.max(rssGrowthMb, growth);
+      const delays = last ? last.eventLoopDelayMs : { p50: NaN, p99: NaN, max: NaN };
+      eld = { p50: Math.max(eld.p50, delays.p50), p99: Math.max(eld.p99, delays.p99), max: Math.max(eld.max, delays.max) };
+    });
     if (cfg.sdk === 'ours' || figures.crashes === 0) {
       if (!(rssGrowthMb < cfg.rssGrowthBoundMb)) violation(8, 'rss-growth', `RSS grew ${rssGrowthMb.toFixed(1)} MB after warm-up (bound ${cfg.rssGrowthBoundMb} MB)`);
       if (!(eld.p99 < cfg.eldP99BoundMs)) violation(8, 'event-loop-delay', `event-loop delay p99 ${eld.p99} ms (bound ${cfg.eldP99BoundMs} ms), max ${eld.max} ms`);
     }
 
     // --- the summary ---
-    figures.restarts = app.restarts;
+    figures.restarts = apps.reduce((sum, app) => sum + app.restarts, 0);
     const seconds = Math.round((endedAt - t0) / 1000);
     const violations = Object.values(byInvariant).reduce((a, b) => a + b, 0);
     const violationText = violations === 0 ? '0 violations'
       : `${fmt(violations)} violations (${Object.entries(byInvariant).filter(([, n]) => n).map(([k, n]) => `${k} ${INVARIANTS[k]}: ${fmt(n)}`).join(', ')})`;
-    const summary = `soak ${cfg.sdk}: ${cfg.users} users, ${seconds} s, ${fmt(figures.checks)} checks, ` +
+    const summary = `soak ${cfg.sdk}${cfg.instances > 1 ? ` x${cfg.instances}` : ''}: ${cfg.users} users, ${seconds} s, ${fmt(figures.checks)} checks, ` +
       `${fmt(figures.attacks)} attacks (${figures.attackKindsSent.size} kinds), ${fmt(rotations)} refreshes, ` +
       `${fmt(figures.logouts)} logouts (${fmt(figures.racingLogouts)} racing), ${violationText}, ` +
       `${fmt(figures.crashes)} crashes, rss +${Number.isFinite(rssGrowthMb) ? Math.round(rssGrowthMb) : '?'} MB` +
-      `${app.restarts ? ` (last of ${app.restarts + 1} processes)` : ''}, eld p99 ${Number.isFinite(eld.p99) ? Math.round(eld.p99) : '?'} ms`;
+      `${figures.restarts ? ` (last of ${figures.restarts + cfg.instances} processes)` : ''}, eld p99 ${Number.isFinite(eld.p99) ? Math.round(eld.p99) : '?'} ms`;
     const driverEld = { p99: driverDelay.percentile(99) / 1e6, max: driverDelay.max / 1e6 };
     return {
       summary,
@@ -974,7 +1106,8 @@ async function runSoak(options = {}) {
   } finally {
     for (const timer of timers) clearInterval(timer);
     stopUsers.abort();
-    if (app) await app.stop();
+    await Promise.all(apps.map((app) => app.stop()));
+    if (proxy) await proxy.close();
     killChildren();
     process.off('exit', killChildren);
     for (const agent of agents) agent.destroy();
@@ -1016,7 +1149,9 @@ function parseArgs(argv, env = process.env) {
   if (argv.includes('--verbose')) options.verbose = true;
   options.jsonFile = take('--json');
   if (!['ours', 'reference'].includes(options.sdk ?? 'ours')) throw new Error(`--sdk must be ours or reference\n${HELP}`);
-  if (options.instances !== undefined && options.instances !== 1) throw new Error('only --instances 1 is implemented');
+  if (options.instances !== undefined && !(Number.isInteger(options.instances) && options.instances >= 1)) {
+    throw new Error(`--instances must be a whole number of at least 1\n${HELP}`);
+  }
   return options;
 }
 
