@@ -8,7 +8,25 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { runSoak } = require('../testing/soak/driver.js')
+const { runSoak, applySetCookie, cookieHeader } = require('../testing/soak/driver.js')
+
+test('the soak\'s cookie jar keeps and drops cookies as a browser does', () => {
+  const jar = new Map()
+  const now = Date.parse('2030-01-01T00:00:00Z')
+  applySetCookie(jar, 'crossmint-jwt=a.b.c; path=/; SameSite=lax;', now)
+  applySetCookie(jar, 'crossmint-refresh-token=s1; path=/; SameSite=lax; expires=Sat, 05 Jan 2030 00:00:00 GMT;', now)
+  assert.equal(cookieHeader(jar), 'crossmint-jwt=a.b.c; crossmint-refresh-token=s1')
+  applySetCookie(jar, 'crossmint-refresh-token=s2==; path=/; expires=Invalid Date;', now)
+  assert.equal(jar.get('crossmint-refresh-token'), 's2==', 'a value keeps its "=", an unparseable date makes a session cookie')
+  applySetCookie(jar, 'crossmint-jwt=x; Max-Age=0; expires=Sat, 05 Jan 2030 00:00:00 GMT', now)
+  assert.equal(jar.has('crossmint-jwt'), false, 'Max-Age wins over Expires')
+  applySetCookie(jar, 'crossmint-jwt=y; path=/', now)
+  applySetCookie(jar, 'crossmint-jwt=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;', now)
+  applySetCookie(jar, 'crossmint-refresh-token=s3; expires=Thu, 01 Jan 1970 00:00:00 UTC', now)
+  assert.equal(jar.size, 0, 'an empty value or a past date deletes')
+  applySetCookie(jar, 'nameless', now)
+  assert.equal(jar.size, 0)
+})
 
 test('chaos soak: a minute of faults, logout races and attacks breaks no invariant', { timeout: 240_000 }, async (t) => {
   const children = []

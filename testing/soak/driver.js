@@ -62,6 +62,10 @@ const DEFAULTS = {
   thinkMs: [700, 3500],
   pageRequests: [3, 6],
   logoutShare: 0.05,
+  // Fault phases to run (names from PHASES); all when undefined.
+  phases: undefined,
+  // false: logouts are never faulted (a control run).
+  logoutFaults: true,
   // Of the logouts: sent with a page load's requests, or 0-5 ms before them.
   raceShare: 0.5,
   attackShare: 0.035,
@@ -348,13 +352,14 @@ const PHASES = [
   {
     name: 'key-rotation',
     start: ({ emulator, keys }) => {
-      keys.rotated = emulator.rotateKeys();
+      keys.current = emulator.rotateKeys();
     },
   },
   {
     name: 'old-key-withdrawn',
     start: ({ emulator, keys, withdraw }) => {
-      keys.withdrawn = keys.rotated;
+      // The key that signs until now is withdrawn as the next one takes over.
+      keys.withdrawn = keys.current;
       keys.withdrawnAt = Date.now();
       keys.current = emulator.rotateKeys({ dropOld: true });
       withdraw();
@@ -521,7 +526,7 @@ async function runSoak(options = {}) {
   };
 
   // --- the key set, and the withdrawn key's attack ---
-  const keys = { current: 'rsa-1', rotated: undefined, withdrawn: undefined, armedAt: undefined };
+  const keys = { current: 'rsa-1', withdrawn: undefined, withdrawnAt: undefined, armedAt: undefined };
   // The app instances' own ports (filled in below).
   const appPorts = [];
   const probeAgent = new http.Agent({ keepAlive: false });
@@ -640,17 +645,27 @@ async function runSoak(options = {}) {
     // --- the schedule ---
     const warmupMs = Math.max(5000, cfg.durationMs * 0.08);
     const quietMs = Math.max(8000, cfg.durationMs * 0.1);
-    const phaseMs = Math.max(1000, (cfg.durationMs - warmupMs - quietMs) / PHASES.length);
+    const phases = cfg.phases ? PHASES.filter((phase) => cfg.phases.includes(phase.name)) : PHASES;
+    const phaseMs = Math.max(1000, (cfg.durationMs - warmupMs - quietMs) / Math.max(1, phases.length));
+    // --no-logout-faults: logouts always reach Crossmint (a control run).
+    const start = (phase) => {
+      const tick = phase.start({ emulator, rng, cfg, keys, withdraw });
+      if (cfg.logoutFaults === false) emulator.faults.logout = null;
+      return tick && (() => {
+        tick();
+        if (cfg.logoutFaults === false) emulator.faults.logout = null;
+      });
+    };
     const phaseLog = [];
     const runSchedule = async () => {
       await delay(warmupMs);
       baselines.push(...(await sampleStats(true)));
-      for (const phase of PHASES) {
+      for (const phase of phases) {
         if (state.stopping) return;
         state.phase = phase.name;
         phaseLog.push({ name: phase.name, from: Date.now() });
         log(`${at()} phase ${phase.name}`);
-        const tick = phase.start({ emulator, rng, cfg, keys, withdraw });
+        const tick = start(phase);
         const ticker = tick ? setInterval(tick, 1000) : null;
         await delay(phaseMs);
         if (ticker) clearInterval(ticker);
@@ -1043,7 +1058,13 @@ async function runSoak(options = {}) {
     for (const entry of logouts) {
       if (!entry.jarAfter) continue;
       const kept = jarText(entry.jarAfter, entry.answeredAt);
-      const answer = await send(replayAgent, port, 'GET', '/me', cookieHeader(entry.jarAfter), cfg.requestTimeoutMs);
+      // A JWT cannot be revoked: one still unexpired (a long --jwt-ttl) is
+      // left out, so the replay asks whether the session can be resumed.
+      const replayed = new Map(entry.jarAfter);
+      const exp = jwtClaims(replayed.get(JWT))?.exp;
+      if (exp !== undefined && exp * 1000 > Date.now()) replayed.delete(JWT);
+      if (replayed.size === 0) continue;
+      const answer = await send(replayAgent, port, 'GET', '/me', cookieHeader(replayed), cfg.requestTimeoutMs);
       figures.checks += 1;
       if (answer.status === 200) {
         violation(5, 'kept-cookies-authenticate',
@@ -1119,7 +1140,8 @@ async function runSoak(options = {}) {
 // --- command line ------------------------------------------------------------
 
 const HELP = `node testing/soak/driver.js [--users N] [--duration SECONDS] [--sdk ours|reference]
-  [--instances N] [--seed N] [--jwt-ttl SECONDS] [--timeout MS] [--verbose] [--json FILE]
+  [--instances N] [--seed N] [--jwt-ttl SECONDS] [--timeout MS] [--settle SECONDS]
+  [--phases a,b,...] [--race-share 0..1] [--no-logout-faults] [--verbose] [--json FILE]
 Environment: SOAK_USERS, SOAK_DURATION, SOAK_SDK, SOAK_INSTANCES, SOAK_SEED.
 Defaults: 300 users, 210 s, ours. Prints one summary line last; exit code 1 on any violation.`;
 
@@ -1139,6 +1161,9 @@ function parseArgs(argv, env = process.env) {
   const seed = take('--seed') ?? env.SOAK_SEED;
   const jwtTtl = take('--jwt-ttl');
   const timeout = take('--timeout');
+  const settle = take('--settle');
+  const phases = take('--phases');
+  const raceShare = take('--race-share');
   if (users !== undefined) options.users = Number(users);
   if (duration !== undefined) options.durationMs = Number(duration) * 1000;
   if (sdk !== undefined) options.sdk = sdk;
@@ -1146,6 +1171,14 @@ function parseArgs(argv, env = process.env) {
   if (seed !== undefined) options.seed = Number(seed);
   if (jwtTtl !== undefined) options.jwtTtlSeconds = Number(jwtTtl);
   if (timeout !== undefined) options.appTimeoutMs = Number(timeout);
+  if (settle !== undefined) options.settleMs = Number(settle) * 1000;
+  if (raceShare !== undefined) options.raceShare = Number(raceShare);
+  if (argv.includes('--no-logout-faults')) options.logoutFaults = false;
+  if (phases !== undefined) {
+    options.phases = phases.split(',').filter(Boolean);
+    const unknown = options.phases.filter((name) => !PHASES.some((phase) => phase.name === name));
+    if (unknown.length) throw new Error(`unknown phases ${unknown.join(', ')}; known: ${PHASES.map((phase) => phase.name).join(', ')}`);
+  }
   if (argv.includes('--verbose')) options.verbose = true;
   options.jsonFile = take('--json');
   if (!['ours', 'reference'].includes(options.sdk ?? 'ours')) throw new Error(`--sdk must be ours or reference\n${HELP}`);
