@@ -435,6 +435,11 @@ async function runSoak(options = {}) {
     attackStatuses: {},
     logouts: 0,
     racingLogouts: 0,
+    // Per variant (alone, together, logout-first): logouts, and those after
+    // which a token of the family stayed live / the kept cookies authenticated.
+    logoutVariants: {},
+    logoutsLeavingLiveToken: {},
+    logoutsLeavingUsableCookies: {},
     logins: 0,
     statuses: {},
     outages: 0,
@@ -823,6 +828,7 @@ async function runSoak(options = {}) {
       };
       logouts.push(entry);
       user.logouts.push(entry);
+      note(figures.logoutVariants, variant);
       figures.logouts += 1;
       if (variant !== 'alone') figures.racingLogouts += 1;
       const logoutDone = browserRequest(user.agent, port, 'POST', '/logout', cookie, cfg.requestTimeoutMs).then((answer) => {
@@ -1011,6 +1017,7 @@ async function runSoak(options = {}) {
       // The logout never revoked the token it was given (its call to
       // Crossmint failed and was not retried); or it did, but a page request
       // had refreshed that token meanwhile, or before.
+      note(figures.logoutsLeavingLiveToken, entry.variant);
       let kind;
       if (sent && !sent.revoked) kind = 'logout-call-failed';
       else if (st.issuedAt >= entry.sentAt) kind = 'refreshed-during-logout';
@@ -1067,6 +1074,7 @@ async function runSoak(options = {}) {
       const answer = await send(replayAgent, port, 'GET', '/me', cookieHeader(replayed), cfg.requestTimeoutMs);
       figures.checks += 1;
       if (answer.status === 200) {
+        note(figures.logoutsLeavingUsableCookies, entry.variant);
         violation(5, 'kept-cookies-authenticate',
           `${entry.user} ${entry.variant} logout sent ${at(entry.sentAt)} answered ${entry.answeredAt ? at(entry.answeredAt) : 'never'}; ` +
           `the browser kept ${kept} after every answer arrived; replayed at ${at(answer.receivedAt)}: 200 ${answer.body.slice(0, 80)}`);
@@ -1203,7 +1211,8 @@ if (require.main === module) {
       const f = result.figures;
       console.log(`figures: ${JSON.stringify({
         pageLoads: f.pageLoads, requests: f.requests, statuses: f.statuses, outages: f.outages,
-        crossmintCalls: f.crossmintCalls, logins: f.logins, legitimateLosses: f.legitimateLosses, excused: f.excused,
+        crossmintCalls: f.crossmintCalls, logins: f.logins, logoutVariants: f.logoutVariants,
+        logoutsLeavingLiveToken: f.logoutsLeavingLiveToken, logoutsLeavingUsableCookies: f.logoutsLeavingUsableCookies, legitimateLosses: f.legitimateLosses, excused: f.excused,
         lostToCrash: f.lostToCrash, restarts: f.restarts, attackStatuses: f.attackStatuses, unhandled: f.unhandled, routeErrors: f.routeErrors,
         eld: f.eld, driverEld: { p99: Math.round(f.driverEld.p99), max: Math.round(f.driverEld.max) },
         withdrawnKeyArmedAt: f.withdrawnKeyArmedAt, totalSeconds: f.totalSeconds, seed: f.seed,
