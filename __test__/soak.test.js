@@ -30,7 +30,9 @@ test('the soak\'s cookie jar keeps and drops cookies as a browser does', () => {
 
 test('chaos soak: a minute of faults, logout races and attacks breaks no invariant', { timeout: 240_000 }, async (t) => {
   const children = []
+  const stop = new AbortController()
   t.after(() => {
+    stop.abort()
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   const lines = []
@@ -40,6 +42,7 @@ test('chaos soak: a minute of faults, logout races and attacks breaks no invaria
     durationMs: 60_000,
     maxPrinted: 3,
     track: (child) => children.push(child),
+    signal: stop.signal,
     log: (line) => lines.push(line),
   })
   console.log(result.summary)

@@ -400,7 +400,8 @@ const PHASES = [
 
 /**
  * Runs the soak. Options as DEFAULTS; `track(child)` is called with every
- * child process (a test kills them in t.after). Resolves with
+ * child process (a test kills them in t.after); aborting `signal` ends the
+ * run early (rejecting) with everything stopped. Resolves with
  * `{ summary, violations, byInvariant, byKind, details, figures }`.
  */
 async function runSoak(options = {}) {
@@ -473,6 +474,11 @@ async function runSoak(options = {}) {
   const stopUsers = new AbortController();
   // Every sleeping user listens for the stop.
   setMaxListeners(0, stopUsers.signal);
+  const stopEverything = () => {
+    state.stopping = true;
+    stopUsers.abort();
+  };
+  if (cfg.signal) cfg.signal.addEventListener('abort', stopEverything, { once: true });
   const agents = [];
   const timers = [];
   const apps = [];
@@ -663,7 +669,7 @@ async function runSoak(options = {}) {
     };
     const phaseLog = [];
     const runSchedule = async () => {
-      await delay(warmupMs);
+      await delay(warmupMs, undefined, { signal: stopUsers.signal }).catch(() => {});
       baselines.push(...(await sampleStats(true)));
       for (const phase of phases) {
         if (state.stopping) return;
@@ -672,7 +678,7 @@ async function runSoak(options = {}) {
         log(`${at()} phase ${phase.name}`);
         const tick = start(phase);
         const ticker = tick ? setInterval(tick, 1000) : null;
-        await delay(phaseMs);
+        await delay(phaseMs, undefined, { signal: stopUsers.signal }).catch(() => {});
         if (ticker) clearInterval(ticker);
         emulator.resetFaults();
       }
@@ -927,7 +933,8 @@ async function runSoak(options = {}) {
     const loops = users.map((user) => userLoop(user).catch((error) => {
       violation(9, 'driver-error', `${user.id}: ${error.stack}`);
     }));
-    await delay(cfg.durationMs);
+    // `signal` (a test's t.after) ends the run early: everything is cleaned up.
+    await delay(cfg.durationMs, undefined, cfg.signal ? { signal: cfg.signal } : undefined);
     state.stopping = true;
     stopUsers.abort();
     await Promise.all(loops);
@@ -1135,7 +1142,7 @@ async function runSoak(options = {}) {
     };
   } finally {
     for (const timer of timers) clearInterval(timer);
-    stopUsers.abort();
+    stopEverything();
     await Promise.all(apps.map((app) => app.stop()));
     if (proxy) await proxy.close();
     killChildren();
