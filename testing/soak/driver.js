@@ -508,7 +508,8 @@ async function runSoak(options = {}) {
     while (cursor && parts.length < limit) {
       const st = emulator.refreshTokenState(cursor);
       if (!st) break;
-      parts.push(`${label(cursor)}[${st.presentations.map(presentationText).join(' ') || 'never presented'}${st.revokedAt ? ` revoked@${at(st.revokedAt)}` : ''}]`);
+      const logoutCalls = st.logoutCalls.map((call) => `logout:${call.result}@${at(call.at)}`).join(' ');
+      parts.push(`${label(cursor)}[${st.presentations.map(presentationText).join(' ') || 'never presented'}${logoutCalls ? ` ${logoutCalls}` : ''}]`);
       cursor = st.successor;
     }
     return parts.join(' -> ');
