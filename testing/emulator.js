@@ -124,7 +124,7 @@ function sendHtml(res, status) {
  *     `revokeRefreshToken(secret)`;
  *   - `refreshTokenState(secret)` → undefined for a secret never issued, else
  *     `{ userId, family, generation, live, used, revoked, expired, successor,
- *     issuedAt, usedAt, revokedAt, presentations }` (times in ms since the
+ *     issuedAt, usedAt, revokedAt, presentations, logoutCalls }` (times in ms since the
  *     epoch; `generation` 0 for a session's first token, +1 per refresh;
  *     `successor` the secret its refresh issued). `presentations` lists, in
  *     order, every refresh call that named the token: `{ at, result }` with
