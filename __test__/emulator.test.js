@@ -447,6 +447,7 @@ describe('crossmint emulator: token families, presentations and chaos faults', (
 
     assert.equal(await logout(body.refresh.secret), 200);
     const revoked = emulator.refreshTokenState(body.refresh.secret);
+    assert.deepEqual(revoked.logoutCalls.map((call) => call.result), ['revoked']);
     assert.equal(revoked.revoked, true);
     assert.equal(revoked.live, false);
     assert.ok(revoked.revokedAt >= revoked.issuedAt);
@@ -513,7 +514,9 @@ describe('crossmint emulator: token families, presentations and chaos faults', (
     emulator.faults.logout = { reset: true };
     const session = emulator.createSession('user-reset-logout');
     await assert.rejects(logout(session.refreshToken.secret), TypeError);
-    assert.equal(emulator.refreshTokenState(session.refreshToken.secret).revoked, false, 'a reset logout revokes nothing');
+    const state = emulator.refreshTokenState(session.refreshToken.secret);
+    assert.equal(state.revoked, false, 'a reset logout revokes nothing');
+    assert.deepEqual(state.logoutCalls.map((call) => call.result), ['fault-before']);
   });
 
   it('a truncated refresh spends the token and sends half of a good answer', async () => {

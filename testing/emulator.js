@@ -124,7 +124,7 @@ function sendHtml(res, status) {
  *     `revokeRefreshToken(secret)`;
  *   - `refreshTokenState(secret)` → undefined for a secret never issued, else
  *     `{ userId, family, generation, live, used, revoked, expired, successor,
- *     issuedAt, usedAt, revokedAt, presentations }` (times in ms since the
+ *     issuedAt, usedAt, revokedAt, presentations, logoutCalls }` (times in ms since the
  *     epoch; `generation` 0 for a session's first token, +1 per refresh;
  *     `successor` the secret its refresh issued). `presentations` lists, in
  *     order, every refresh call that named the token: `{ at, result }` with
@@ -137,6 +137,9 @@ function sendHtml(res, status) {
  *       `'refused'`: answered 401 (`reason`: 'used', 'revoked' or 'expired');
  *       `'fault-before'`: a fault answered (or hung, or reset the
  *         connection) before the token was looked at: not spent;
+ *     `logoutCalls` lists the logout calls that named it, `{ at, result }`
+ *     with `result` 'revoked' (done, whatever its state was) or
+ *     'fault-before' (a fault answered first: nothing revoked);
  *   - `liveRefreshTokens(family)` → the secrets of that family that are not
  *     used, revoked or expired; `familyOf(secret)` → its family or undefined;
  *   - `rotateKeys({ dropOld })` → new RSA kid, now the RS* default;
@@ -319,6 +322,7 @@ async function startCrossmintEmulator(options = {}) {
       revokedAtMs: undefined,
       successor: undefined,
       presentations: [],
+      logoutCalls: [],
     });
     let secrets = secretsByFamily.get(family);
     if (secrets === undefined) secretsByFamily.set(family, (secrets = []));
@@ -366,6 +370,7 @@ async function startCrossmintEmulator(options = {}) {
       usedAt: token.usedAtMs,
       revokedAt: token.revokedAtMs,
       presentations: token.presentations.map((presentation) => ({ ...presentation })),
+      logoutCalls: token.logoutCalls.map((call) => ({ ...call })),
     };
   }
 
@@ -379,14 +384,14 @@ async function startCrossmintEmulator(options = {}) {
     return token === undefined ? undefined : token.family;
   }
 
-  // Notes a refresh call against the token it names (unknown secrets are not
-  // tracked); returns the record so its delivery can be amended.
-  const notePresentation = (request, result, extra) => {
+  // Notes a refresh (or logout) call against the token it names (unknown
+  // secrets are not tracked); returns the record so it can be amended.
+  const notePresentation = (request, result, extra, list = 'presentations') => {
     const secret = request.json && request.json.refresh;
     const token = typeof secret === 'string' ? refreshTokensBySecret.get(secret) : undefined;
     if (token === undefined) return undefined;
     const presentation = { at: Date.now(), result, ...extra };
-    token.presentations.push(presentation);
+    token[list].push(presentation);
     return presentation;
   };
 
@@ -469,6 +474,7 @@ async function startCrossmintEmulator(options = {}) {
     // Everything below answers before the token is looked at: not spent.
     const before = () => {
       if (endpoint === 'refresh') notePresentation(request, 'fault-before');
+      if (endpoint === 'logout') notePresentation(request, 'fault-before', undefined, 'logoutCalls');
     };
     if (fault.reset) {
       before();
@@ -550,7 +556,10 @@ async function startCrossmintEmulator(options = {}) {
 
   const handleLogout = (request, res, send) => {
     const secret = request.json && request.json.refresh;
-    if (typeof secret === 'string') revokeRefreshToken(secret);
+    if (typeof secret === 'string') {
+      revokeRefreshToken(secret);
+      notePresentation(request, 'revoked', undefined, 'logoutCalls');
+    }
     send(200, {});
   };
 
