@@ -14,7 +14,7 @@ const path = require('node:path')
 const { withEmulator, authFor, cookieRequest } = require('./harness.js')
 const { startExample, exchange } = require('./framework-checks.js')
 const { startRedis, redisAvailable } = require('./redis-server.js')
-const { CookieJar } = require('./cookie-jar.js')
+const { applySetCookie, cookieHeader } = require('../testing/soak/cookie-jar.js')
 const { REFRESH_PATH } = require('../testing/emulator.js')
 
 const root = path.join(__dirname, '..')
@@ -35,10 +35,18 @@ async function startApps(t, emulator, count, options = {}) {
   return apps
 }
 
-/** A browser's request: the jar's cookies out, its Set-Cookie answers back in, in arrival order. */
-async function browse(jar, url, options = {}) {
-  const answer = await exchange(url, { ...options, cookie: jar.header() })
-  jar.receive(answer.setCookie)
+/** A browser's cookie jar holding `session` as Crossmint's client stores it after sign-in. */
+function jarOf(session) {
+  return new Map([
+    ['crossmint-jwt', session.jwt],
+    ['crossmint-refresh-token', session.refreshToken.secret],
+  ])
+}
+
+/** A browser's request with `cookie`; its Set-Cookie answers go into the jar in arrival order. */
+async function browse(jar, url, options = {}, cookie = cookieHeader(jar)) {
+  const answer = await exchange(url, { ...options, cookie })
+  for (const line of answer.setCookie) applySetCookie(jar, line)
   return answer
 }
 
@@ -53,17 +61,15 @@ async function race(emulator, { id, logoutApp, pageApps, pageRequests, refreshes
     // Each refresh issues an expired JWT too, so every request refreshes.
     refreshedJwtTtlSeconds: refreshesBefore > 0 ? -1 : 3600,
   })
-  const jar = CookieJar.of(session)
+  const jar = jarOf(session)
   for (let i = 0; i < refreshesBefore; i++) {
     const answer = await browse(jar, `${pageApps[i % pageApps.length].url}/me`)
     assert.equal(answer.status, 200, `refresh ${i + 1} before the race: ${answer.text}`)
   }
-  const cookie = jar.header()
-  const logout = exchange(`${logoutApp.url}/logout`, { method: 'POST', cookie }).then((answer) => (jar.receive(answer.setCookie), answer))
+  const cookie = cookieHeader(jar)
+  const logout = browse(jar, `${logoutApp.url}/logout`, { method: 'POST' }, cookie)
   await sleep(1 + (id % 4))
-  const pages = Array.from({ length: pageRequests }, (_, k) =>
-    exchange(`${pageApps[k % pageApps.length].url}/me`, { cookie }).then((answer) => (jar.receive(answer.setCookie), answer)),
-  )
+  const pages = Array.from({ length: pageRequests }, (_, k) => browse(jar, `${pageApps[k % pageApps.length].url}/me`, {}, cookie))
   const [loggedOut, ...pageAnswers] = await Promise.all([logout, ...pages])
   assert.equal(loggedOut.status, 200, loggedOut.text)
   return { session, jar, pageAnswers }
@@ -100,7 +106,7 @@ async function runRaces(emulator, apps, { logoutTo, pageTo, pageRequests, refres
         const live = await liveAfterSettling(emulator, session.family)
         if (live.length > 0) failures.push(`${id}: ${live.length} token(s) of the chain still live at Crossmint`)
         for (const app of apps) {
-          const after = await exchange(`${app.url}/me`, { cookie: jar.header() })
+          const after = await exchange(`${app.url}/me`, { cookie: cookieHeader(jar) })
           if (after.status !== 401) failures.push(`${id}: the jar left after the race is still signed in on ${app.url}: ${after.status} ${after.text}`)
         }
       }),

@@ -18,12 +18,54 @@ export interface CreateSessionOptions {
   alg?: SignJwtOptions['alg']
 }
 
-type FaultSwitch =
-  | null
-  | { status: number; body?: string; contentType?: string; delayMs?: number; times?: number }
-  | { html: number; delayMs?: number; times?: number }
-  | { hang: true; times?: number }
-  | { delayMs: number; times?: number }
+/**
+ * A fault on one endpoint; members combine in this order: `probability`
+ * (share of calls it applies to), `times` (the next N calls only), `delayMs`
+ * (then the rest, or a normal answer), `reset` (connection destroyed, token
+ * not looked at), `hang`, `html` (an error page), `body`/`status`, and
+ * `truncate` (the call is processed, a refresh spends its token, and the
+ * JSON answer is cut in half).
+ */
+type FaultSwitch = null | {
+  probability?: number
+  times?: number
+  delayMs?: number
+  reset?: true
+  hang?: true
+  html?: number
+  status?: number
+  body?: string
+  contentType?: string
+  truncate?: true
+}
+
+/** A refresh call that named a token, as the emulator answered it. */
+export interface RefreshPresentation {
+  at: number
+  result: 'rotated' | 'rotated-unusable' | 'refused' | 'fault-before'
+  /** Set for a rotation whose caller had already gone away. */
+  delivered?: false
+  reason?: 'used' | 'revoked' | 'expired'
+}
+
+export interface RefreshTokenState {
+  userId: string
+  /** The session (sign-in) the token belongs to; a refresh's token joins its family. */
+  family: string
+  /** 0 for a session's first token, +1 per refresh. */
+  generation: number
+  live: boolean
+  used: boolean
+  revoked: boolean
+  expired: boolean
+  /** The secret the token's refresh issued. */
+  successor?: string
+  issuedAt: number
+  usedAt?: number
+  revokedAt?: number
+  presentations: RefreshPresentation[]
+  logoutCalls: Array<{ at: number; result: 'revoked' | 'fault-before' }>
+}
 
 export interface CrossmintEmulator {
   /** Base URL, for `createCrossmint({ apiKey, overrideBaseUrl: emulator.url })`. */
@@ -31,10 +73,15 @@ export interface CrossmintEmulator {
   /** A development API key whose signature validates. */
   apiKey: string
   readonly jwks: JSONWebKeySet
-  createSession(userId?: string, options?: CreateSessionOptions): AuthSession
+  createSession(userId?: string, options?: CreateSessionOptions): AuthSession & { family: string }
   signJwt(claims: Record<string, unknown>, options?: SignJwtOptions): string
-  issueRefreshToken(userId: string): { secret: string; expiresAt: string }
+  issueRefreshToken(userId: string, options?: { family?: string }): { secret: string; expiresAt: string }
   revokeRefreshToken(secret: string): void
+  /** What the emulator knows of a refresh token; undefined for a secret it never issued. */
+  refreshTokenState(secret: string): RefreshTokenState | undefined
+  /** The secrets of a family that are neither used, revoked nor expired. */
+  liveRefreshTokens(family: string): string[]
+  familyOf(secret: string): string | undefined
   rotateKeys(options?: { dropOld?: boolean }): string
   requests: Array<{ method: string; path: string; headers: Record<string, string | string[] | undefined>; body: string; json?: unknown }>
   clearRequests(): void
@@ -47,3 +94,7 @@ export interface CrossmintEmulator {
 /** A local Crossmint (JWKS, refresh, logout, users) on 127.0.0.1, for offline tests. */
 export declare function startCrossmintEmulator(options?: { port?: number }): Promise<CrossmintEmulator>
 export declare const TEST_API_KEY: string
+export declare const REFRESH_PATH: string
+export declare const LOGOUT_PATH: string
+export declare const JWKS_PATH: string
+export declare const USER_PATH_PREFIX: string
