@@ -63,7 +63,7 @@ test('Hono example: tsc --strict compiles it (typed c.var.crossmint, SDK calls t
   assert.equal(run.status, 0, run.stdout + run.stderr)
 })
 
-test('lib/fastify.d.ts and lib/hono.d.ts: typed routes compile with tsc --strict and the mistakes in examples/typescript/frameworks.ts are caught', { timeout: 120000 }, () => {
+test('lib/public/fastify.d.ts and lib/public/hono.d.ts: typed routes compile with tsc --strict and the mistakes in examples/typescript/frameworks.ts are caught', { timeout: 120000 }, () => {
   const tsc = require.resolve('typescript/bin/tsc')
   const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'examples/typescript/tsconfig.frameworks.json')], { encoding: 'utf8' })
   assert.equal(run.status, 0, run.stdout + run.stderr)

@@ -13,7 +13,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { packTarballs, npmInstall, builtPlatform, root } = require('./packed-package.js')
-const { platformNameOfTriple } = require('../lib/native-load-error.js')
+const { platformNameOfTriple } = require('../lib/core/native-load-error.js')
 
 const { deno } = require('./runtime-binaries.js')
 const { name, version, napi } = require('../package.json')

@@ -27,7 +27,7 @@ test('npm pack ships only what is needed, and the packed package runs the guide\
 
   const main = pack(root, work)
   assert.deepEqual(main.files.filter((f) => /^(src|__test__|bench|fuzz|examples|target)\//.test(f)), [], 'no sources or tests in the tarball')
-  for (const needed of ['index.js', 'index.mjs', 'index.d.ts', 'native.js', 'lib/express.js', 'lib/fastify.js', 'lib/fastify.d.ts', 'lib/hono.js', 'lib/hono.d.ts', 'lib/testing.js', 'testing/emulator.js', 'package.json']) {
+  for (const needed of ['index.js', 'index.mjs', 'index.d.ts', 'native.js', 'lib/public/express.js', 'lib/public/fastify.js', 'lib/public/fastify.d.ts', 'lib/public/hono.js', 'lib/public/hono.d.ts', 'lib/public/testing.js', 'testing/emulator.js', 'package.json']) {
     assert.ok(main.files.includes(needed), `${needed} is packed`)
   }
 

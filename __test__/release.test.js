@@ -137,7 +137,7 @@ test('the release as npm publish makes it: main package, platform packages, and 
     const [{ files }] = JSON.parse(run(npm, ['pack', '--dry-run', '--json'], { cwd: release.stage }))
     const shipped = files.map((file) => file.path)
     assert.deepEqual(shipped.filter((file) => file.endsWith('.node') || file.startsWith('npm/')), [])
-    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'native.js', 'lib/native-load-error.js']) assert.ok(shipped.includes(file), `${file} is shipped`)
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'native.js', 'lib/core/native-load-error.js']) assert.ok(shipped.includes(file), `${file} is shipped`)
   })
 
   await t.test('each platform package: name, version, os/cpu/libc of its target, main is the binary napi builds', () => {

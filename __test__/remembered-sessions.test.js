@@ -1,6 +1,6 @@
 'use strict'
 // getSession(request) remembers its answer for a Cookie header it answered
-// from the verification record (lib/remembered-sessions.js). A remembered
+// from the verification record (lib/core/remembered-sessions.js). A remembered
 // answer must never outlive the record: each test first makes the header
 // remembered (three requests: the first verifies, the second finds the
 // record, the third is answered from memory) and then changes one thing the
@@ -18,7 +18,7 @@ const {
   REMEMBERED_SESSIONS_LIMIT,
   REMEMBERED_CHARS,
   LONGEST_REMEMBERED_HEADER,
-} = require('../lib/remembered-sessions.js')
+} = require('../lib/core/remembered-sessions.js')
 
 const { verifyCrossmintJwt } = ours
 
@@ -190,20 +190,30 @@ test('a remembered header is not answered once its key set is no longer fresh', 
   assert.equal(result.afterRefetch, 'CrossmintAuthenticationError:SESSION_EXPIRED')
 })
 
+/**
+ * NativeAuth.cookieSession's answer for a record with this `exp` bound
+ * (whole seconds) and key set freshness, as the native side computes its
+ * `reusableForMs`: the sooner of the two, from now; none without an exp.
+ */
+function nativeAnswer(jwt, refreshToken, userId, goodBeforeSecs, freshForMs, invalidations) {
+  const reusableForMs = goodBeforeSecs === undefined ? undefined : Math.max(0, Math.min(goodBeforeSecs * 1000 - Date.now(), freshForMs))
+  return [jwt, refreshToken, userId, reusableForMs, invalidations]
+}
+
 test('the table: what it remembers, for how long, within what bounds', () => {
   let changes = 7
   const table = new RememberedSessions(() => changes)
   const nowSecs = Math.floor(Date.now() / 1000)
-  const found = (goodBeforeSecs = nowSecs + 60, freshForMs = 60_000) => ['jwt', 'refresh', 'user', goodBeforeSecs, freshForMs, 7]
+  const found = (goodBeforeSecs = nowSecs + 60, freshForMs = 60_000) => nativeAnswer('jwt', 'refresh', 'user', goodBeforeSecs, freshForMs, 7)
   const remember = (header, answer = found(), startedAt = RememberedSessions.now()) => table.remember(header, answer, startedAt)
 
   remember('h')
   assert.deepEqual([table.lookup('h').jwt, table.lookup('h').refreshToken, table.lookup('h').userId], ['jwt', 'refresh', 'user'])
   // Only answers from a record that name both tokens and an exp.
-  remember('no-user', ['jwt', 'refresh', undefined, nowSecs + 60, 60_000, 7])
-  remember('no-jwt', ['', 'refresh', 'user', nowSecs + 60, 60_000, 7])
-  remember('no-refresh', ['jwt', undefined, 'user', nowSecs + 60, 60_000, 7])
-  remember('no-exp', ['jwt', 'refresh', 'user', undefined, 60_000, 7])
+  remember('no-user', nativeAnswer('jwt', 'refresh', undefined, nowSecs + 60, 60_000, 7))
+  remember('no-jwt', nativeAnswer('', 'refresh', 'user', nowSecs + 60, 60_000, 7))
+  remember('no-refresh', nativeAnswer('jwt', undefined, 'user', nowSecs + 60, 60_000, 7))
+  remember('no-exp', nativeAnswer('jwt', 'refresh', 'user', undefined, 60_000, 7))
   for (const header of ['no-user', 'no-jwt', 'no-refresh', 'no-exp']) assert.equal(table.lookup(header), undefined, header)
 
   // exp: good while the current whole second is before it.
@@ -230,7 +240,7 @@ test('the table: what it remembers, for how long, within what bounds', () => {
 test('the table empties itself at its entry limit and its character budget, and counts what it drops', () => {
   let changes = 7
   const nowSecs = Math.floor(Date.now() / 1000)
-  const answer = ['jwt', 'refresh', 'user', nowSecs + 60, 60_000, 7]
+  const answer = nativeAnswer('jwt', 'refresh', 'user', nowSecs + 60, 60_000, 7)
 
   const byCount = new RememberedSessions(() => changes)
   for (let i = 0; i < REMEMBERED_SESSIONS_LIMIT; i++) byCount.remember(`h${i}`, answer, RememberedSessions.now())

@@ -240,7 +240,7 @@ test('never-seen tokens checked together each get their own verdict', async (t) 
 })
 
 test('instances built with the options CrossmintAuth.from passes share one native half; other configurations do not', () => {
-  const { sharedNativeAuthFor, configurationKey } = require('../lib/shared-native-auth.js')
+  const { sharedNativeAuthFor, configurationKey } = require('../lib/core/shared-native-auth.js')
   const { TEST_API_KEY } = require('../testing/emulator.js')
   const native = require('../native.js')
   let built = 0

@@ -3,10 +3,11 @@
 //! Checking the signature locally catches a mistyped or truncated key at
 //! start-up instead of at the first request.
 
-use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
 use aws_lc_rs::signature::{UnparsedPublicKey, ED25519};
+
+use crate::bounded_map::BoundedMap;
 
 /// Crossmint's published Ed25519 signer keys (base58).
 pub const SIGNER_PUBLIC_KEY_STAGING: &str = "3hSfN4dWSwgCg1uf2yytBtK6KxK3ySFKasd2h9J2vSK5";
@@ -94,16 +95,30 @@ impl UsageOrigin {
     }
 }
 
+impl KeyExpectations {
+    /// `createCrossmint`'s second argument as given: `usageOrigin` ("client"
+    /// or "server") and `environment` by name; anything else expects nothing,
+    /// as the reference ignores it.
+    pub fn from_names(usage_origin: Option<&str>, environment: Option<&str>) -> KeyExpectations {
+        KeyExpectations {
+            usage_origin: [UsageOrigin::Client, UsageOrigin::Server].into_iter().find(|o| Some(o.name()) == usage_origin),
+            environment: [Environment::Development, Environment::Staging, Environment::Production]
+                .into_iter()
+                .find(|e| Some(e.name()) == environment),
+        }
+    }
+}
+
 pub fn validate_api_key(key: &str) -> Result<ApiKey, ApiKeyError> {
     validate_api_key_with(key, KeyExpectations::default())
 }
 
 /// Keys already accepted, with the expectations they were checked against.
 /// Frameworks that build a client per request (the guide's Next.js code)
-/// would otherwise pay an Ed25519 check (~50 µs) on every request. Bounded:
-/// when full it is emptied, which costs one check per key in use.
-static ACCEPTED: LazyLock<Mutex<HashMap<(KeyExpectations, String), ApiKey>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// would otherwise pay an Ed25519 check on every request. When full it is
+/// emptied, which costs one check per key in use.
+static ACCEPTED: LazyLock<Mutex<BoundedMap<(KeyExpectations, String), ApiKey>>> =
+    LazyLock::new(|| Mutex::new(BoundedMap::new(ACCEPTED_LIMIT)));
 const ACCEPTED_LIMIT: usize = 256;
 
 /// Validates `key`, answering from memory for a key (and expectations)
@@ -115,11 +130,7 @@ pub fn validate_api_key_with(key: &str, expect: KeyExpectations) -> Result<ApiKe
         return Ok(accepted.clone());
     }
     let accepted = check_api_key(key, expect)?;
-    let mut memo = ACCEPTED.lock().unwrap_or_else(|p| p.into_inner());
-    if memo.len() >= ACCEPTED_LIMIT {
-        memo.clear();
-    }
-    memo.insert(memo_key, accepted.clone());
+    ACCEPTED.lock().unwrap_or_else(|p| p.into_inner()).insert(memo_key, accepted.clone());
     Ok(accepted)
 }
 

@@ -52,16 +52,43 @@ pub fn is_cookie_value(value: &str) -> bool {
 }
 
 /// The `cookieOptions` a user passes to `CrossmintAuth.from`, already reduced
-/// to what the reference looks at (JavaScript truthiness applied by the caller).
+/// to what the reference looks at (JavaScript truthiness applied by the
+/// caller). Built through `CookieOptions::new`, which refuses values that
+/// would break out of their `Set-Cookie` attribute.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CookieOptions {
-    pub http_only: bool,
-    pub secure: bool,
+    http_only: bool,
+    secure: bool,
     /// Written verbatim; `None` means the reference's default, lower-case `lax`.
-    pub same_site: Option<String>,
-    pub domain: Option<String>,
+    same_site: Option<String>,
+    domain: Option<String>,
     /// `cookieOptions.expiresAt`; the reference applies it to the JWT cookie only.
-    pub expires: Option<JsTime>,
+    expires: Option<JsTime>,
+}
+
+/// An option value that would end its `Set-Cookie` attribute (`;`) or the
+/// header line (a control character): it would inject attributes, or make
+/// Node throw on every write. Names the option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieOptionError(pub String);
+
+impl CookieOptions {
+    pub fn new(
+        http_only: bool,
+        secure: bool,
+        same_site: Option<String>,
+        domain: Option<String>,
+        expires: Option<JsTime>,
+    ) -> Result<Self, CookieOptionError> {
+        for (name, value) in [("sameSite", &same_site), ("domain", &domain)] {
+            if value.as_deref().is_some_and(|v| v.chars().any(|c| c == ';' || c.is_ascii_control())) {
+                return Err(CookieOptionError(format!(
+                    "cookieOptions.{name} must not contain \";\" or control characters"
+                )));
+            }
+        }
+        Ok(CookieOptions { http_only, secure, same_site, domain, expires })
+    }
 }
 
 /// One `Set-Cookie` value in the reference's attribute order:
@@ -183,13 +210,7 @@ mod tests {
 
     #[test]
     fn custom_options_in_reference_order() {
-        let options = CookieOptions {
-            http_only: true,
-            secure: true,
-            same_site: Some("Strict".into()),
-            domain: Some("example.com".into()),
-            expires: None,
-        };
+        let options = CookieOptions::new(true, true, Some("Strict".into()), Some("example.com".into()), None).unwrap();
         let [jwt, refresh] = auth_set_cookies("j", "s", None, &options);
         assert_eq!(jwt, "crossmint-jwt=j; path=/; SameSite=Strict; Secure; Domain=example.com;");
         assert_eq!(
@@ -209,6 +230,24 @@ mod tests {
             refresh,
             "crossmint-refresh-token=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;"
         );
+    }
+
+    #[test]
+    fn options_that_would_break_out_of_their_attribute_are_refused() {
+        for (same_site, domain) in [
+            (Some("lax; Domain=evil.example"), None),
+            (None, Some("example.com; Secure=0")),
+            (None, Some("a.example\r\nX: 1")),
+            (Some("lax\u{7f}"), None),
+        ] {
+            let refused = CookieOptions::new(false, false, same_site.map(Into::into), domain.map(Into::into), None);
+            assert!(refused.is_err(), "{same_site:?} {domain:?}");
+        }
+        let error = CookieOptions::new(false, false, None, Some("a;b".into()), None).unwrap_err();
+        assert_eq!(error.0, "cookieOptions.domain must not contain \";\" or control characters");
+        for same_site in ["lax", "Strict", "none", "Lax"] {
+            assert!(CookieOptions::new(false, true, Some(same_site.into()), Some(".example.com".into()), None).is_ok());
+        }
     }
 
     #[test]

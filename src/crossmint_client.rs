@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
-use crate::api_key::{validate_api_key, ApiKey, ApiKeyError};
+use crate::api_key::{validate_api_key, ApiKeyError};
 use crate::cookies::is_cookie_value;
 
 pub const CROSSMINT_API_VERSION: &str = "2024-09-26";
@@ -208,10 +208,6 @@ impl AuthMaterial {
         self.refresh_token.get("secret").and_then(Value::as_str).unwrap_or_default()
     }
 
-    pub fn refresh_expires_at(&self) -> Option<&Value> {
-        self.refresh_token.get("expiresAt")
-    }
-
     pub fn user_id(&self) -> &str {
         self.user.get("id").and_then(Value::as_str).unwrap_or_default()
     }
@@ -286,7 +282,6 @@ fn encode_path_segment(segment: &str) -> String {
 
 #[derive(Debug, Clone)]
 pub struct CrossmintClient {
-    pub api_key: ApiKey,
     api_key_text: String,
     base_url: String,
     headers: HeaderMap,
@@ -322,7 +317,6 @@ impl CrossmintClient {
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(CrossmintClient {
-            api_key,
             api_key_text: config.api_key.clone(),
             base_url,
             headers,

@@ -51,16 +51,9 @@ impl<K: Hash + Eq + Copy, V> ExpiringMap<K, V> {
         }
     }
 
-    pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.entries.remove(key).map(|(value, _, _)| value)
-    }
-
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Drops expired entries at the front of the queue. Entries all get
@@ -127,6 +120,5 @@ mod tests {
         }
         assert_eq!(map.len(), 4);
         assert_eq!(map.get(&1, now), None, "key 1 was the oldest");
-        assert_eq!(map.remove(&5), Some(0));
     }
 }

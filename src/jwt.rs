@@ -155,9 +155,14 @@ fn header_fields(header: &str) -> Result<(String, Option<String>), VerifyError> 
 
 /// Seconds since the epoch, as jose's `epoch(new Date())` computes it.
 pub fn now_seconds() -> f64 {
+    (now_millis() / 1000.0).floor()
+}
+
+/// Milliseconds since the epoch, as `Date.now()` reads them.
+pub fn now_millis() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as f64)
+        .map(|d| d.as_millis() as f64)
         .unwrap_or(0.0)
 }
 

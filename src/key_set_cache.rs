@@ -4,11 +4,11 @@
 //! when a token names a key we have not seen, and kept for a while when
 //! Crossmint cannot be reached, so a Crossmint outage does not log anyone out.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::bounded_map::BoundedMap;
 use crate::crossmint_client::{client, send, ClientErrorKind, HTTP_NO_REDIRECT};
 use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
@@ -95,15 +95,17 @@ pub struct RemoteKeySet {
     warned: std::sync::atomic::AtomicBool,
 }
 
-static REGISTRY: LazyLock<Mutex<HashMap<String, Arc<RemoteKeySet>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Key sets by URI. When full it is emptied: verifiers keep the set they
+/// hold, and a new verifier of the same URI fetches it once more.
+static REGISTRY: LazyLock<Mutex<BoundedMap<String, Arc<RemoteKeySet>>>> =
+    LazyLock::new(|| Mutex::new(BoundedMap::new(REGISTRY_LIMIT)));
+const REGISTRY_LIMIT: usize = 256;
 
 /// The process-wide entry for a key set URI.
 pub fn remote(uri: &str) -> Arc<RemoteKeySet> {
     let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     registry
-        .entry(uri.to_string())
-        .or_insert_with(|| {
+        .get_or_insert_with(uri.to_string(), || {
             Arc::new(RemoteKeySet {
                 uri: uri.to_string(),
                 current: RwLock::new(None),
@@ -341,7 +343,3 @@ impl RemoteKeySet {
     }
 }
 
-/// Forgets every cached set (tests and key-rotation drills).
-pub fn clear() {
-    REGISTRY.lock().unwrap_or_else(|p| p.into_inner()).clear();
-}

@@ -1,26 +1,33 @@
-//! Crossmint server authentication, natively: the core (API keys, cookies,
+//! Crossmint server authentication, natively. The core (API keys, cookies,
 //! key sets, JWT verification, Crossmint calls, session logic) is plain Rust
-//! with no napi types, tested by `cargo test`; `binding` is the thin napi layer.
+//! with no napi types, tested by `cargo test`; `binding` is the thin napi
+//! layer over it. Only what the fuzz targets (fuzz/) call is public.
 
-pub mod api_key;
-pub mod check_threads;
-pub mod cookies;
-pub mod crossmint_client;
-pub mod expiring_map;
-pub mod http_date;
-pub mod jwks;
-pub mod jwt;
-pub mod key_set_cache;
-pub mod redis_refresh_store;
-pub mod refresh_flight;
-pub mod revoked_jwts;
-pub mod session;
-pub mod token_verifier;
-pub mod verified_tokens;
-pub mod verify_error;
-pub mod warnings;
+#![deny(clippy::all)]
 
-// The napi exports are only called from JavaScript, never from Rust tests.
+mod api_key;
+mod bounded_map;
+mod check_threads;
+mod cookies;
+mod crossmint_client;
+mod expiring_map;
+mod http_date;
+mod jwks;
+mod jwt;
+mod key_set_cache;
+mod redis_refresh_store;
+mod refresh_flight;
+mod revoked_jwts;
+mod session;
+mod token_verifier;
+mod verified_tokens;
+mod verify_error;
+mod warnings;
+
 #[cfg(feature = "node")]
-#[cfg_attr(test, allow(dead_code))]
 mod binding;
+
+pub use api_key::validate_api_key;
+pub use cookies::{auth_set_cookies, parse_auth_cookies, CookieOptions};
+pub use jwks::KeySet;
+pub use jwt::{verify, VerifyOptions};

@@ -39,7 +39,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as BASE64;
 use base64::Engine as _;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::refresh_flight::{Flown, ROTATION_GRACE};
+use crate::refresh_flight::{RefreshHandout, ROTATION_GRACE};
 use crate::warnings;
 
 /// Establishing the connection (TCP, TLS, AUTH, SELECT).
@@ -87,11 +87,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn tag(self) -> char {
+    /// How the verdict is written in a record's header (and read by CLAIM).
+    fn name(self) -> &'static str {
         match self {
-            Verdict::Succeeded => 's',
-            Verdict::Refused => 'f',
-            Verdict::Failed => 't',
+            Verdict::Succeeded => "succeeded",
+            Verdict::Refused => "refused",
+            Verdict::Failed => "failed",
         }
     }
 }
@@ -106,8 +107,8 @@ pub trait SharedOutcome: Sized {
     fn already_spent() -> Self;
 }
 
-/// Looks at the record under KEYS[1]. Answers a lock marker (`p:`) or a
-/// logout marker (`x`) as is, and an outcome (`r:`) when the caller may reuse
+/// Looks at the record under KEYS[1]. Answers a lock marker (`lock:`) or a
+/// logout marker (`logged-out`) as is, and an outcome (`r:`) when the caller may reuse
 /// it; `spent` when the token was exchanged or refused (KEYS[2]) and nothing
 /// is left to reuse; otherwise takes the lock and answers `lead`. The age of
 /// an outcome is read off its remaining time to live, so no clocks are
@@ -116,11 +117,11 @@ const CLAIM: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, 1) ~= 'r' then return v end
-  local keep, grace, kind = string.match(v, '^r:(%d+):(%d+):(%a):')
+  local keep, grace, verdict = string.match(v, '^r:(%d+):(%d+):(%a+):')
   if keep then
     local age = tonumber(keep) - redis.call('PTTL', KEYS[1])
-    if kind == 's' and age < math.min(tonumber(grace), tonumber(ARGV[3])) then return v end
-    if kind == 'f' and age < tonumber(ARGV[4]) then return v end
+    if verdict == 'succeeded' and age < math.min(tonumber(grace), tonumber(ARGV[3])) then return v end
+    if verdict == 'refused' and age < tonumber(ARGV[4]) then return v end
   end
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 'spent' end
@@ -132,13 +133,13 @@ return 'lead'
 /// ARGV[3] ms), records the predecessor of the token it issued (KEYS[2] =
 /// ARGV[4]) so a logout with the new token reaches this record, and marks
 /// the token spent (KEYS[3], ARGV[5] ms) when Crossmint took or refused it.
-/// Answers `x` when a logout ended the chain meanwhile, `lost` when the lock
+/// Answers `logged-out` when a logout ended the chain meanwhile, `lost` when the lock
 /// expired and someone else took over.
 const PUBLISH: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[5]) end
 if v ~= ARGV[1] then
-  if v == 'x' then return 'x' end
+  if v == 'logged-out' then return 'logged-out' end
   return 'lost'
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -153,14 +154,14 @@ return 'ok'
 /// ARGV: marker ms, record prefix, predecessor prefix, record id, max links.
 const LOGOUT: &str = r#"
 local old = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], 'x', 'PX', ARGV[1])
-if old == 'x' or (old and string.sub(old, 1, 1) == 'p') then old = false end
+redis.call('SET', KEYS[1], 'logged-out', 'PX', ARGV[1])
+if old == 'logged-out' or (old and string.sub(old, 1, 5) == 'lock:') then old = false end
 local id = ARGV[4]
 for i = 1, tonumber(ARGV[5]) do
   local before = redis.call('GET', ARGV[3] .. id)
   if not before then break end
   if redis.call('EXISTS', ARGV[2] .. before) == 1 then
-    redis.call('SET', ARGV[2] .. before, 'x', 'PX', ARGV[1])
+    redis.call('SET', ARGV[2] .. before, 'logged-out', 'PX', ARGV[1])
   end
   id = before
 end
@@ -173,6 +174,11 @@ static LOGOUT_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::
 
 /// One store (and one connection) per Redis URL for the whole process.
 static STORES: LazyLock<Mutex<HashMap<String, Arc<RedisRefreshStore>>>> = LazyLock::new(Default::default);
+
+/// What an instance is told when `refreshCoordination` has no usable URL: a
+/// missing REDIS_URL would otherwise turn coordination off without a word,
+/// and users behind a load balancer would be logged out.
+pub const MISSING_URL: &str = "refreshCoordination.redisUrl must be a redis:// or rediss:// URL; leave refreshCoordination out to share refreshes within this process only";
 
 /// The process's store for `url`, created on first use. Fails (without
 /// connecting) when the URL cannot be used.
@@ -293,7 +299,7 @@ impl Claimed {
     fn read(reply: &str) -> Self {
         match reply {
             "lead" => Claimed::Lead,
-            "x" => Claimed::LoggedOut,
+            "logged-out" => Claimed::LoggedOut,
             "spent" => Claimed::Spent,
             r if r.starts_with("r:") => Claimed::Outcome(r.to_string()),
             _ => Claimed::Wait,
@@ -504,20 +510,20 @@ impl RedisRefreshStore {
         lock_for: Duration,
         successor: impl Fn(&T) -> Option<String>,
         refresh: F,
-    ) -> Flown<T>
+    ) -> RefreshHandout<T>
     where
         T: SharedOutcome,
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
         if !self.admit() {
-            return Flown::Done(refresh().await);
+            return RefreshHandout::Outcome(refresh().await);
         }
         self.listen_for_revocations();
         let id = record_id(flight_key);
         let key = Self::record_key(&id);
         let spent_key = Self::spent_key(&id);
-        let lock = format!("p:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
+        let lock = format!("lock:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
         let grace = grace.min(ROTATION_GRACE);
         // A waiting process gives up past this and refreshes itself.
         let wait_until = Instant::now() + lock_for * 2;
@@ -526,7 +532,7 @@ impl RedisRefreshStore {
             let looked = if waiting {
                 tokio::time::sleep(POLL_EVERY).await;
                 match self.get(&key).await {
-                    None => return Flown::Done(refresh().await),
+                    None => return RefreshHandout::Outcome(refresh().await),
                     Some(value) => value.map(|value| Claimed::read(&value)),
                 }
             } else {
@@ -546,25 +552,25 @@ impl RedisRefreshStore {
                         .arg(millis(grace))
                         .arg(millis(REFUSAL_WINDOW));
                     match self.call::<String>(claim).await {
-                        None => return Flown::Done(refresh().await),
+                        None => return RefreshHandout::Outcome(refresh().await),
                         Some(reply) => Claimed::read(&reply),
                     }
                 }
             };
             match claimed {
                 Claimed::Lead => break,
-                Claimed::LoggedOut => return Flown::LoggedOut { revoke: None },
-                Claimed::Spent => return Flown::Done(T::already_spent()),
+                Claimed::LoggedOut => return RefreshHandout::LoggedOut { to_revoke: None },
+                Claimed::Spent => return RefreshHandout::Outcome(T::already_spent()),
                 Claimed::Outcome(record) => {
                     match open(flight_key, &id, &record).and_then(|plain| T::decode(&plain)) {
-                        Some(outcome) => return Flown::Done(outcome),
+                        Some(outcome) => return RefreshHandout::Outcome(outcome),
                         // Not written by a holder of this token: ignore it.
-                        None => return Flown::Done(refresh().await),
+                        None => return RefreshHandout::Outcome(refresh().await),
                     }
                 }
                 Claimed::Wait => {
                     if Instant::now() >= wait_until {
-                        return Flown::Done(refresh().await);
+                        return RefreshHandout::Outcome(refresh().await);
                     }
                     waiting = true;
                 }
@@ -578,7 +584,7 @@ impl RedisRefreshStore {
             Verdict::Refused => REFUSAL_WINDOW.max(PICKUP_WINDOW),
             Verdict::Failed => PICKUP_WINDOW,
         };
-        let header = format!("r:{}:{}:{}:", millis(keep), millis(grace), verdict.tag());
+        let header = format!("r:{}:{}:{}:", millis(keep), millis(grace), verdict.name());
         let record = seal(flight_key, &id, &header, &outcome.encode());
         let next_id = match verdict {
             Verdict::Succeeded => successor(&outcome).map(|next| record_id(&next)),
@@ -601,8 +607,8 @@ impl RedisRefreshStore {
             .arg(spent_for);
         let reply = self.call::<String>(publish).await;
         match reply.as_deref() {
-            Some("x") => Flown::LoggedOut { revoke: Some(outcome) },
-            _ => Flown::Done(outcome),
+            Some("logged-out") => RefreshHandout::LoggedOut { to_revoke: Some(outcome) },
+            _ => RefreshHandout::Outcome(outcome),
         }
     }
 
@@ -651,7 +657,7 @@ mod tests {
     fn sealed_outcomes_open_only_with_the_same_flight_key_and_unaltered() {
         let key = "https://crossmint\nsk_key\nrefresh-secret-1";
         let id = record_id(key);
-        let record = seal(key, &id, "r:30000:30000:s:", b"{\"jwt\":\"eyJ.secret\"}");
+        let record = seal(key, &id, "r:30000:30000:succeeded:", b"{\"jwt\":\"eyJ.secret\"}");
         assert!(!record.contains("eyJ") && !record.contains("secret"), "{record}");
         assert_eq!(open(key, &id, &record).as_deref(), Some(&b"{\"jwt\":\"eyJ.secret\"}"[..]));
         // Another token, another API key, another record id.
@@ -659,15 +665,15 @@ mod tests {
         assert_eq!(open("https://crossmint\nsk_other\nrefresh-secret-1", &id, &record), None);
         assert_eq!(open(key, &record_id("other"), &record), None);
         // The header is authenticated: a refusal cannot be turned into a success.
-        let altered = record.replacen("r:30000:30000:s:", "r:30000:30000:f:", 1);
+        let altered = record.replacen("r:30000:30000:succeeded:", "r:30000:30000:refused:", 1);
         assert_eq!(open(key, &id, &altered), None);
         let altered = record.replacen("r:30000:30000:", "r:30000:99999:", 1);
         assert_eq!(open(key, &id, &altered), None);
-        for garbage in ["", "r:", "r:1:2:s:", "r:1:2:s:!!!!", "p:owner:1", "x"] {
+        for garbage in ["", "r:", "r:1:2:succeeded:", "r:1:2:succeeded:!!!!", "lock:owner:1", "logged-out"] {
             assert_eq!(open(key, &id, garbage), None, "{garbage}");
         }
         // Two seals of the same outcome differ (fresh nonce).
-        assert_ne!(record, seal(key, &id, "r:30000:30000:s:", b"{\"jwt\":\"eyJ.secret\"}"));
+        assert_ne!(record, seal(key, &id, "r:30000:30000:succeeded:", b"{\"jwt\":\"eyJ.secret\"}"));
     }
 
     #[test]

@@ -52,10 +52,11 @@ pub const MAX_ENDED_TOKENS: usize = 65_536;
 
 pub type Digest = [u8; 32];
 
-/// Hashes a flight key; done before any lock is taken.
-pub fn token_digest(token: &str) -> Digest {
+/// The SHA-256 of a flight key or a token: what the tables hold instead of
+/// it, computed before any lock is taken.
+pub fn token_digest(text: &str) -> Digest {
     let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
+    out.copy_from_slice(digest(&SHA256, text.as_bytes()).as_ref());
     out
 }
 
@@ -162,13 +163,14 @@ impl<T> Table<T> {
     }
 }
 
-/// What a caller of [`RefreshFlights::run`] receives.
+/// What a caller of a shared refresh is handed.
 #[derive(Debug, PartialEq)]
-pub enum Flown<T> {
-    Done(T),
-    /// A logout ended the chain before or while the refresh ran. `revoke`
+pub enum RefreshHandout<T> {
+    /// The refresh's outcome (its own, or the one it shared).
+    Outcome(T),
+    /// A logout ended the chain before or while the refresh ran. `to_revoke`
     /// holds the outcome for the one caller that must revoke what it issued.
-    LoggedOut { revoke: Option<T> },
+    LoggedOut { to_revoke: Option<T> },
 }
 
 /// How a call joined the table.
@@ -205,7 +207,8 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `refresh` for `token` unless a refresh of the same token is under
+    /// Runs `refresh` for the token of `flight_key` (see `SessionEngine`)
+    /// unless a refresh of the same token is under
     /// way or finished successfully less than `grace` ago (and less than the
     /// grace of the caller that performed it), in which case its outcome is
     /// returned; or its chain was logged out, in which case nothing runs.
@@ -219,18 +222,18 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
     /// loses Redis and this process becomes the only one to keep the outcome.
     pub async fn run<F, Fut>(
         &self,
-        token: &str,
+        flight_key: &str,
         grace: impl Fn() -> Duration,
         successor: impl Fn(&T) -> Option<String>,
         refresh: F,
-    ) -> Flown<T>
+    ) -> RefreshHandout<T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        let key = token_digest(token);
+        let key = token_digest(flight_key);
         let flight = match self.join_or_start(key, grace().min(self.max_grace)) {
-            Joined::LoggedOut => return Flown::LoggedOut { revoke: None },
+            Joined::LoggedOut => return RefreshHandout::LoggedOut { to_revoke: None },
             Joined::Untracked => None,
             Joined::Flight(flight) => Some(flight),
         };
@@ -263,7 +266,7 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
             drop(table);
             let first = kind == OutcomeKind::Rotated
                 && flight.as_ref().is_none_or(|flight| !flight.revocation_claimed.swap(true, Ordering::SeqCst));
-            return Flown::LoggedOut { revoke: first.then_some(outcome) };
+            return RefreshHandout::LoggedOut { to_revoke: first.then_some(outcome) };
         }
         match kind {
             OutcomeKind::Rotated => {
@@ -291,7 +294,7 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
                 }
             }
         }
-        Flown::Done(outcome)
+        RefreshHandout::Outcome(outcome)
     }
 
     fn join_or_start(&self, key: Digest, grace: Duration) -> Joined<T> {
@@ -328,20 +331,21 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
         Joined::Flight(flight)
     }
 
-    /// Whether `token` was rotated by a refresh here (or its chain logged
-    /// out): presenting it to Crossmint again can only be refused.
-    pub fn ended(&self, token: &str) -> bool {
-        let key = token_digest(token);
+    /// Whether the token of `flight_key` was rotated by a refresh here (or
+    /// its chain logged out): presenting it to Crossmint again can only be
+    /// refused.
+    pub fn ended(&self, flight_key: &str) -> bool {
+        let key = token_digest(flight_key);
         self.lock().ended.get(&key, Instant::now()).is_some()
     }
 
-    /// Ends the whole rotation chain `token` belongs to: the token itself,
+    /// Ends the whole rotation chain the token of `flight_key` belongs to: the token itself,
     /// the refreshes that led to it and the ones that followed from it. From
     /// now on no refresh of any of them starts; a link still in flight will
     /// not hand out its result. Returns the finished outcomes dropped, so
     /// the tokens they issued can be revoked too.
-    pub fn log_out(&self, token: &str) -> Vec<T> {
-        let start = token_digest(token);
+    pub fn log_out(&self, flight_key: &str) -> Vec<T> {
+        let start = token_digest(flight_key);
         let now = Instant::now();
         let mut dropped = Vec::new();
         let mut table = self.lock();
@@ -373,7 +377,8 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
     }
 
     /// How many tokens are tracked (in flight or in their grace window).
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
         let mut table = self.lock();
         table.prune(Instant::now());
         table.entries.len()
@@ -400,7 +405,7 @@ mod tests {
         outcome.ok().map(|n| format!("t{n}"))
     }
 
-    async fn run(flights: &RefreshFlights<Result<u32, u32>>, token: &str, grace: Duration, result: Result<u32, u32>) -> Flown<Result<u32, u32>> {
+    async fn run(flights: &RefreshFlights<Result<u32, u32>>, token: &str, grace: Duration, result: Result<u32, u32>) -> RefreshHandout<Result<u32, u32>> {
         flights.run(token, || grace, issued, || async move { result }).await
     }
 
@@ -423,7 +428,7 @@ mod tests {
             })
             .collect();
         for task in tasks {
-            assert_eq!(task.await.unwrap(), Flown::Done(Ok(7)));
+            assert_eq!(task.await.unwrap(), RefreshHandout::Outcome(Ok(7)));
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
@@ -432,13 +437,13 @@ mod tests {
     async fn success_is_reused_within_the_grace_window_only() {
         let grace = Duration::from_millis(100);
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
-        assert_eq!(run(&flights, "t", grace, Ok(1)).await, Flown::Done(Ok(1)));
-        assert_eq!(run(&flights, "t", grace, Ok(2)).await, Flown::Done(Ok(1)));
+        assert_eq!(run(&flights, "t", grace, Ok(1)).await, RefreshHandout::Outcome(Ok(1)));
+        assert_eq!(run(&flights, "t", grace, Ok(2)).await, RefreshHandout::Outcome(Ok(1)));
         // A caller that allows no grace does not reuse a finished refresh.
-        assert_eq!(run(&flights, "t", Duration::ZERO, Ok(5)).await, Flown::Done(Ok(5)));
+        assert_eq!(run(&flights, "t", Duration::ZERO, Ok(5)).await, RefreshHandout::Outcome(Ok(5)));
         tokio::time::sleep(Duration::from_millis(120)).await;
-        assert_eq!(run(&flights, "t", grace, Ok(3)).await, Flown::Done(Ok(3)));
-        assert_eq!(run(&flights, "other", grace, Ok(4)).await, Flown::Done(Ok(4)));
+        assert_eq!(run(&flights, "t", grace, Ok(3)).await, RefreshHandout::Outcome(Ok(3)));
+        assert_eq!(run(&flights, "other", grace, Ok(4)).await, RefreshHandout::Outcome(Ok(4)));
     }
 
     #[tokio::test]
@@ -446,12 +451,12 @@ mod tests {
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
         // Refreshed by an instance that allows no reuse: a default caller
         // replaying the old token must not receive the new session.
-        assert_eq!(run(&flights, "t", Duration::ZERO, Ok(1)).await, Flown::Done(Ok(1)));
-        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(9)).await, Flown::Done(Err(9)));
+        assert_eq!(run(&flights, "t", Duration::ZERO, Ok(1)).await, RefreshHandout::Outcome(Ok(1)));
+        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(9)).await, RefreshHandout::Outcome(Err(9)));
         let short = Duration::from_millis(50);
-        assert_eq!(run(&flights, "u", short, Ok(1)).await, Flown::Done(Ok(1)));
+        assert_eq!(run(&flights, "u", short, Ok(1)).await, RefreshHandout::Outcome(Ok(1)));
         tokio::time::sleep(Duration::from_millis(70)).await;
-        assert_eq!(run(&flights, "u", ROTATION_GRACE, Err(9)).await, Flown::Done(Err(9)));
+        assert_eq!(run(&flights, "u", ROTATION_GRACE, Err(9)).await, RefreshHandout::Outcome(Err(9)));
     }
 
     #[tokio::test]
@@ -466,37 +471,37 @@ mod tests {
                 Ok::<u32, u32>(1)
             })
             .await;
-        assert_eq!(outcome, Flown::Done(Ok(1)));
-        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(9)).await, Flown::Done(Ok(1)));
+        assert_eq!(outcome, RefreshHandout::Outcome(Ok(1)));
+        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(9)).await, RefreshHandout::Outcome(Ok(1)));
     }
 
     #[tokio::test]
     async fn failures_are_not_reused() {
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
-        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(1)).await, Flown::Done(Err(1)));
-        assert_eq!(run(&flights, "t", ROTATION_GRACE, Ok(2)).await, Flown::Done(Ok(2)));
+        assert_eq!(run(&flights, "t", ROTATION_GRACE, Err(1)).await, RefreshHandout::Outcome(Err(1)));
+        assert_eq!(run(&flights, "t", ROTATION_GRACE, Ok(2)).await, RefreshHandout::Outcome(Ok(2)));
         assert_eq!(flights.tracked(), 1);
     }
 
     #[tokio::test]
-    async fn forgetting_ends_reuse_along_the_whole_rotation_chain() {
+    async fn a_logout_ends_the_whole_rotation_chain() {
         let flights = RefreshFlights::new(ROTATION_GRACE, 100);
         // t1 -> t2 -> t3, then an unrelated t7 -> t8.
-        assert_eq!(run(&flights, "t1", ROTATION_GRACE, Ok(2)).await, Flown::Done(Ok(2)));
-        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, Flown::Done(Ok(3)));
-        assert_eq!(run(&flights, "t7", ROTATION_GRACE, Ok(8)).await, Flown::Done(Ok(8)));
+        assert_eq!(run(&flights, "t1", ROTATION_GRACE, Ok(2)).await, RefreshHandout::Outcome(Ok(2)));
+        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, RefreshHandout::Outcome(Ok(3)));
+        assert_eq!(run(&flights, "t7", ROTATION_GRACE, Ok(8)).await, RefreshHandout::Outcome(Ok(8)));
         // Logging out with the newest token drops every link before it, and
         // no link of the chain can be refreshed afterwards.
         let dropped = flights.log_out("t3");
         assert_eq!(dropped.len(), 2);
         for token in ["t1", "t2", "t3"] {
-            assert_eq!(run(&flights, token, ROTATION_GRACE, Ok(9)).await, Flown::LoggedOut { revoke: None }, "{token}");
+            assert_eq!(run(&flights, token, ROTATION_GRACE, Ok(9)).await, RefreshHandout::LoggedOut { to_revoke: None }, "{token}");
         }
         assert_eq!(flights.tracked(), 1, "the unrelated chain stays");
         // Logging out with the oldest token drops the links after it.
         assert_eq!(flights.log_out("t7"), vec![Ok(8)]);
         assert_eq!(flights.tracked(), 0);
-        assert_eq!(run(&flights, "t8", ROTATION_GRACE, Ok(9)).await, Flown::LoggedOut { revoke: None });
+        assert_eq!(run(&flights, "t8", ROTATION_GRACE, Ok(9)).await, RefreshHandout::LoggedOut { to_revoke: None });
     }
 
     #[tokio::test]
@@ -516,12 +521,12 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(flights.log_out("t1").is_empty(), "nothing finished yet");
         let outcomes = [first.await.unwrap(), joiner.await.unwrap()];
-        let revokers = outcomes.iter().filter(|o| **o == Flown::LoggedOut { revoke: Some(Ok(2)) }).count();
-        let others = outcomes.iter().filter(|o| **o == Flown::LoggedOut { revoke: None }).count();
+        let revokers = outcomes.iter().filter(|o| **o == RefreshHandout::LoggedOut { to_revoke: Some(Ok(2)) }).count();
+        let others = outcomes.iter().filter(|o| **o == RefreshHandout::LoggedOut { to_revoke: None }).count();
         assert_eq!((revokers, others), (1, 1), "{outcomes:?}");
         assert_eq!(flights.tracked(), 0);
         // What the logged-out refresh issued is refused too.
-        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, Flown::LoggedOut { revoke: None });
+        assert_eq!(run(&flights, "t2", ROTATION_GRACE, Ok(3)).await, RefreshHandout::LoggedOut { to_revoke: None });
     }
 
     #[tokio::test]
@@ -535,7 +540,7 @@ mod tests {
                 Ok::<u32, u32>(2)
             })
             .await;
-        assert_eq!((outcome, ran.load(Ordering::SeqCst)), (Flown::LoggedOut { revoke: None }, 0));
+        assert_eq!((outcome, ran.load(Ordering::SeqCst)), (RefreshHandout::LoggedOut { to_revoke: None }, 0));
         assert!(flights.ended("t1"));
     }
 
@@ -555,7 +560,7 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(10)).await;
         flights.log_out("t1");
-        assert_eq!(slow.await.unwrap(), Flown::LoggedOut { revoke: Some(Ok(2)) });
+        assert_eq!(slow.await.unwrap(), RefreshHandout::LoggedOut { to_revoke: Some(Ok(2)) });
     }
 
     #[tokio::test]
@@ -607,7 +612,7 @@ mod tests {
         let flights = RefreshFlights::new(ROTATION_GRACE, 3);
         for i in 0..10 {
             let token = format!("t{i}");
-            assert_eq!(run(&flights, &token, ROTATION_GRACE, Ok(i)).await, Flown::Done(Ok(i)));
+            assert_eq!(run(&flights, &token, ROTATION_GRACE, Ok(i)).await, RefreshHandout::Outcome(Ok(i)));
         }
         assert_eq!(flights.tracked(), 3);
     }

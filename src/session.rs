@@ -10,16 +10,16 @@ use serde_json::{json, Value};
 
 use crate::api_key::ApiKeyError;
 use crate::crossmint_client::{
-    AuthMaterial, ClientError, ClientErrorKind, CrossmintClient, CrossmintConfig,
+    AuthMaterial, ClientError, ClientErrorKind, CrossmintClient, CrossmintConfig, DEFAULT_TIMEOUT,
 };
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
-use crate::redis_refresh_store::{RedisRefreshStore, SharedOutcome, Verdict};
+use crate::redis_refresh_store::{self, RedisRefreshStore, SharedOutcome, Verdict};
 use crate::refresh_flight::{
-    Flown, OutcomeKind, RefreshFlights, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
+    OutcomeKind, RefreshHandout, RefreshFlights, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
 };
 use crate::revoked_jwts;
-use crate::token_verifier::TokenVerifier;
+use crate::token_verifier::{TokenVerifier, VerifiedSubject};
 use crate::warnings;
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
@@ -117,8 +117,8 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Session {
-    /// The JWT verified; nothing changes in the browser.
-    Valid { jwt: String, refresh_secret: String, user_id: Option<String> },
+    /// The JWT verified (its `sub`, when a string); nothing changes in the browser.
+    Valid { user_id: Option<String> },
     /// A refresh happened; the new material must reach the browser.
     Refreshed(AuthMaterial),
 }
@@ -171,6 +171,52 @@ pub struct LogoutStarted {
     deadline: Instant,
 }
 
+/// `CrossmintAuth.from`'s options as JavaScript gave them (numbers
+/// unchecked); `SessionEngine::new` decides what each means.
+#[derive(Debug, Default)]
+pub struct EngineOptions {
+    pub refresh_route: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub clock_tolerance_seconds: Option<f64>,
+    pub issuer: Option<Vec<String>>,
+    pub audience: Option<Vec<String>>,
+    pub require_expiration: bool,
+    pub refresh_grace_seconds: Option<f64>,
+    pub key_set_stale_if_error_seconds: Option<f64>,
+    /// `refreshCoordination` was given (whatever its `redisUrl`).
+    pub coordination_requested: bool,
+    /// `refreshCoordination.redisUrl` when it is a string.
+    pub redis_url: Option<String>,
+}
+
+/// Why an instance cannot be built; the message is what the user sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The API key is refused (the reference's messages).
+    ApiKey(String),
+    /// An option is unusable (JavaScript throws a `TypeError`).
+    Option(String),
+}
+
+impl From<ApiKeyError> for ConfigError {
+    fn from(error: ApiKeyError) -> Self {
+        ConfigError::ApiKey(error.0)
+    }
+}
+
+/// The longest `timeoutMs` honoured: a day (longer is taken as a day).
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+/// The longest `keySetStaleIfErrorSeconds` honoured: a year.
+const MAX_STALE_IF_ERROR: Duration = Duration::from_secs(365 * 86_400);
+
+/// A duration JavaScript gives as a number of `unit`s: a non-negative
+/// number (not NaN), capped at `longest`; `None` otherwise (the default
+/// applies).
+fn js_duration(value: Option<f64>, unit: Duration, longest: Duration) -> Option<Duration> {
+    let seconds = value.filter(|v| *v >= 0.0)? * unit.as_secs_f64();
+    Some(Duration::try_from_secs_f64(seconds).map_or(longest, |d| d.min(longest)))
+}
+
 pub struct SessionEngine {
     pub client: CrossmintClient,
     pub refresh_route: Option<String>,
@@ -178,31 +224,48 @@ pub struct SessionEngine {
     /// every verifier of the same key set and options.
     pub verifier: TokenVerifier,
     /// How long a finished refresh is reused for requests carrying the old token.
-    pub refresh_grace: Duration,
+    refresh_grace: Duration,
     /// Shares refreshes with other processes (`refreshCoordination`).
-    pub coordination: Option<Arc<RedisRefreshStore>>,
-    /// The deadline of one Crossmint call, and of a whole logout.
+    coordination: Option<Arc<RedisRefreshStore>>,
+    /// The deadline of one Crossmint call, of reading a refresh body, and of
+    /// a whole logout.
     timeout: Duration,
     jwks_uri: String,
 }
 
 impl SessionEngine {
-    pub fn new(
-        config: &CrossmintConfig,
-        refresh_route: Option<String>,
-        verify_options: VerifyOptions,
-        timeout: Duration,
-    ) -> Result<Self, ApiKeyError> {
+    pub fn new(config: &CrossmintConfig, options: EngineOptions) -> Result<Self, ConfigError> {
+        // A zero, negative, infinite or non-number timeout keeps the default.
+        let timeout = js_duration(options.timeout_ms.filter(|ms| ms.is_finite()), Duration::from_millis(1), MAX_TIMEOUT)
+            .filter(|t| !t.is_zero())
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let verify_options = VerifyOptions {
+            clock_tolerance_seconds: options.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
+            issuer: options.issuer,
+            audience: options.audience,
+            require_expiration: options.require_expiration,
+        };
+        let coordination = match (options.coordination_requested, options.redis_url) {
+            (false, _) => None,
+            (true, Some(url)) if !url.is_empty() => Some(redis_refresh_store::shared_store(&url).map_err(ConfigError::Option)?),
+            (true, _) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
+        };
         let client = CrossmintClient::new(config, timeout)?;
         let jwks_uri = client.jwks_uri();
         // jose's 5 s, or the instance's `timeoutMs` when shorter.
         let key_set_deadline = timeout.min(key_set_cache::FETCH_TIMEOUT);
+        let mut verifier = TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline);
+        if let Some(window) = js_duration(options.key_set_stale_if_error_seconds, Duration::from_secs(1), key_set_cache::STALE_IF_ERROR.max(MAX_STALE_IF_ERROR)) {
+            verifier.stale_if_error = window;
+        }
         Ok(SessionEngine {
             client,
-            refresh_route,
-            verifier: TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline),
-            refresh_grace: ROTATION_GRACE,
-            coordination: None,
+            refresh_route: options.refresh_route,
+            verifier,
+            // The table caps any grace at ROTATION_GRACE anyway.
+            refresh_grace: js_duration(options.refresh_grace_seconds, Duration::from_secs(1), ROTATION_GRACE)
+                .unwrap_or(ROTATION_GRACE),
+            coordination,
             timeout,
             jwks_uri,
         })
@@ -210,6 +273,17 @@ impl SessionEngine {
 
     pub fn jwks_uri(&self) -> &str {
         &self.jwks_uri
+    }
+
+    /// The deadline of each Crossmint call, as the instance's `timeoutMs` gave it.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The refresh coordination store, so its listener can start where a
+    /// runtime is at hand.
+    pub fn coordination(&self) -> Option<&Arc<RedisRefreshStore>> {
+        self.coordination.as_ref()
     }
 
     /// Refreshes through the configured route, or Crossmint. Concurrent and
@@ -271,11 +345,11 @@ impl SessionEngine {
     /// What callers of a shared refresh receive: its outcome, or, when a
     /// logout ended the chain, the logout's answer; the one caller told to
     /// revokes what the refresh issued (in the background, retried).
-    fn handed_out(&self, flown: Flown<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
+    fn handed_out(&self, flown: RefreshHandout<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
         match flown {
-            Flown::Done(outcome) => outcome,
-            Flown::LoggedOut { revoke } => {
-                if let Some(Ok(material)) = revoke {
+            RefreshHandout::Outcome(outcome) => outcome,
+            RefreshHandout::LoggedOut { to_revoke } => {
+                if let Some(Ok(material)) = to_revoke {
                     revoked_jwts::revoke(&material.jwt);
                     self.revoke_in_background(material.refresh_secret().to_string());
                 }
@@ -331,23 +405,16 @@ impl SessionEngine {
         first_answer
     }
 
-    /// Logs out: ends the whole rotation chain of `refresh_token` at once
-    /// (no refresh of any of its tokens starts from now on, in this process
-    /// and, with coordination, in every process; one under way hands out
+    /// A logout ends the whole rotation chain of `refresh_token` at once (no
+    /// refresh of any of its tokens starts from now on, in this process and,
+    /// with coordination, in every process; one under way hands out
     /// nothing), refuses `jwt` and the JWTs the chain issued as sessions,
     /// and revokes at Crossmint the token and every token the chain issued,
-    /// in parallel. Answers within the instance's timeout, with the first
-    /// attempt at revoking `refresh_token` (or a timeout); revocations not
-    /// finished by then go on in the background.
-    pub async fn logout(&self, refresh_token: Option<&str>, jwt: Option<&str>) -> Result<(), ClientError> {
-        let started = self.begin_logout(refresh_token, jwt);
-        self.finish_logout(started).await
-    }
-
-    /// The part of a logout that must not wait: everything this process
-    /// decides alone. Called on the caller's thread before anything is
-    /// awaited, so a request that arrives after the logout cannot start a
-    /// refresh of the chain.
+    /// in parallel. It comes in two parts. This one must not wait: it is
+    /// everything this process decides alone, called on the caller's thread
+    /// before anything is awaited, so a request that arrives after the
+    /// logout cannot start a refresh of the chain. `finish_logout` does the
+    /// rest.
     pub fn begin_logout(&self, refresh_token: Option<&str>, jwt: Option<&str>) -> LogoutStarted {
         let deadline = Instant::now() + self.timeout;
         let mut refused_jwts = Vec::new();
@@ -368,6 +435,9 @@ impl SessionEngine {
 
     /// The rest of a logout: revocations at Crossmint, the chain's markers
     /// in Redis, and the refused JWTs announced to the other processes.
+    /// Answers within the instance's timeout, with the first attempt at
+    /// revoking the token (or a timeout); revocations not finished by then go
+    /// on in the background.
     pub async fn finish_logout(&self, started: LogoutStarted) -> Result<(), ClientError> {
         let LogoutStarted { refresh_token, dropped, mut refused_jwts, deadline } = started;
         let Some(token) = refresh_token else {
@@ -443,12 +513,8 @@ impl SessionEngine {
         refresh_token: &str,
     ) -> Result<Session, SessionError> {
         if let Some(jwt) = jwt.filter(|j| !j.is_empty()) {
-            if let Ok(user_id) = self.verifier.subject(jwt).await {
-                return Ok(Session::Valid {
-                    jwt: jwt.to_string(),
-                    refresh_secret: refresh_token.to_string(),
-                    user_id,
-                });
+            if let Ok(VerifiedSubject(user_id)) = self.verifier.subject(jwt).await {
+                return Ok(Session::Valid { user_id });
             }
         }
         self.refresh(refresh_token)

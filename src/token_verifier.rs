@@ -10,10 +10,10 @@
 //! generation (a refetched set that dropped or changed a key invalidates
 //! it) and the key set's freshness (see `verified_tokens`).
 
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::bounded_map::BoundedMap;
 use crate::jwt::{self, Claims, ParsedToken, SessionClaims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
 use crate::revoked_jwts;
@@ -23,6 +23,10 @@ use crate::verify_error::{VerifyError, VerifyErrorKind};
 /// Tokens verified by anything in the process (keys include the key set URI
 /// and the verification options, so verifiers never mix).
 static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new(DEFAULT_CAPACITY));
+
+/// A token found good as a session: its `sub`, when it has a string one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSubject(pub Option<String>);
 
 pub struct TokenVerifier {
     pub options: VerifyOptions,
@@ -48,9 +52,8 @@ impl TokenVerifier {
     }
 
     /// A verification still on record for this token key, as a session (the
-    /// token not revoked by a logout): the token's subject (the inner `None`
-    /// is a verified token without `sub`).
-    fn recorded(&self, key: &TokenKey, token: &str) -> Option<Option<String>> {
+    /// token not revoked by a logout).
+    fn recorded(&self, key: &TokenKey, token: &str) -> Option<Verified> {
         let is_revoked = || revoked_jwts::is_revoked(token);
         let revocation = RevocationCheck { count: revoked_jwts::revocations(), is_revoked: &is_revoked };
         VERIFIED.get(key, self.key_set.generation(), Instant::now(), jwt::now_seconds(), revocation)
@@ -62,7 +65,7 @@ impl TokenVerifier {
 
     /// Records a verification. `revocations_seen` is the revocation count
     /// read before the token was found unrevoked, or `UNCHECKED`.
-    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet, revocations_seen: u64) -> Option<String> {
+    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet, revocations_seen: u64) -> VerifiedSubject {
         let tolerance = self.options.clock_tolerance_seconds;
         VERIFIED.insert(
             key,
@@ -74,7 +77,7 @@ impl TokenVerifier {
                 revocations_seen,
             },
         );
-        claims.subject
+        VerifiedSubject(claims.subject)
     }
 
     /// The revocation count, when `token` is not revoked; read first, so a
@@ -87,11 +90,11 @@ impl TokenVerifier {
     /// Whether `token` is known good as a session without waiting: a
     /// verification on record, or (when allowed) one signature check against
     /// the key set already held; and not revoked by a logout. `None` means
-    /// "take the asynchronous path"; otherwise the token's subject.
-    pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<Option<String>> {
+    /// "take the asynchronous path".
+    pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<VerifiedSubject> {
         let key = self.key_prefix.key(token);
-        if let Some(subject) = self.recorded(&key, token) {
-            return Some(subject);
+        if let Some(record) = self.recorded(&key, token) {
+            return Some(VerifiedSubject(record.subject));
         }
         if !allow_signature_check {
             return None;
@@ -104,10 +107,7 @@ impl TokenVerifier {
     /// with what bounds its validity (`exp`, the key set's freshness); never
     /// a signature check.
     pub fn record_of(&self, token: &str) -> Option<Verified> {
-        let key = self.key_prefix.key(token);
-        let is_revoked = || revoked_jwts::is_revoked(token);
-        let revocation = RevocationCheck { count: revoked_jwts::revocations(), is_revoked: &is_revoked };
-        VERIFIED.entry(&key, self.key_set.generation(), Instant::now(), jwt::now_seconds(), revocation)
+        self.recorded(&self.key_prefix.key(token), token)
     }
 
     /// Whether the token verifies (from the record, or when allowed one
@@ -122,7 +122,7 @@ impl TokenVerifier {
 
     /// One signature check against the key set already held, remembered when
     /// it succeeds; `None` when there is no such key set or the check fails.
-    fn check_with_held_keys(&self, key: TokenKey, token: &str, revocations_seen: u64) -> Option<Option<String>> {
+    fn check_with_held_keys(&self, key: TokenKey, token: &str, revocations_seen: u64) -> Option<VerifiedSubject> {
         let parsed = jwt::parse_token(token).ok()?;
         let held = self.key_set.held_for(parsed.kid.as_deref())?;
         jwt::verify_signature(&parsed, &held.keys).ok()?;
@@ -148,10 +148,10 @@ impl TokenVerifier {
 
     /// The subject of a token that verifies and was not revoked by a
     /// logout: from the record, else by verifying.
-    pub async fn subject(&self, token: &str) -> Result<Option<String>, VerifyError> {
+    pub async fn subject(&self, token: &str) -> Result<VerifiedSubject, VerifyError> {
         let key = self.key_prefix.key(token);
-        if let Some(subject) = self.recorded(&key, token) {
-            return Ok(subject);
+        if let Some(record) = self.recorded(&key, token) {
+            return Ok(VerifiedSubject(record.subject));
         }
         let revoked = || VerifyError::new(VerifyErrorKind::ClaimInvalid, "the session was logged out");
         let revocations_seen = Self::unrevoked(token).ok_or_else(revoked)?;
@@ -162,20 +162,17 @@ impl TokenVerifier {
 }
 
 /// `verifyCrossmintJwt(token, uri)`'s verifiers: default options, jose's
-/// fetch deadline. Bounded: when full the table is emptied (the records
-/// themselves live in `VERIFIED` and stay valid).
-static BY_URI: LazyLock<Mutex<HashMap<String, Arc<TokenVerifier>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// fetch deadline. When full the table is emptied (the records themselves
+/// live in `VERIFIED` and stay valid).
+static BY_URI: LazyLock<Mutex<BoundedMap<String, Arc<TokenVerifier>>>> =
+    LazyLock::new(|| Mutex::new(BoundedMap::new(BY_URI_LIMIT)));
 const BY_URI_LIMIT: usize = 256;
 
 pub fn for_uri(jwks_uri: &str) -> Arc<TokenVerifier> {
     let mut verifiers = BY_URI.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(verifier) = verifiers.get(jwks_uri) {
-        return verifier.clone();
-    }
-    if verifiers.len() >= BY_URI_LIMIT {
-        verifiers.clear();
-    }
-    let verifier = Arc::new(TokenVerifier::new(jwks_uri, VerifyOptions::default(), key_set_cache::FETCH_TIMEOUT));
-    verifiers.insert(jwks_uri.to_string(), verifier.clone());
-    verifier
+    verifiers
+        .get_or_insert_with(jwks_uri.to_string(), || {
+            Arc::new(TokenVerifier::new(jwks_uri, VerifyOptions::default(), key_set_cache::FETCH_TIMEOUT))
+        })
+        .clone()
 }

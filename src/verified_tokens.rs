@@ -3,14 +3,15 @@
 //! what it was checked against (key set URI and verification options), and
 //! lives until the earliest of: the token's `exp`, the end of the key set's
 //! freshness, or a refetch of the key set (a new generation). The table is
-//! bounded; when full it is cleared, which costs one signature check per
+//! bounded; when full it is emptied, which costs one signature check per
 //! active user and never a wrong answer.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest::{Context, SHA256};
+
+use crate::bounded_map::BoundedMap;
 
 pub const DEFAULT_CAPACITY: usize = 50_000;
 
@@ -50,6 +51,19 @@ pub struct Verified {
     pub revocations_seen: u64,
 }
 
+impl Verified {
+    /// How much longer, from now, the record holds by its `exp` and its key
+    /// set's freshness: how long an answer made from it may be reused, as
+    /// long as nothing is refetched or revoked meanwhile (the caller watches
+    /// those counts). `None` for a token without `exp`, whose answers are
+    /// never reused outside the record.
+    pub fn reusable_for(&self, now: Instant, now_ms: f64) -> Option<Duration> {
+        let until_exp_ms = self.good_before_secs? * 1000.0 - now_ms;
+        let until_exp = Duration::try_from_secs_f64(until_exp_ms / 1000.0).unwrap_or(Duration::ZERO);
+        Some(until_exp.min(self.key_set_fresh_until.saturating_duration_since(now)))
+    }
+}
+
 /// `Verified::revocations_seen` of a record made without a revocation check.
 pub const UNCHECKED: u64 = u64::MAX;
 
@@ -62,32 +76,18 @@ pub struct RevocationCheck<'a> {
 }
 
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<TokenKey, Verified>>,
-    capacity: usize,
+    entries: Mutex<BoundedMap<TokenKey, Verified>>,
 }
 
 impl VerifiedTokens {
     pub fn new(capacity: usize) -> Self {
         VerifiedTokens {
-            entries: Mutex::new(HashMap::new()),
-            capacity,
+            entries: Mutex::new(BoundedMap::new(capacity)),
         }
     }
 
-    /// The subject of a still-valid, unrevoked verification of this token, if any.
-    pub fn get(
-        &self,
-        key: &TokenKey,
-        current_generation: u64,
-        now: Instant,
-        now_secs: f64,
-        revocation: RevocationCheck<'_>,
-    ) -> Option<Option<String>> {
-        self.valid_entry(key, current_generation, now, now_secs, Some(revocation), |entry| entry.subject.clone())
-    }
-
     /// The still-valid, unrevoked verification of this token, if any.
-    pub fn entry(
+    pub fn get(
         &self,
         key: &TokenKey,
         current_generation: u64,
@@ -96,6 +96,11 @@ impl VerifiedTokens {
         revocation: RevocationCheck<'_>,
     ) -> Option<Verified> {
         self.valid_entry(key, current_generation, now, now_secs, Some(revocation), Verified::clone)
+    }
+
+    #[cfg(test)]
+    fn subject(&self, key: &TokenKey, generation: u64, now: Instant, now_secs: f64, revocation: RevocationCheck<'_>) -> Option<Option<String>> {
+        self.get(key, generation, now, now_secs, revocation).map(|record| record.subject)
     }
 
     /// Whether a still-valid verification of this token is on record
@@ -134,19 +139,12 @@ impl VerifiedTokens {
     }
 
     pub fn insert(&self, key: TokenKey, verified: Verified) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= self.capacity {
-            entries.clear();
-        }
-        entries.insert(key, verified);
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).insert(key, verified);
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -178,19 +176,30 @@ mod tests {
         let cache = VerifiedTokens::new(10);
         let key = token_key("uri", "token");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 999.0, unrevoked(0)), Some(Some("user".into())));
+        assert_eq!(cache.subject(&key, 1, Instant::now(), 999.0, unrevoked(0)), Some(Some("user".into())));
         assert!(cache.holds(&key, 1, Instant::now(), 999.0));
-        let record = cache.entry(&key, 1, Instant::now(), 999.0, unrevoked(0)).expect("still valid");
+        let record = cache.get(&key, 1, Instant::now(), 999.0, unrevoked(0)).expect("still valid");
         assert_eq!((record.subject.as_deref(), record.good_before_secs), (Some("user"), Some(1000.0)));
-        assert_eq!(cache.entry(&key, 2, Instant::now(), 999.0, unrevoked(0)), None, "key set refetched");
+        assert_eq!(cache.get(&key, 2, Instant::now(), 999.0, unrevoked(0)), None, "key set refetched");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
         assert!(!cache.holds(&key, 1, Instant::now(), 1000.0), "exp reached");
         cache.insert(key, entry(1, Some(1000.0), Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 1000.0, unrevoked(0)), None, "exp reached");
+        assert_eq!(cache.subject(&key, 1, Instant::now(), 1000.0, unrevoked(0)), None, "exp reached");
         cache.insert(key, entry(1, None, Duration::from_secs(60)));
-        assert_eq!(cache.get(&key, 2, Instant::now(), 0.0, unrevoked(0)), None, "key set refetched");
+        assert_eq!(cache.subject(&key, 2, Instant::now(), 0.0, unrevoked(0)), None, "key set refetched");
         cache.insert(key, entry(1, None, Duration::ZERO));
-        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0, unrevoked(0)), None, "key set no longer fresh");
+        assert_eq!(cache.subject(&key, 1, Instant::now(), 0.0, unrevoked(0)), None, "key set no longer fresh");
+    }
+
+    #[test]
+    fn an_answer_is_reusable_until_exp_or_the_end_of_freshness_whichever_comes_first() {
+        let now = Instant::now();
+        let record = |good_before_secs, fresh_for| Verified { key_set_fresh_until: now + fresh_for, ..entry(1, good_before_secs, fresh_for) };
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
+        assert_eq!(ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)), Some(750), "exp first");
+        assert_eq!(ms(record(Some(2000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)), Some(60_000), "freshness first");
+        assert_eq!(ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 1_000_000.0)), Some(0), "exp passed");
+        assert_eq!(record(None, Duration::from_secs(60)).reusable_for(now, 0.0), None, "no exp: never reused outside the record");
     }
 
     #[test]
@@ -204,13 +213,13 @@ mod tests {
             false
         };
         let check = |count| RevocationCheck { count, is_revoked: &not_revoked };
-        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(0)).is_some());
+        assert!(cache.subject(&key, 1, Instant::now(), 0.0, check(0)).is_some());
         assert_eq!(asked.get(), 0, "nothing revoked since the record was made");
-        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(1)).is_some());
-        assert!(cache.get(&key, 1, Instant::now(), 0.0, check(1)).is_some());
+        assert!(cache.subject(&key, 1, Instant::now(), 0.0, check(1)).is_some());
+        assert!(cache.subject(&key, 1, Instant::now(), 0.0, check(1)).is_some());
         assert_eq!(asked.get(), 1, "asked once for the new count");
         let revoked = RevocationCheck { count: 2, is_revoked: &|| true };
-        assert_eq!(cache.get(&key, 1, Instant::now(), 0.0, revoked), None);
+        assert_eq!(cache.subject(&key, 1, Instant::now(), 0.0, revoked), None);
         assert!(cache.holds(&key, 1, Instant::now(), 0.0), "still a verified token, but no session");
     }
 

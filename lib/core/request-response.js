@@ -3,14 +3,11 @@
 // in one place: Node's IncomingMessage/ServerResponse (node:http, Express),
 // Fetch Request/Response (Next.js, Hono, Deno, Bun), a Fastify request/reply
 // and a Koa context (or its request/response). For each it finds what the SDK
-// reads (the Cookie header, a refresh body another middleware may already
-// have parsed) and writes (cookies, a status, the refresh answer) the way that
-// framework expects, so an answer is never lost behind a wrapper.
+// reads (the Cookie header) and writes (cookies, a status, the refresh
+// answer) the way that framework expects, so an answer is never lost behind
+// a wrapper. Request bodies are read in request-body.js.
 
 const { IncomingMessage, ServerResponse } = require('node:http')
-
-/** Largest request body read for a refresh; a refresh body is ~100 bytes. */
-const MAX_BODY_BYTES = 64 * 1024
 
 /** Seconds a client is asked to wait after a Crossmint outage (503). */
 const RETRY_AFTER_SECONDS = 5
@@ -192,127 +189,10 @@ function markSuccess(response) {
   else if (kind === 'koa') koaContext(response).response.status = 200
 }
 
-// ---- request bodies -----------------------------------------------------------
-
-function parseJson(text) {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
-}
-
-/**
- * The refresh body: already parsed by a framework (Express `req.body`,
- * Fastify `request.body`, Koa body parsers' `ctx.request.body`) or read from
- * the stream. Resolves undefined, never rejects, when the body is missing,
- * too large, cut off (`close`/`aborted`) or slower than `timeoutMs`.
- */
-function readRefreshBody(request, timeoutMs) {
-  const ctx = koaContext(request)
-  if (ctx !== null) return nodeBody(ctx.request.body, ctx.req, timeoutMs)
-  if (isFastifyRequest(request)) return nodeBody(request.body, request.raw, timeoutMs)
-  if (isNodeRequest(request)) return nodeBody(request.body, request, timeoutMs)
-  return readFetchBody(request, timeoutMs)
-}
-
-function nodeBody(parsed, stream, timeoutMs) {
-  if (parsed !== undefined) return Promise.resolve(parsed)
-  if (stream.readableEnded || stream.destroyed || typeof stream.on !== 'function') return Promise.resolve(undefined)
-  return new Promise((resolve) => {
-    const chunks = []
-    let size = 0
-    const done = (value) => {
-      clearTimeout(timer)
-      stream.off('data', onData)
-      stream.off('end', onEnd)
-      stream.off('error', onGone)
-      stream.off('close', onGone)
-      stream.off('aborted', onGone)
-      resolve(value)
-    }
-    const onData = (chunk) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) return done(undefined)
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-    }
-    const onEnd = () => done(parseJson(Buffer.concat(chunks).toString('utf8')))
-    const onGone = () => done(undefined)
-    const timer = setTimeout(onGone, timeoutMs)
-    stream.on('data', onData)
-    stream.on('end', onEnd)
-    stream.on('error', onGone)
-    stream.on('close', onGone)
-    stream.on('aborted', onGone)
-  })
-}
-
-async function readFetchBody(request, timeoutMs) {
-  if (request == null || request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') {
-    return undefined
-  }
-  const reader = request.body.getReader()
-  let timer
-  const deadline = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs)
-  })
-  const chunks = []
-  let size = 0
-  try {
-    for (;;) {
-      const read = await Promise.race([reader.read(), deadline])
-      if (read === null || size + (read.value ? read.value.byteLength : 0) > MAX_BODY_BYTES) {
-        reader.cancel().catch(() => {})
-        return undefined
-      }
-      if (read.done) break
-      size += read.value.byteLength
-      chunks.push(read.value)
-    }
-  } catch {
-    return undefined
-  } finally {
-    clearTimeout(timer)
-  }
-  return parseJson(Buffer.concat(chunks).toString('utf8'))
-}
-
-// ---- answers shared by the framework helpers ---------------------------------------
-
-/**
- * Marks a getSession error with the class the Rust core gave the failure.
- * `authenticationFailure` false means Crossmint could not answer (outage,
- * timeout, refused redirect) and the session may still be good. Kept off the
- * enumerable properties, so the error looks as the reference's does.
- */
-const OUTAGE = Symbol.for('crossmint-server-native.outage')
-
-function sessionFailure(error, authenticationFailure) {
-  if (!authenticationFailure) Object.defineProperty(error, OUTAGE, { value: true })
-  return error
-}
-
-/**
- * How a framework helper answers a failed getSession: 503 with Retry-After
- * for an outage, 401 for anything else that is about authentication, and
- * null for an error that is not (the helper hands that to the framework's
- * error handling).
- */
-function sessionFailureAnswer(error, AuthenticationError) {
-  if (!(error instanceof AuthenticationError)) return null
-  if (error[OUTAGE] === true) {
-    return {
-      status: 503,
-      headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      body: { error: 'Service Unavailable', code: error.code, message: error.message },
-    }
-  }
-  return { status: 401, headers: {}, body: { error: 'Unauthorized', code: error.code, message: error.message } }
-}
-
 module.exports = {
-  MAX_BODY_BYTES,
   RETRY_AFTER_SECONDS,
+  koaContext,
+  isFastifyRequest,
   isNodeRequest,
   isNodeResponse,
   isFetchResponse,
@@ -324,7 +204,4 @@ module.exports = {
   writeJsonAnswer,
   markSuccess,
   settledValue,
-  readRefreshBody,
-  sessionFailure,
-  sessionFailureAnswer,
 }

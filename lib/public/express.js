@@ -2,8 +2,7 @@
 // Express glue: a session middleware and the two routes every app needs.
 // Thin wrappers over CrossmintAuth; all decisions stay in the SDK.
 
-const { CrossmintAuthenticationError } = require('../index.js')
-const { sessionFailureAnswer } = require('./http-objects.js')
+const { sessionFailureAnswer } = require('../core/framework-helpers.js')
 
 /**
  * Runs getSession(req, res) and sets `req.crossmint = { userId, jwt, refreshToken }`.
@@ -20,7 +19,7 @@ function crossmintMiddleware(crossmintAuth, { required = true } = {}) {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(req, res)
       req.crossmint = { userId, jwt, refreshToken }
     } catch (error) {
-      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      const answer = sessionFailureAnswer(error)
       if (answer === null) return next(error)
       if (required || answer.status === 503) {
         res.status(answer.status).set(answer.headers).json(answer.body)

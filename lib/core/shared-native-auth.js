@@ -6,6 +6,8 @@
 // options, logger) stays on the JavaScript object. Bounded: when full the
 // table is emptied, and instances already built keep their native half.
 
+const { BoundedMap } = require('./bounded-map.js')
+
 const SHARED_NATIVE_AUTH_LIMIT = 256
 
 /**
@@ -13,16 +15,13 @@ const SHARED_NATIVE_AUTH_LIMIT = 256
  * hands out the one already built for an equal configuration.
  */
 function sharedNativeAuthFor(create) {
-  const byConfiguration = new Map()
+  const byConfiguration = new BoundedMap(SHARED_NATIVE_AUTH_LIMIT)
   return function sharedNativeAuth(config, options) {
     const key = configurationKey(config, options)
     let nativeAuth = key === null ? undefined : byConfiguration.get(key)
     if (nativeAuth === undefined) {
       nativeAuth = create(config, options)
-      if (key !== null) {
-        if (byConfiguration.size >= SHARED_NATIVE_AUTH_LIMIT) byConfiguration.clear()
-        byConfiguration.set(key, nativeAuth)
-      }
+      if (key !== null) byConfiguration.set(key, nativeAuth)
     }
     return nativeAuth
   }

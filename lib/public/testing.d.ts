@@ -1,4 +1,4 @@
-import type { AuthSession, JSONWebKeySet } from '../index'
+import type { AuthSession, JSONWebKeySet } from '../../index'
 
 export interface SignJwtOptions {
   alg?: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'EdDSA' | 'none' | 'HS256'

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CrossmintAuth, RefreshToken } from '../index'
+import type { CrossmintAuth, RefreshToken } from '../../index'
 
 export interface CrossmintRequestSession {
   userId: string

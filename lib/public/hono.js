@@ -3,14 +3,8 @@
 // logout handlers. Hono speaks Fetch, so the SDK is called with the Fetch
 // Request (`c.req.raw`) and its answers are Fetch Responses.
 
-const { CrossmintAuthenticationError } = require('../index.js')
-const { sessionFailureAnswer } = require('./http-objects.js')
+const { checkAuth, sessionFailureAnswer } = require('../core/framework-helpers.js')
 
-function checkAuth(crossmintAuth, where) {
-  if (crossmintAuth == null || typeof crossmintAuth.getSession !== 'function') {
-    throw new TypeError(`${where} expects a CrossmintAuth (CrossmintAuth.from(crossmint, options))`)
-  }
-}
 
 /** Adds the Set-Cookie lines the SDK stored on `jar` to the answer Hono is building. */
 function passCookies(c, jar) {
@@ -35,7 +29,7 @@ function crossmintMiddleware(crossmintAuth, { required = true } = {}) {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(c.req.raw, jar)
       c.set('crossmint', { userId, jwt, refreshToken })
     } catch (error) {
-      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      const answer = sessionFailureAnswer(error)
       if (answer === null) throw error
       if (required || answer.status === 503) {
         passCookies(c, jar) // cleared cookies on a 401; none on a 503

@@ -4,14 +4,8 @@
 // routes. The preHandler hands the SDK Fastify's own request and reply, so
 // refreshed cookies travel with whatever Fastify answers.
 
-const { CrossmintAuthenticationError } = require('../index.js')
-const { sessionFailureAnswer } = require('./http-objects.js')
+const { checkAuth, sessionFailureAnswer } = require('../core/framework-helpers.js')
 
-function checkAuth(crossmintAuth, where) {
-  if (crossmintAuth == null || typeof crossmintAuth.getSession !== 'function') {
-    throw new TypeError(`${where} expects a CrossmintAuth (CrossmintAuth.from(crossmint, options))`)
-  }
-}
 
 /**
  * A preHandler hook: runs getSession(request, reply) and sets
@@ -29,7 +23,7 @@ function crossmintPreHandler(crossmintAuth, { required = true } = {}) {
       const { userId, jwt, refreshToken } = await crossmintAuth.getSession(request, reply)
       request.crossmint = { userId, jwt, refreshToken }
     } catch (error) {
-      const answer = sessionFailureAnswer(error, CrossmintAuthenticationError)
+      const answer = sessionFailureAnswer(error)
       if (answer === null) throw error
       if (required || answer.status === 503) return reply.code(answer.status).headers(answer.headers).send(answer.body)
       request.crossmint = null

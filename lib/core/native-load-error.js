@@ -11,7 +11,7 @@
 
 const fs = require('node:fs')
 
-const packageJson = require('../package.json')
+const packageJson = require('../../package.json')
 
 const PACKAGE = packageJson.name
 const PLATFORM_PACKAGE_PREFIX = `${(packageJson.napi && packageJson.napi.packageName) || PACKAGE}-`

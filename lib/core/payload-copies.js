@@ -7,9 +7,10 @@
 // and each call gets a deep copy. The payload is a pure function of the
 // token's text, so a copy is exactly what JSON.parse would have built.
 
+const { BoundedMap } = require('./bounded-map.js')
+
 /** Tokens whose parsed payload is kept; emptied when full (a miss costs one parse). */
-const LIMIT = 2_000
-const parsedPayloads = new Map()
+const parsedPayloads = new BoundedMap(2_000)
 
 /**
  * A deep copy of a JSON value. Objects are copied by spread, which defines
@@ -39,7 +40,6 @@ function payloadCopy(token, payloadText) {
     const text = payloadText(token)
     if (text == null) return undefined
     parsed = JSON.parse(text)
-    if (parsedPayloads.size >= LIMIT) parsedPayloads.clear()
     parsedPayloads.set(token, parsed)
   }
   return copyOf(parsed)

@@ -1,5 +1,5 @@
 import type { FastifyPluginCallback, preHandlerAsyncHookHandler, RouteHandlerMethod } from 'fastify'
-import type { CrossmintAuth, RefreshToken } from '../index'
+import type { CrossmintAuth, RefreshToken } from '../../index'
 
 export interface CrossmintRequestSession {
   userId: string

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import type { CrossmintAuth, RefreshToken } from '../index'
+import type { CrossmintAuth, RefreshToken } from '../../index'
 
 export interface CrossmintSession {
   userId: string

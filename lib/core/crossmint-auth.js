@@ -1,0 +1,242 @@
+'use strict'
+// The CrossmintAuth class: the reference's API over the native half
+// (src/binding/auth.rs). It reads requests and writes responses; the Rust
+// core decides who is authenticated, and how each failure is classed.
+
+const native = require('./native-addon.js')
+const http = require('./request-response.js')
+const { readRefreshBody } = require('./request-body.js')
+const { CrossmintAuthenticationError, sessionError, crossmintError, rethrowPlain } = require('./errors.js')
+const { Logger } = require('./logger.js')
+const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
+const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
+const { verifyCrossmintJwt, tokenText, recordedPayload, payloadOf } = require('./verify.js')
+const { sharedNativeAuthFor } = require('./shared-native-auth.js')
+const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sessions.js')
+
+// The guide's Next.js code builds a CrossmintAuth on every request: instances
+// with the same configuration share their native half (shared-native-auth.js).
+const sharedNativeAuth = sharedNativeAuthFor((config, options) => rethrowPlain(() => new native.NativeAuth(config, options)))
+
+/** A session whose JWT verified: the material as given, `expiresAt` empty. */
+function unchangedSession(jwt, refreshToken, userId) {
+  return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId }
+}
+
+const noCookies = () => new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
+
+/** Proves a construction came through `CrossmintAuth.from`, as the reference's private constructor does. */
+const CONSTRUCTED_BY_FROM = Symbol('CrossmintAuth.from')
+
+class CrossmintAuth {
+  #native
+  #rememberedSessions
+  #cookies
+  #log
+  /** The native timeout, which also bounds reading a refresh body. */
+  #timeoutMs
+
+  constructor(constructedBy, crossmint, options) {
+    if (constructedBy !== CONSTRUCTED_BY_FROM) throw new TypeError('Use CrossmintAuth.from(crossmint, options)')
+    this.crossmint = crossmint
+    this.refreshRoute = options.refreshRoute != null ? options.refreshRoute : null
+    this.#cookies = new native.CookieWriter(nativeCookieOptions(options.cookieOptions))
+    this.#log = new Logger(options.logger, options.logRejections)
+    this.#native = sharedNativeAuth(nativeConfig(crossmint), nativeAuthOptions(options, this.refreshRoute))
+    this.#timeoutMs = this.#native.timeoutMs()
+    this.#rememberedSessions = rememberedSessionsFor(this.#native, native.recordInvalidations)
+  }
+
+  static from(crossmint, options = {}) {
+    return new CrossmintAuth(CONSTRUCTED_BY_FROM, crossmint, options || {})
+  }
+
+  getJwksUri() {
+    return this.#native.jwksUri()
+  }
+
+  async getSession(input, response) {
+    if (response != null) http.assertResponse(response, 'getSession')
+    if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
+    const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
+    let jwt, refreshToken, recordedUserId
+    if (request === undefined) {
+      ;({ jwt, refreshToken } = input)
+    } else {
+      const header = http.cookieHeader(request)
+      if (header == null) throw noCookies()
+      // The same header answered from the record before, while that answer holds.
+      const remembered = this.#rememberedSessions.lookup(header)
+      if (remembered !== undefined) return unchangedSession(remembered.jwt, remembered.refreshToken, remembered.userId)
+      // The cookies, and the JWT's user id when the verified record holds it.
+      const startedAt = RememberedSessions.now()
+      const found = this.#native.cookieSession(header)
+      ;[jwt, refreshToken, recordedUserId] = found
+      this.#rememberedSessions.remember(header, found, startedAt)
+    }
+    if (!refreshToken) throw new CrossmintAuthenticationError('Refresh token not found', 'REFRESH_TOKEN_MISSING')
+
+    if (typeof jwt === 'string' && jwt !== '') {
+      // The common case: a token verified before (or verifiable with the key
+      // set already held) answers without a trip to the check threads.
+      let userId = request === undefined ? this.#native.verifiedSubject(jwt, false) : recordedUserId
+      if (userId == null) {
+        userId = takeSyncCheck() ? this.#native.verifiedSubject(jwt, true) : await checkOnThreads(this.#native, jwt)
+      }
+      if (userId != null) return unchangedSession(jwt, refreshToken, userId)
+    }
+    const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
+    this.#log.warnings(native.takeWarnings())
+    const { failure, material, userId } = reply
+    if (failure == null) {
+      if (material == null) return unchangedSession(jwt, refreshToken, userId)
+      if (response != null) this.storeAuthMaterial(response, material)
+      return { jwt: material.jwt, refreshToken: material.refreshToken, userId }
+    }
+    if (!failure.outage && response != null) {
+      // Cleared before the promise settles, so a handler that answers in its
+      // catch block never races us for the headers.
+      this.#clearCookiesQuietly(response)
+      if (request !== undefined) this.#revokeInBackground(request)
+    }
+    this.#log.rejection(failure)
+    throw sessionError(failure)
+  }
+
+  async getUser(externalUserId) {
+    const { failure, user } = await this.#native.getUser(String(externalUserId))
+    if (failure != null) throw crossmintError(failure)
+    return user
+  }
+
+  async handleCustomRefresh(request, response) {
+    // Checked before anything is read or spent: a rotated refresh token
+    // whose answer cannot be written would log the user out.
+    if (response != null) http.assertResponse(response, 'handleCustomRefresh')
+    const body = await readRefreshBody(request, this.#timeoutMs)
+    const bodyRefresh = body != null && typeof body === 'object' ? body.refresh : undefined
+    const header = http.cookieHeader(request)
+    const cookieRefresh = header == null ? undefined : native.parseAuthCookies(header).refreshToken
+    const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
+
+    const { failure, material } =
+      refreshToken == null
+        ? { failure: { code: 'REFRESH_TOKEN_MISSING', message: 'Please provide a refresh token either in the request body or cookies', outage: false } }
+        : await this.#native.refreshWithCrossmint(String(refreshToken))
+
+    if (failure == null) {
+      return this.#refreshAnswer(response, {
+        json: JSON.stringify(material),
+        fetchInit: { headers: { 'Content-Type': 'application/json' } },
+        // Cookies first: once the body is written the headers are gone.
+        setCookies: (target) => this.storeAuthMaterial(target, material),
+      })
+    }
+    // An outage (5xx, unreachable, timeout) says nothing about the session:
+    // the cookies stay, the token is not revoked, and the answer is a 503 so
+    // a caller (or getSession with refreshRoute) retries instead of signing out.
+    const endSession = !failure.outage
+    const statusText = endSession ? 'Unauthorized' : 'Service Unavailable'
+    const status = endSession ? 401 : 503
+    const headers = endSession ? {} : { 'Retry-After': String(http.RETRY_AFTER_SECONDS) }
+    if (endSession) this.#revokeInBackground(request)
+    return this.#refreshAnswer(response, {
+      status,
+      statusText,
+      headers,
+      json: JSON.stringify({ error: statusText, message: failure.message }),
+      fetchInit: { status, statusText, headers },
+      setCookies: endSession ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target) : this.#storeCleared(target)) : undefined,
+    })
+  }
+
+  /**
+   * handleCustomRefresh's answer: written on a server-side response (the
+   * cookies, quietly for a failure, then the JSON), else a Fetch Response.
+   */
+  #refreshAnswer(response, { status = 200, statusText, headers, json, fetchInit, setCookies }) {
+    if (response != null && http.responseKind(response) !== 'fetch') {
+      if (setCookies !== undefined) setCookies(response, status !== 200)
+      return http.settledValue(http.writeJsonAnswer(response, { status, statusText, json, headers }))
+    }
+    const fetchResponse = new Response(json, fetchInit)
+    if (setCookies !== undefined) setCookies(fetchResponse, false)
+    return fetchResponse
+  }
+
+  /** Verifies with this instance's options (issuer, audience, clock tolerance). */
+  async verifyCrossmintJwt(token, jwks) {
+    // A URI string is accepted, as the reference's free function accepts it.
+    if (typeof jwks === 'string') return verifyCrossmintJwt(token, jwks)
+    const text = tokenText(token)
+    if (jwks == null) {
+      // As in getSession: a token verified before is answered from the
+      // record (its expiry checked again), without waiting on anything.
+      const payload = recordedPayload(text, (allowCheck) => this.#native.isVerified(text, allowCheck))
+      if (payload !== undefined) return payload
+    }
+    const reply = await this.#native.verify(text, jwks == null ? undefined : jwks)
+    this.#log.warnings(native.takeWarnings())
+    return payloadOf(reply)
+  }
+
+  storeAuthMaterial(response, authMaterial) {
+    if (response == null) throw new Error('Response not found')
+    const refresh = authMaterial == null ? undefined : authMaterial.refreshToken
+    if (refresh == null) throw new TypeError('authMaterial.refreshToken is required')
+    http.setCookies(response, this.#cookies.session(String(authMaterial.jwt), String(refresh.secret), jsTimeMs(refresh.expiresAt)))
+  }
+
+  async logout(request, response) {
+    if (response != null) http.assertResponse(response, 'logout')
+    if (request != null) {
+      const header = http.cookieHeader(request)
+      if (header == null) {
+        this.#log.error(noCookies())
+      } else {
+        // The request's JWT is refused as a session too: it would verify
+        // until its exp whatever happens to the refresh token.
+        const { jwt, refreshToken } = native.parseAuthCookies(header)
+        const { failure } = await this.#native.logout(refreshToken, jwt)
+        if (failure != null) this.#log.error(crossmintError(failure))
+      }
+    }
+    const target = response != null ? response : new Response()
+    this.#storeCleared(target)
+    if (response != null) http.markSuccess(response)
+    return http.settledValue(target)
+  }
+
+  #storeCleared(response) {
+    if (response == null) throw new Error('Response not found')
+    http.setCookies(response, this.#cookies.cleared())
+  }
+
+  #clearCookiesQuietly(response) {
+    if (http.headersSent(response)) return
+    try {
+      this.#storeCleared(response)
+    } catch (error) {
+      this.#log.error('Failed to clear the session cookies', error)
+    }
+  }
+
+  /**
+   * Revokes the request's refresh token at Crossmint without holding up the
+   * answer, after the session failed. Not a logout: a late request carrying
+   * a replaced token must not end the newer session its chain led to.
+   */
+  #revokeInBackground(request) {
+    const header = http.cookieHeader(request)
+    if (header == null) {
+      this.#log.error(noCookies())
+      return
+    }
+    this.#native.revokeRefreshToken(native.parseAuthCookies(header).refreshToken).then(
+      ({ failure }) => failure != null && this.#log.error(crossmintError(failure)),
+      (error) => this.#log.error(error),
+    )
+  }
+}
+
+module.exports = { CrossmintAuth }

@@ -1,0 +1,63 @@
+'use strict'
+// CrossmintAuth.from's arguments as the native half takes them: JavaScript
+// values reduced to strings, numbers and booleans (truthiness and Date
+// parsing as the reference applies them). What each value means, and which
+// are refused, is the Rust core's decision.
+
+const { optionalString } = require('./create-crossmint.js')
+
+function jsTimeMs(value) {
+  return value ? new Date(value).getTime() : undefined
+}
+
+/** `cookieOptions` for the native CookieWriter. */
+function nativeCookieOptions(options = {}) {
+  return {
+    httpOnly: Boolean(options.httpOnly),
+    secure: Boolean(options.secure),
+    sameSite: options.sameSite === undefined ? undefined : String(options.sameSite),
+    domain: options.domain ? String(options.domain) : undefined,
+    expiresMs: jsTimeMs(options.expiresAt),
+  }
+}
+
+/** The `crossmint` object's configuration. */
+function nativeConfig(crossmint) {
+  if (crossmint == null || typeof crossmint !== 'object') {
+    throw new TypeError('CrossmintAuth.from expects the object returned by createCrossmint')
+  }
+  const customJwt = crossmint.experimental_customAuth && crossmint.experimental_customAuth.jwt
+  return {
+    apiKey: typeof crossmint.apiKey === 'string' ? crossmint.apiKey : '',
+    jwt: optionalString(customJwt || crossmint.jwt),
+    overrideBaseUrl: optionalString(crossmint.overrideBaseUrl),
+    appId: optionalString(crossmint.appId),
+    extensionId: optionalString(crossmint.extensionId),
+  }
+}
+
+function stringList(value) {
+  if (value == null) return undefined
+  return (Array.isArray(value) ? value : [value]).map(String)
+}
+
+/** The options the native half depends on (all of it is shared per configuration). */
+function nativeAuthOptions(options, refreshRoute) {
+  const coordination = options.refreshCoordination
+  const requested = coordination !== undefined && coordination !== null && coordination !== false
+  const redisUrl = requested && typeof coordination === 'object' ? coordination.redisUrl : undefined
+  return {
+    refreshRoute: refreshRoute == null ? undefined : String(refreshRoute),
+    timeoutMs: options.timeoutMs,
+    clockToleranceSeconds: options.clockToleranceSeconds,
+    issuer: stringList(options.issuer),
+    audience: stringList(options.audience),
+    refreshGraceSeconds: options.refreshGraceSeconds,
+    requireExpiration: Boolean(options.requireExpiration),
+    keySetStaleIfErrorSeconds: options.keySetStaleIfErrorSeconds,
+    refreshCoordination: requested,
+    redisUrl: typeof redisUrl === 'string' ? redisUrl : undefined,
+  }
+}
+
+module.exports = { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions }

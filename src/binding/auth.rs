@@ -1,0 +1,239 @@
+//! `NativeAuth`: one configuration's session engine (`session`), as a
+//! `CrossmintAuth` instance uses it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use super::check_channel::CheckChannel;
+use super::json::Json;
+use super::process::record_invalidations_now;
+use super::reply::Reply;
+use super::verify::{verify_inline, verify_reply};
+use crate::check_threads::{Check, CHECK_THREADS};
+use crate::crossmint_client::CrossmintConfig;
+use crate::jwt;
+use crate::session::{ConfigError, EngineOptions, Session, SessionEngine};
+use crate::token_verifier::VerifiedSubject;
+
+/// `NativeAuth::cookie_session`'s answer, a JavaScript array (see there).
+type CookieSession = (Option<String>, Option<String>, Option<String>, Option<f64>, f64);
+
+#[napi(object)]
+pub struct NativeCrossmintConfig {
+    pub api_key: String,
+    pub jwt: Option<String>,
+    pub override_base_url: Option<String>,
+    pub app_id: Option<String>,
+    pub extension_id: Option<String>,
+}
+
+/// `CrossmintAuth.from`'s options as JavaScript gave them; the engine
+/// decides what each value means.
+#[napi(object)]
+pub struct NativeAuthOptions {
+    pub refresh_route: Option<String>,
+    pub timeout_ms: Option<f64>,
+    pub clock_tolerance_seconds: Option<f64>,
+    pub issuer: Option<Vec<String>>,
+    pub audience: Option<Vec<String>>,
+    pub refresh_grace_seconds: Option<f64>,
+    pub require_expiration: bool,
+    pub key_set_stale_if_error_seconds: Option<f64>,
+    /// `refreshCoordination` was given (implied by a `redisUrl`).
+    pub refresh_coordination: Option<bool>,
+    /// `refreshCoordination.redisUrl`, when a string.
+    pub redis_url: Option<String>,
+}
+
+#[napi]
+pub struct NativeAuth {
+    engine: Arc<SessionEngine>,
+}
+
+#[napi]
+impl NativeAuth {
+    /// Throws the reference's error for a refused API key, and a `TypeError`
+    /// for an unusable option.
+    #[napi(constructor)]
+    pub fn new(env: Env, config: NativeCrossmintConfig, options: NativeAuthOptions) -> Result<Self> {
+        let config = CrossmintConfig {
+            api_key: config.api_key,
+            jwt: config.jwt,
+            override_base_url: config.override_base_url,
+            app_id: config.app_id,
+            extension_id: config.extension_id,
+        };
+        let options = EngineOptions {
+            refresh_route: options.refresh_route,
+            timeout_ms: options.timeout_ms,
+            clock_tolerance_seconds: options.clock_tolerance_seconds,
+            issuer: options.issuer,
+            audience: options.audience,
+            require_expiration: options.require_expiration,
+            refresh_grace_seconds: options.refresh_grace_seconds,
+            key_set_stale_if_error_seconds: options.key_set_stale_if_error_seconds,
+            coordination_requested: options.refresh_coordination.unwrap_or(false) || options.redis_url.is_some(),
+            redis_url: options.redis_url,
+        };
+        let engine = SessionEngine::new(&config, options).map_err(|error| match error {
+            ConfigError::ApiKey(message) => Error::new(Status::InvalidArg, message),
+            ConfigError::Option(message) => super::type_error(&env, &message),
+        })?;
+        if let Some(store) = engine.coordination() {
+            // Other processes' logouts must reach this one before it serves
+            // its first session, not after its first refresh.
+            napi::bindgen_prelude::within_runtime_if_available(|| store.listen_for_revocations());
+        }
+        Ok(NativeAuth { engine: Arc::new(engine) })
+    }
+
+    #[napi]
+    pub fn jwks_uri(&self) -> String {
+        self.engine.jwks_uri().to_string()
+    }
+
+    /// The deadline of each Crossmint call, in ms, which also bounds reading
+    /// a refresh body.
+    #[napi]
+    pub fn timeout_ms(&self) -> f64 {
+        self.engine.timeout().as_millis() as f64
+    }
+
+    /// The user id of a JWT that is known good without waiting (see
+    /// `TokenVerifier::verified_subject_now`); `undefined` sends the caller
+    /// down the asynchronous path. At most one signature check, on this thread.
+    #[napi]
+    pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
+        self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).and_then(|VerifiedSubject(user_id)| user_id)
+    }
+
+    /// `[jwt, refreshToken, userId, reusableForMs, recordInvalidations]` of a
+    /// `Cookie` header: getSession's common case in one crossing, converting
+    /// the header once. The last three come from the JWT's verification on
+    /// record (never a signature check here) and are unset without one: its
+    /// user id, how many milliseconds the record holds by its `exp` and its
+    /// key set's freshness, and `recordInvalidations()` read before the
+    /// lookup. JavaScript may reuse the answer for the same header that long,
+    /// while the count stays put. An array, not an object: napi sets named
+    /// properties through V8's slow path, which costs more than the lookup.
+    #[napi(ts_return_type = "[string | undefined, string | undefined, string | undefined, number | undefined, number]")]
+    pub fn cookie_session(&self, header: String) -> CookieSession {
+        let invalidations = record_invalidations_now();
+        let found = crate::cookies::parse_auth_cookies(&header);
+        let record = match found.jwt.as_deref() {
+            Some(jwt) if !jwt.is_empty() => self.engine.verifier.record_of(jwt),
+            _ => None,
+        };
+        let (user_id, reusable_for_ms) = match record {
+            Some(record) => {
+                let reusable_for = record.reusable_for(Instant::now(), jwt::now_millis());
+                (record.subject, reusable_for.map(|d| d.as_millis() as f64))
+            }
+            None => (None, None),
+        };
+        (found.jwt, found.refresh_token, user_id, reusable_for_ms, invalidations)
+    }
+
+    /// Queues a signature check of each of `jwts` (against the key set
+    /// already held) on the check threads; the answer for `jwts[i]` comes
+    /// back through `channel` with id `first_id + i`. `null` sends its caller
+    /// down `session`.
+    #[napi]
+    pub fn check_on_threads(&self, channel: &CheckChannel, first_id: u32, jwts: Vec<String>) {
+        let checks = jwts
+            .into_iter()
+            .enumerate()
+            .map(|(index, jwt)| {
+                let engine = self.engine.clone();
+                Check {
+                    id: first_id.wrapping_add(index as u32),
+                    check: Box::new(move || {
+                        engine.verifier.verified_subject_now(&jwt, true).and_then(|VerifiedSubject(user_id)| user_id)
+                    }),
+                    replies: channel.replies(),
+                }
+            })
+            .collect();
+        CHECK_THREADS.submit(checks);
+    }
+
+    /// Validates the JWT or refreshes: `userId`, and `material` when a
+    /// refresh happened.
+    #[napi]
+    pub async fn session(&self, jwt: Option<String>, refresh_token: String) -> Reply {
+        match self.engine.validate_or_refresh(jwt.as_deref(), &refresh_token).await {
+            Ok(Session::Valid { user_id }) => Reply { user_id, ..Default::default() },
+            Ok(Session::Refreshed(material)) => Reply {
+                user_id: Some(material.user_id().to_string()),
+                material: Some(Json(material.to_json())),
+                ..Default::default()
+            },
+            Err(error) => Reply::failed(error),
+        }
+    }
+
+    /// Verifies with this instance's options, against its key set URI or `jwks`.
+    #[napi]
+    pub async fn verify(&self, token: String, jwks: Option<Value>) -> Reply {
+        let result = match jwks {
+            None => self.engine.verifier.verify(&token).await,
+            Some(set) => verify_inline(&token, &set, &self.engine.verifier.options),
+        };
+        verify_reply(&token, result)
+    }
+
+    /// Whether this instance's key set and options verified the token before
+    /// (or, when allowed, verify it now with the key set already held);
+    /// `false` sends the caller down `verify`.
+    #[napi]
+    pub fn is_verified(&self, token: String, allow_signature_check: bool) -> bool {
+        self.engine.verifier.verified_now(&token, allow_signature_check)
+    }
+
+    /// Crossmint's refresh endpoint, as `handleCustomRefresh` uses it.
+    #[napi]
+    pub async fn refresh_with_crossmint(&self, refresh_token: String) -> Reply {
+        match self.engine.refresh_with_crossmint(&refresh_token).await {
+            Ok(material) => Reply { material: Some(Json(material.to_json())), ..Default::default() },
+            Err(error) => Reply::failed(error),
+        }
+    }
+
+    /// Ends the session of the request's cookies: `jwt` is refused as a
+    /// session and `refresh_token`'s chain is logged out in this process
+    /// before this call returns; the promise settles when the rest (Crossmint,
+    /// other processes) is done or the timeout passed.
+    #[napi(ts_return_type = "Promise<Reply>")]
+    pub fn logout<'env>(&self, env: &'env Env, refresh_token: Option<String>, jwt: Option<String>) -> Result<PromiseRaw<'env, Reply>> {
+        let started = self.engine.begin_logout(refresh_token.as_deref(), jwt.as_deref());
+        let engine = self.engine.clone();
+        env.spawn_future(async move {
+            Ok(match engine.finish_logout(started).await {
+                Ok(()) => Reply::default(),
+                Err(error) => Reply::failed(error),
+            })
+        })
+    }
+
+    /// Revokes a refresh token at Crossmint after its session failed (not a
+    /// logout: the chain it belongs to is left alone).
+    #[napi]
+    pub async fn revoke_refresh_token(&self, refresh_token: Option<String>) -> Reply {
+        match self.engine.client.logout(refresh_token.as_deref()).await {
+            Ok(_) => Reply::default(),
+            Err(error) => Reply::failed(error),
+        }
+    }
+
+    #[napi]
+    pub async fn get_user(&self, user_id: String) -> Reply {
+        match self.engine.client.get_user(&user_id).await {
+            Ok(user) => Reply { user: Some(Json(user)), ..Default::default() },
+            Err(error) => Reply::failed(error),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! `verifyCrossmintJwt` as a free function: against a key set URI (cached,
+//! and remembered), or a key set given inline (never remembered).
+
+use napi_derive::napi;
+use serde_json::Value;
+
+use super::reply::Reply;
+use crate::jwks::KeySet;
+use crate::jwt::{self, Claims, VerifyOptions};
+use crate::token_verifier;
+use crate::verify_error::{VerifyError, VerifyErrorKind};
+
+/// Against a key set given inline; nothing is remembered, since the
+/// caller's object can change between calls.
+pub(super) fn verify_inline(token: &str, set: &Value, options: &VerifyOptions) -> Result<Claims, VerifyError> {
+    jwt::verify(token, &KeySet::from_json(set)?, options)
+}
+
+/// The payload goes back as the JSON text the token carries, which the
+/// JavaScript side parses: a fresh object per call, built exactly as jose
+/// builds the reference's (`JSON.parse` of the decoded payload).
+pub(super) fn verify_reply(token: &str, result: Result<Claims, VerifyError>) -> Reply {
+    match result.map(|_| jwt::payload_text(token)) {
+        Ok(Some(payload)) => Reply { payload_json: Some(payload), ..Default::default() },
+        Ok(None) => Reply::failed(VerifyError::new(
+            VerifyErrorKind::ClaimsNotObject,
+            "JWT Claims Set must be a top-level JSON object",
+        )),
+        Err(error) => Reply::failed(error),
+    }
+}
+
+/// Whether a token was verified before against this key set URI with default
+/// options, or, when allowed, verifies now with the key set already held.
+#[napi]
+pub fn jwt_verified_for(token: String, jwks_uri: String, allow_signature_check: bool) -> bool {
+    token_verifier::for_uri(&jwks_uri).verified_now(&token, allow_signature_check)
+}
+
+/// A token's payload as the JSON text it carries (`undefined` when that is
+/// not UTF-8), for `verifyCrossmintJwt` answers from the record.
+#[napi]
+pub fn jwt_payload_text(token: String) -> Option<String> {
+    jwt::payload_text(&token)
+}
+
+/// Verifies a token against a key set URI (cached, and remembered for
+/// `jwtVerifiedFor`) or an inline JWK set.
+#[napi]
+pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Reply {
+    let result = match (jwks, jwks_uri) {
+        (Some(set), _) => verify_inline(&token, &set, &VerifyOptions::default()),
+        (None, Some(uri)) => token_verifier::for_uri(&uri).verify(&token).await,
+        (None, None) => Err(VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed")),
+    };
+    verify_reply(&token, result)
+}
