@@ -71,10 +71,10 @@ impl std::fmt::Display for ApiKeyError {
     }
 }
 
-const OLD_FORMAT: &str =
-    "Old API key format detected. Please create a new API key from the Crossmint console.";
+const OLD_FORMAT: &str = "Old API key format detected. Please create a new API key from the Crossmint console.";
 const BAD_ORIGIN: &str = "Malformed API key. Must start with 'ck' or 'sk'.";
-const BAD_ENVIRONMENT: &str = "Malformed API key. Must have a valid environment: 'development', 'staging' or 'production'.";
+const BAD_ENVIRONMENT: &str =
+    "Malformed API key. Must have a valid environment: 'development', 'staging' or 'production'.";
 const BAD_SIGNATURE: &str = "Invalid API key. Failed to validate signature";
 /// What the reference's base58 decoder throws for a character outside the alphabet.
 const NOT_BASE58: &str = "Non-base58 character";
@@ -101,7 +101,9 @@ impl KeyExpectations {
     /// as the reference ignores it.
     pub fn from_names(usage_origin: Option<&str>, environment: Option<&str>) -> KeyExpectations {
         KeyExpectations {
-            usage_origin: [UsageOrigin::Client, UsageOrigin::Server].into_iter().find(|o| Some(o.name()) == usage_origin),
+            usage_origin: [UsageOrigin::Client, UsageOrigin::Server]
+                .into_iter()
+                .find(|o| Some(o.name()) == usage_origin),
             environment: [Environment::Development, Environment::Staging, Environment::Production]
                 .into_iter()
                 .find(|e| Some(e.name()) == environment),
@@ -153,18 +155,10 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
         )));
     }
     let after_origin = &key[3..];
-    let environment = [
-        Environment::Development,
-        Environment::Staging,
-        Environment::Production,
-    ]
-    .into_iter()
-    .find(|env| {
-        after_origin
-            .strip_prefix(env.name())
-            .is_some_and(|rest| rest.starts_with('_'))
-    })
-    .ok_or_else(|| ApiKeyError(BAD_ENVIRONMENT.into()))?;
+    let environment = [Environment::Development, Environment::Staging, Environment::Production]
+        .into_iter()
+        .find(|env| after_origin.strip_prefix(env.name()).is_some_and(|rest| rest.starts_with('_')))
+        .ok_or_else(|| ApiKeyError(BAD_ENVIRONMENT.into()))?;
     if let Some(required) = expect.environment.filter(|e| *e != environment) {
         return Err(ApiKeyError(format!(
             "Disallowed API key. You passed a {} API key, but a {} API key is required.",
@@ -175,9 +169,7 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
 
     let prefix = format!("{}_{}", usage_origin.prefix(), environment.name());
     let payload = &key[prefix.len() + 1..];
-    let decoded = bs58::decode(payload)
-        .into_vec()
-        .map_err(|_| ApiKeyError(NOT_BASE58.into()))?;
+    let decoded = bs58::decode(payload).into_vec().map_err(|_| ApiKeyError(NOT_BASE58.into()))?;
     let decoded = String::from_utf8_lossy(&decoded);
     let mut parts = decoded.split(':');
     let key_data = parts.next().unwrap_or_default();
@@ -194,26 +186,19 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
     if !signed {
         return Err(ApiKeyError(BAD_SIGNATURE.into()));
     }
-    Ok(ApiKey {
-        usage_origin,
-        environment,
-        project_id: key_data.split('.').next().unwrap_or_default().to_string(),
-    })
+    Ok(ApiKey { usage_origin, environment, project_id: key_data.split('.').next().unwrap_or_default().to_string() })
 }
 
 fn verify_signature(signer_base58: &str, message: &str, signature_base58: &str) -> bool {
-    let (Ok(signer), Ok(signature)) = (
-        bs58::decode(signer_base58).into_vec(),
-        bs58::decode(signature_base58).into_vec(),
-    ) else {
+    let (Ok(signer), Ok(signature)) =
+        (bs58::decode(signer_base58).into_vec(), bs58::decode(signature_base58).into_vec())
+    else {
         return false;
     };
     if signature.len() != 64 || signer.len() != 32 {
         return false;
     }
-    UnparsedPublicKey::new(&ED25519, signer)
-        .verify(message.as_bytes(), &signature)
-        .is_ok()
+    UnparsedPublicKey::new(&ED25519, signer).verify(message.as_bytes(), &signature).is_ok()
 }
 
 #[cfg(test)]
@@ -258,7 +243,8 @@ mod tests {
             validate_api_key_with(VALID, production).unwrap_err().0,
             "Disallowed API key. You passed a development API key, but a production API key is required."
         );
-        let dev_client = KeyExpectations { usage_origin: Some(UsageOrigin::Client), environment: Some(Environment::Development) };
+        let dev_client =
+            KeyExpectations { usage_origin: Some(UsageOrigin::Client), environment: Some(Environment::Development) };
         assert!(validate_api_key_with(VALID, dev_client).is_ok());
     }
 
@@ -267,7 +253,10 @@ mod tests {
         assert!(validate_api_key(VALID).is_ok());
         assert!(validate_api_key(VALID).is_ok(), "answered from memory");
         let server = KeyExpectations { usage_origin: Some(UsageOrigin::Server), environment: None };
-        assert!(validate_api_key_with(VALID, server).is_err(), "a key accepted without expectations is still checked against them");
+        assert!(
+            validate_api_key_with(VALID, server).is_err(),
+            "a key accepted without expectations is still checked against them"
+        );
         let truncated = &VALID[..VALID.len() - 1];
         assert_eq!(message(truncated), BAD_SIGNATURE, "a prefix of an accepted key is a different key");
     }
@@ -276,8 +265,7 @@ mod tests {
     fn refuses_bad_signatures() {
         let unsigned = bs58::encode("project.abc").into_string();
         assert_eq!(message(&format!("ck_development_{unsigned}")), BAD_SIGNATURE);
-        let forged = bs58::encode(format!("incorrect_data:{}", bs58::encode([7u8; 64]).into_string()))
-            .into_string();
+        let forged = bs58::encode(format!("incorrect_data:{}", bs58::encode([7u8; 64]).into_string())).into_string();
         assert_eq!(message(&format!("ck_development_{forged}")), BAD_SIGNATURE);
         // The valid payload under another prefix is not what Crossmint signed.
         assert_eq!(message(&VALID.replacen("ck_", "sk_", 1)), BAD_SIGNATURE);

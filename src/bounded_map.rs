@@ -16,10 +16,7 @@ pub struct BoundedMap<K, V> {
 
 impl<K: Hash + Eq, V> BoundedMap<K, V> {
     pub fn new(capacity: usize) -> Self {
-        BoundedMap {
-            entries: HashMap::new(),
-            capacity: capacity.max(1),
-        }
+        BoundedMap { entries: HashMap::new(), capacity: capacity.max(1) }
     }
 
     pub fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>

@@ -65,11 +65,7 @@ pub static CHECK_THREADS: LazyLock<CheckThreads> = LazyLock::new(|| {
 impl CheckThreads {
     pub fn new(max_threads: usize) -> CheckThreads {
         CheckThreads {
-            state: Mutex::new(State {
-                checks: VecDeque::new(),
-                idle: 0,
-                started: 0,
-            }),
+            state: Mutex::new(State { checks: VecDeque::new(), idle: 0, started: 0 }),
             work_waiting: Condvar::new(),
             max_threads: max_threads.max(1),
         }
@@ -99,9 +95,7 @@ impl CheckThreads {
             self.work_waiting.notify_one();
         }
         for _ in 0..start {
-            let spawned = thread::Builder::new()
-                .name("crossmint-check".into())
-                .spawn(move || self.work());
+            let spawned = thread::Builder::new().name("crossmint-check".into()).spawn(move || self.work());
             if spawned.is_err() {
                 self.thread_not_started();
             }
@@ -183,7 +177,8 @@ mod tests {
         }
         let mut seen = vec![false; 1000];
         for _ in 0..1000 {
-            let (id, answer, thread_name) = answers.recv_timeout(Duration::from_secs(10)).expect("every check answered");
+            let (id, answer, thread_name) =
+                answers.recv_timeout(Duration::from_secs(10)).expect("every check answered");
             assert!(!seen[id as usize], "check {id} answered twice");
             seen[id as usize] = true;
             assert_eq!(thread_name, "crossmint-check");

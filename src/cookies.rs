@@ -93,12 +93,7 @@ impl CookieOptions {
 
 /// One `Set-Cookie` value in the reference's attribute order:
 /// `name=value; path=/; SameSite=..; HttpOnly; Secure; Domain=..; expires=..;`
-pub fn format_set_cookie(
-    name: &str,
-    value: &str,
-    options: &CookieOptions,
-    expires: Option<JsTime>,
-) -> String {
+pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions, expires: Option<JsTime>) -> String {
     let mut out = String::with_capacity(name.len() + value.len() + 96);
     out.push_str(name);
     out.push('=');
@@ -136,10 +131,7 @@ pub fn auth_set_cookies(
     refresh_expires: Option<JsTime>,
     options: &CookieOptions,
 ) -> [String; 2] {
-    let jwt_options = CookieOptions {
-        http_only: false,
-        ..options.clone()
-    };
+    let jwt_options = CookieOptions { http_only: false, ..options.clone() };
     [
         format_set_cookie(JWT_COOKIE, jwt, &jwt_options, options.expires),
         format_set_cookie(REFRESH_TOKEN_COOKIE, refresh_secret, options, refresh_expires),
@@ -172,9 +164,8 @@ mod tests {
 
     #[test]
     fn keeps_padding_and_first_duplicate() {
-        let c = parse_auth_cookies(
-            "crossmint-refresh-token=abc==; crossmint-refresh-token=second; crossmint-jwt=\"q\"",
-        );
+        let c =
+            parse_auth_cookies("crossmint-refresh-token=abc==; crossmint-refresh-token=second; crossmint-jwt=\"q\"");
         assert_eq!(c.refresh_token.as_deref(), Some("abc=="));
         assert_eq!(c.jwt.as_deref(), Some("q"));
     }
@@ -195,17 +186,10 @@ mod tests {
 
     #[test]
     fn default_set_cookie_strings() {
-        let [jwt, refresh] = auth_set_cookies(
-            "j",
-            "s",
-            Some(JsTime::Millis(1_893_553_445_000.0)),
-            &CookieOptions::default(),
-        );
+        let [jwt, refresh] =
+            auth_set_cookies("j", "s", Some(JsTime::Millis(1_893_553_445_000.0)), &CookieOptions::default());
         assert_eq!(jwt, "crossmint-jwt=j; path=/; SameSite=lax;");
-        assert_eq!(
-            refresh,
-            "crossmint-refresh-token=s; path=/; SameSite=lax; expires=Wed, 02 Jan 2030 03:04:05 GMT;"
-        );
+        assert_eq!(refresh, "crossmint-refresh-token=s; path=/; SameSite=lax; expires=Wed, 02 Jan 2030 03:04:05 GMT;");
     }
 
     #[test]
@@ -222,14 +206,8 @@ mod tests {
     #[test]
     fn cleared_cookies_expire_in_1970() {
         let [jwt, refresh] = cleared_auth_cookies(&CookieOptions::default());
-        assert_eq!(
-            jwt,
-            "crossmint-jwt=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;"
-        );
-        assert_eq!(
-            refresh,
-            "crossmint-refresh-token=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;"
-        );
+        assert_eq!(jwt, "crossmint-jwt=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;");
+        assert_eq!(refresh, "crossmint-refresh-token=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;");
     }
 
     #[test]
@@ -252,8 +230,7 @@ mod tests {
 
     #[test]
     fn invalid_expiry_is_written_as_js_does() {
-        let [_, refresh] =
-            auth_set_cookies("j", "s", Some(JsTime::Invalid), &CookieOptions::default());
+        let [_, refresh] = auth_set_cookies("j", "s", Some(JsTime::Invalid), &CookieOptions::default());
         assert!(refresh.ends_with("; expires=Invalid Date;"));
     }
 }

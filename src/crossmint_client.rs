@@ -69,7 +69,8 @@ pub fn same_origin_redirects() -> reqwest::redirect::Policy {
 /// One connection pool for the whole process: clients, runtimes and TLS
 /// configurations are expensive and are never built per call. Crossmint
 /// calls follow same-origin redirects only.
-pub static HTTP: LazyLock<Result<reqwest::Client, ClientError>> = LazyLock::new(|| http_client(same_origin_redirects()));
+pub static HTTP: LazyLock<Result<reqwest::Client, ClientError>> =
+    LazyLock::new(|| http_client(same_origin_redirects()));
 
 /// Key sets are fetched without following redirects, as jose fetches them:
 /// a key set URI that redirects is a misconfiguration, not something to trust.
@@ -77,7 +78,9 @@ pub static HTTP_NO_REDIRECT: LazyLock<Result<reqwest::Client, ClientError>> =
     LazyLock::new(|| http_client(reqwest::redirect::Policy::none()));
 
 /// One of the shared clients above, or why it could not be built.
-pub fn client(shared: &'static LazyLock<Result<reqwest::Client, ClientError>>) -> Result<&'static reqwest::Client, ClientError> {
+pub fn client(
+    shared: &'static LazyLock<Result<reqwest::Client, ClientError>>,
+) -> Result<&'static reqwest::Client, ClientError> {
     LazyLock::force(shared).as_ref().map_err(Clone::clone)
 }
 
@@ -115,11 +118,7 @@ pub struct ClientError {
 
 impl ClientError {
     pub(crate) fn new(kind: ClientErrorKind, message: impl Into<String>) -> Self {
-        ClientError {
-            kind,
-            message: message.into(),
-            errno: None,
-        }
+        ClientError { kind, message: message.into(), errno: None }
     }
 
     /// What a refresh of a logged-out chain receives: the session is over,
@@ -130,10 +129,7 @@ impl ClientError {
 
     /// What a refresh of a token this process already exchanged receives.
     pub fn already_rotated() -> Self {
-        ClientError::new(
-            ClientErrorKind::AlreadyRotated,
-            "the refresh token was already exchanged for a new session",
-        )
+        ClientError::new(ClientErrorKind::AlreadyRotated, "the refresh token was already exchanged for a new session")
     }
 
     fn from_transport(error: reqwest::Error, what: &str) -> Self {
@@ -141,12 +137,13 @@ impl ClientError {
             return ClientError::new(ClientErrorKind::Timeout, format!("{what} timed out"));
         }
         if error.is_redirect() {
-            return ClientError::new(ClientErrorKind::RedirectRefused, format!("{what} failed: {}", root_cause(&error)));
+            return ClientError::new(
+                ClientErrorKind::RedirectRefused,
+                format!("{what} failed: {}", root_cause(&error)),
+            );
         }
-        let mut failure = ClientError::new(
-            ClientErrorKind::Unavailable,
-            format!("{what} failed: {}", root_cause(&error)),
-        );
+        let mut failure =
+            ClientError::new(ClientErrorKind::Unavailable, format!("{what} failed: {}", root_cause(&error)));
         failure.errno = socket_errno(&error);
         failure
     }
@@ -225,10 +222,7 @@ impl AuthMaterial {
     /// (`refresh` from Crossmint, `refreshToken` from an app's refresh route).
     pub(crate) fn from_json(mut body: Map<String, Value>, refresh_member: &str) -> Result<Self, ClientError> {
         let invalid = |what: &str| {
-            ClientError::new(
-                ClientErrorKind::InvalidResponse,
-                format!("Invalid refresh response: {what}"),
-            )
+            ClientError::new(ClientErrorKind::InvalidResponse, format!("Invalid refresh response: {what}"))
         };
         let jwt = match body.remove("jwt") {
             Some(Value::String(jwt)) if !jwt.is_empty() => jwt,
@@ -252,11 +246,7 @@ impl AuthMaterial {
             Some(Value::Object(u)) if u.get("id").is_some_and(Value::is_string) => u,
             _ => return Err(invalid("missing user id")),
         };
-        Ok(AuthMaterial {
-            jwt,
-            refresh_token,
-            user,
-        })
+        Ok(AuthMaterial { jwt, refresh_token, user })
     }
 }
 
@@ -271,9 +261,7 @@ fn encode_path_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -297,9 +285,8 @@ impl CrossmintClient {
         };
         let mut headers = HeaderMap::new();
         let mut put = |name: &'static str, value: &str| {
-            let value = HeaderValue::from_str(value).map_err(|_| {
-                ApiKeyError(format!("Invalid characters in the {name} header value"))
-            })?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| ApiKeyError(format!("Invalid characters in the {name} header value")))?;
             headers.insert(HeaderName::from_static(name), value);
             Ok::<(), ApiKeyError>(())
         };
@@ -316,12 +303,7 @@ impl CrossmintClient {
             put("authorization", &format!("Bearer {jwt}"))?;
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        Ok(CrossmintClient {
-            api_key_text: config.api_key.clone(),
-            base_url,
-            headers,
-            timeout,
-        })
+        Ok(CrossmintClient { api_key_text: config.api_key.clone(), base_url, headers, timeout })
     }
 
     pub fn base_url(&self) -> &str {
@@ -341,10 +323,7 @@ impl CrossmintClient {
     }
 
     pub fn user_url(&self, user_id: &str) -> String {
-        self.url(&format!(
-            "api/{CROSSMINT_API_VERSION}/sdk/auth/user/{}",
-            encode_path_segment(user_id)
-        ))
+        self.url(&format!("api/{CROSSMINT_API_VERSION}/sdk/auth/user/{}", encode_path_segment(user_id)))
     }
 
     /// Exchanges a refresh token for new auth material (Crossmint rotates the
@@ -369,7 +348,12 @@ impl CrossmintClient {
     /// with `InvalidResponse`, and the token it issued, when it can be read,
     /// is revoked (nobody will ever hold it). A 2xx that is not JSON at all
     /// (an HTML page from a proxy) is no answer of Crossmint's.
-    async fn material_from(&self, answer: Answer, what: &str, refresh_member: &str) -> Result<AuthMaterial, ClientError> {
+    async fn material_from(
+        &self,
+        answer: Answer,
+        what: &str,
+        refresh_member: &str,
+    ) -> Result<AuthMaterial, ClientError> {
         if !answer.is_json() {
             return Err(ClientError::new(
                 ClientErrorKind::Unavailable,
@@ -392,16 +376,9 @@ impl CrossmintClient {
 
     /// Refreshes through the app's own route (`refreshRoute`), which answers
     /// with what `handleCustomRefresh` writes.
-    pub async fn refresh_via_route(
-        &self,
-        route: &str,
-        refresh_token: &str,
-    ) -> Result<AuthMaterial, ClientError> {
+    pub async fn refresh_via_route(&self, route: &str, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         let body = serde_json::json!({ "refresh": refresh_token });
-        let request = client(&HTTP)?
-            .post(route)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
+        let request = client(&HTTP)?.post(route).header(CONTENT_TYPE, "application/json").body(body.to_string());
         let answer = send(request, self.timeout, "Refresh route").await?;
         if !answer.status.is_success() {
             let status = answer.status.as_u16();
@@ -413,11 +390,7 @@ impl CrossmintClient {
                     format!("Refresh route answered {status} with a body that is not JSON"),
                 ));
             };
-            let message = body
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("Refresh failed")
-                .to_string();
+            let message = body.get("message").and_then(Value::as_str).unwrap_or("Refresh failed").to_string();
             return Err(ClientError::new(ClientErrorKind::Rejected(status), message));
         }
         self.material_from(answer, "Refresh route", "refreshToken").await
@@ -443,10 +416,7 @@ impl CrossmintClient {
     pub async fn get_user(&self, user_id: &str) -> Result<Value, ClientError> {
         // URL parsers resolve these (even percent-encoded) as path steps.
         if matches!(user_id, "" | "." | "..") {
-            return Err(ClientError::new(
-                ClientErrorKind::InvalidInput,
-                format!("Invalid user id {user_id:?}"),
-            ));
+            return Err(ClientError::new(ClientErrorKind::InvalidInput, format!("Invalid user id {user_id:?}")));
         }
         let request = client(&HTTP)?.get(self.user_url(user_id)).headers(self.headers.clone());
         let answer = send(request, self.timeout, "Crossmint user lookup").await?;
@@ -455,10 +425,7 @@ impl CrossmintClient {
 }
 
 fn not_json(what: &str) -> ClientError {
-    ClientError::new(
-        ClientErrorKind::InvalidResponse,
-        format!("{what} answered with a body that is not JSON"),
-    )
+    ClientError::new(ClientErrorKind::InvalidResponse, format!("{what} answered with a body that is not JSON"))
 }
 
 fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>, ClientError> {
@@ -486,25 +453,25 @@ impl Answer {
 /// and reads at most `MAX_RESPONSE_BYTES`.
 pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &str) -> Result<Answer, ClientError> {
     let exchange = async {
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| ClientError::from_transport(e, what))?;
+        let mut response = request.send().await.map_err(|e| ClientError::from_transport(e, what))?;
         let status = response.status();
         let json_type = response
             .headers()
             .get(CONTENT_TYPE)
             .is_none_or(|value| value.to_str().is_ok_and(|text| text.to_ascii_lowercase().contains("json")));
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| ClientError::from_transport(e, what))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| ClientError::from_transport(e, what))? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 // Too big to be Crossmint's answer; a 2xx still took the token.
-                let kind = if status.is_success() { ClientErrorKind::InvalidResponse } else { ClientErrorKind::Rejected(status.as_u16()) };
-                return Err(ClientError::new(kind, format!("{what} answered with more than {MAX_RESPONSE_BYTES} bytes")));
+                let kind = if status.is_success() {
+                    ClientErrorKind::InvalidResponse
+                } else {
+                    ClientErrorKind::Rejected(status.as_u16())
+                };
+                return Err(ClientError::new(
+                    kind,
+                    format!("{what} answered with more than {MAX_RESPONSE_BYTES} bytes"),
+                ));
             }
             body.extend_from_slice(&chunk);
         }
@@ -526,11 +493,8 @@ mod tests {
     const KEY: &str = "ck_development_A61UZQnvjSQcM5qVBaBactgqebxafWAVsNdD2xLkgBxoYuH5q2guM8r9DUmZQzE1WYyoByGVYpEG2o9gVSzAZFsrLbfKGERUJ6D5CW6S9AsJGAc3ctgrsD4n2ioekzGj7KPbLwT3SysDjMamYXLxEroUbQSdwf6aLF4zeEpECq2crkTUQeLFzxzmjWNxFDHFYefDrfrFPCURvBXJLf5pCxCQ";
 
     fn client(base: Option<&str>) -> CrossmintClient {
-        let config = CrossmintConfig {
-            api_key: KEY.into(),
-            override_base_url: base.map(str::to_owned),
-            ..Default::default()
-        };
+        let config =
+            CrossmintConfig { api_key: KEY.into(), override_base_url: base.map(str::to_owned), ..Default::default() };
         CrossmintClient::new(&config, DEFAULT_TIMEOUT).unwrap()
     }
 
@@ -538,10 +502,7 @@ mod tests {
     fn base_url_follows_key_or_override() {
         assert_eq!(client(None).jwks_uri(), "http://localhost:3000/.well-known/jwks.json");
         assert_eq!(client(Some("http://127.0.0.1:9/")).jwks_uri(), "http://127.0.0.1:9/.well-known/jwks.json");
-        assert_eq!(
-            client(Some("http://h")).url("/api/x/"),
-            "http://h/api/x"
-        );
+        assert_eq!(client(Some("http://h")).url("/api/x/"), "http://h/api/x");
     }
 
     #[test]
@@ -567,8 +528,7 @@ mod tests {
             material.to_json().to_string(),
             r#"{"jwt":"j","refreshToken":{"secret":"s","expiresAt":"2030-01-01T00:00:00.000Z"},"user":{"id":"u","email":"e"}}"#
         );
-        let missing_user: Map<String, Value> =
-            serde_json::from_str(r#"{"jwt":"j","refresh":{"secret":"s"}}"#).unwrap();
+        let missing_user: Map<String, Value> = serde_json::from_str(r#"{"jwt":"j","refresh":{"secret":"s"}}"#).unwrap();
         assert_eq!(
             AuthMaterial::from_json(missing_user, "refresh").unwrap_err().kind,
             ClientErrorKind::InvalidResponse

@@ -19,12 +19,7 @@ pub struct ExpiringMap<K, V> {
 
 impl<K: Hash + Eq + Copy, V> ExpiringMap<K, V> {
     pub fn new(capacity: usize) -> Self {
-        ExpiringMap {
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-            next_serial: 0,
-            capacity: capacity.max(1),
-        }
+        ExpiringMap { entries: HashMap::new(), order: VecDeque::new(), next_serial: 0, capacity: capacity.max(1) }
     }
 
     /// The value for `key` while it has not expired.

@@ -23,9 +23,7 @@ impl JsTime {
 }
 
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Days since 1970-01-01 to (year, month 1-12, day 1-31), proleptic Gregorian.
 /// Howard Hinnant's `civil_from_days`, valid over JavaScript's whole date range.
@@ -56,14 +54,7 @@ fn fields(ms: i64) -> Fields {
     let days = ms.div_euclid(86_400_000);
     let ms_of_day = ms.rem_euclid(86_400_000);
     let (year, month, day) = civil_from_days(days);
-    Fields {
-        days,
-        year,
-        month,
-        day,
-        secs_of_day: ms_of_day / 1000,
-        millis: ms_of_day % 1000,
-    }
+    Fields { days, year, month, day, secs_of_day: ms_of_day / 1000, millis: ms_of_day % 1000 }
 }
 
 impl Fields {
@@ -79,11 +70,7 @@ pub fn to_utc_string(time: JsTime) -> String {
         return "Invalid Date".to_string();
     };
     let f = fields(ms as i64);
-    let year = if f.year < 0 {
-        format!("-{:04}", -f.year)
-    } else {
-        format!("{:04}", f.year)
-    };
+    let year = if f.year < 0 { format!("-{:04}", -f.year) } else { format!("{:04}", f.year) };
     format!(
         "{}, {:02} {} {year} {} GMT",
         WEEKDAYS[f.days.rem_euclid(7) as usize],
@@ -106,13 +93,7 @@ pub fn to_iso_string(ms: f64) -> Option<String> {
     } else {
         format!("+{:06}", f.year)
     };
-    Some(format!(
-        "{year}-{:02}-{:02}T{}.{:03}Z",
-        f.month,
-        f.day,
-        f.clock(),
-        f.millis
-    ))
+    Some(format!("{year}-{:02}-{:02}T{}.{:03}Z", f.month, f.day, f.clock(), f.millis))
 }
 
 #[cfg(test)]
@@ -123,22 +104,10 @@ mod tests {
     fn formats_like_to_utc_string() {
         assert_eq!(to_utc_string(JsTime::Millis(0.0)), "Thu, 01 Jan 1970 00:00:00 GMT");
         // Date.UTC(2030, 0, 2, 3, 4, 5)
-        assert_eq!(
-            to_utc_string(JsTime::Millis(1_893_553_445_000.0)),
-            "Wed, 02 Jan 2030 03:04:05 GMT"
-        );
-        assert_eq!(
-            to_utc_string(JsTime::Millis(-1.0)),
-            "Wed, 31 Dec 1969 23:59:59 GMT"
-        );
-        assert_eq!(
-            to_utc_string(JsTime::Millis(8.64e15)),
-            "Sat, 13 Sep 275760 00:00:00 GMT"
-        );
-        assert_eq!(
-            to_utc_string(JsTime::Millis(-62_198_755_200_000.0)),
-            "Fri, 01 Jan -0001 00:00:00 GMT"
-        );
+        assert_eq!(to_utc_string(JsTime::Millis(1_893_553_445_000.0)), "Wed, 02 Jan 2030 03:04:05 GMT");
+        assert_eq!(to_utc_string(JsTime::Millis(-1.0)), "Wed, 31 Dec 1969 23:59:59 GMT");
+        assert_eq!(to_utc_string(JsTime::Millis(8.64e15)), "Sat, 13 Sep 275760 00:00:00 GMT");
+        assert_eq!(to_utc_string(JsTime::Millis(-62_198_755_200_000.0)), "Fri, 01 Jan -0001 00:00:00 GMT");
         assert_eq!(to_utc_string(JsTime::Invalid), "Invalid Date");
         assert_eq!(JsTime::from_millis(f64::NAN), JsTime::Invalid);
         assert_eq!(JsTime::from_millis(8.7e15), JsTime::Invalid);
@@ -147,10 +116,7 @@ mod tests {
     #[test]
     fn formats_like_to_iso_string() {
         assert_eq!(to_iso_string(0.0).unwrap(), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            to_iso_string(1_893_553_445_123.0).unwrap(),
-            "2030-01-02T03:04:05.123Z"
-        );
+        assert_eq!(to_iso_string(1_893_553_445_123.0).unwrap(), "2030-01-02T03:04:05.123Z");
         assert_eq!(to_iso_string(8.64e15).unwrap(), "+275760-09-13T00:00:00.000Z");
         assert!(to_iso_string(f64::INFINITY).is_none());
     }

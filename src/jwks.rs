@@ -38,7 +38,10 @@ pub struct PublicJwk {
 /// Public key bytes as aws-lc takes them.
 #[derive(Clone, Debug)]
 enum KeyMaterial {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     /// An uncompressed curve point, `04 || x || y`.
     EcPoint(Vec<u8>),
     Ed25519(Vec<u8>),
@@ -78,11 +81,8 @@ fn rsa_parameters(algorithm: Algorithm) -> Option<&'static aws_signature::RsaPar
 
 impl KeyMaterial {
     fn from_json(kty: Option<&str>, jwk: &Value) -> KeyMaterial {
-        let bytes = |member: &str| {
-            jwk.get(member)
-                .and_then(Value::as_str)
-                .and_then(|text| URL_SAFE_NO_PAD.decode(text).ok())
-        };
+        let bytes =
+            |member: &str| jwk.get(member).and_then(Value::as_str).and_then(|text| URL_SAFE_NO_PAD.decode(text).ok());
         let material = match kty {
             Some("RSA") => bytes("n").zip(bytes("e")).map(|(n, e)| KeyMaterial::Rsa { n, e }),
             Some("EC") => bytes("x").zip(bytes("y")).map(|(x, y)| {
@@ -101,9 +101,9 @@ impl KeyMaterial {
     /// The same algorithms and key-size rules jsonwebtoken's aws-lc backend uses.
     fn parse(&self, algorithm: Algorithm) -> Option<ParsedPublicKey> {
         match (self, algorithm) {
-            (KeyMaterial::Rsa { n, e }, _) => RsaPublicKeyComponents { n, e }
-                .to_parsed_public_key(rsa_parameters(algorithm)?)
-                .ok(),
+            (KeyMaterial::Rsa { n, e }, _) => {
+                RsaPublicKeyComponents { n, e }.to_parsed_public_key(rsa_parameters(algorithm)?).ok()
+            }
             (KeyMaterial::EcPoint(point), Algorithm::ES256) => {
                 ParsedPublicKey::new(&aws_signature::ECDSA_P256_SHA256_FIXED, point).ok()
             }
@@ -131,15 +131,11 @@ impl PublicJwk {
         let material = KeyMaterial::from_json(kty.as_deref(), jwk);
         let key = match kty.as_deref() {
             Some("RSA") => match (jwk.get("n"), jwk.get("e")) {
-                (Some(Value::String(n)), Some(Value::String(e))) => {
-                    DecodingKey::from_rsa_components(n, e).ok()
-                }
+                (Some(Value::String(n)), Some(Value::String(e))) => DecodingKey::from_rsa_components(n, e).ok(),
                 _ => None,
             },
             Some("EC") => match (jwk.get("x"), jwk.get("y")) {
-                (Some(Value::String(x)), Some(Value::String(y))) => {
-                    DecodingKey::from_ec_components(x, y).ok()
-                }
+                (Some(Value::String(x)), Some(Value::String(y))) => DecodingKey::from_ec_components(x, y).ok(),
                 _ => None,
             },
             Some("OKP") => match jwk.get("x") {
@@ -153,11 +149,10 @@ impl PublicJwk {
             kty,
             alg: text(jwk, "alg"),
             usage: text(jwk, "use"),
-            key_ops: jwk.get("key_ops").and_then(Value::as_array).map(|ops| {
-                ops.iter()
-                    .filter_map(|op| op.as_str().map(str::to_owned))
-                    .collect()
-            }),
+            key_ops: jwk
+                .get("key_ops")
+                .and_then(Value::as_array)
+                .map(|ops| ops.iter().filter_map(|op| op.as_str().map(str::to_owned)).collect()),
             crv: text(jwk, "crv"),
             key,
             source: jwk.to_string(),
@@ -171,9 +166,7 @@ impl PublicJwk {
     /// such keys the same way).
     pub fn prepared_for(&self, algorithm: Algorithm) -> Option<&ParsedPublicKey> {
         let slot = PREPARED_ALGORITHMS.iter().position(|a| *a == algorithm)?;
-        self.prepared.by_algorithm[slot]
-            .get_or_init(|| self.material.parse(algorithm))
-            .as_ref()
+        self.prepared.by_algorithm[slot].get_or_init(|| self.material.parse(algorithm)).as_ref()
     }
 }
 
@@ -214,17 +207,11 @@ impl KeySet {
     /// Accepts what jose accepts: an object whose `keys` is an array of objects.
     pub fn from_json(set: &Value) -> Result<KeySet, VerifyError> {
         let malformed = || VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed");
-        let keys = set
-            .as_object()
-            .and_then(|set| set.get("keys"))
-            .and_then(Value::as_array)
-            .ok_or_else(malformed)?;
+        let keys = set.as_object().and_then(|set| set.get("keys")).and_then(Value::as_array).ok_or_else(malformed)?;
         if keys.len() > MAX_KEYS || !keys.iter().all(Value::is_object) {
             return Err(malformed());
         }
-        Ok(KeySet {
-            keys: keys.iter().map(PublicJwk::from_json).collect(),
-        })
+        Ok(KeySet { keys: keys.iter().map(PublicJwk::from_json).collect() })
     }
 
     pub fn from_slice(bytes: &[u8]) -> Result<KeySet, VerifyError> {
@@ -239,9 +226,7 @@ impl KeySet {
 
     /// Whether every key of this set is in `other`, unchanged.
     pub fn is_subset_of(&self, other: &KeySet) -> bool {
-        self.keys
-            .iter()
-            .all(|mine| other.keys.iter().any(|theirs| theirs.source == mine.source))
+        self.keys.iter().all(|mine| other.keys.iter().any(|theirs| theirs.source == mine.source))
     }
 
     pub fn has_kid(&self, kid: &str) -> bool {
@@ -258,18 +243,14 @@ impl KeySet {
                 && kid.is_none_or(|kid| jwk.kid.as_deref() == Some(kid))
                 && jwk.alg.as_deref().is_none_or(|jwk_alg| jwk_alg == alg)
                 && jwk.usage.as_deref().is_none_or(|usage| usage == "sig")
-                && jwk
-                    .key_ops
-                    .as_ref()
-                    .is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+                && jwk.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|op| op == "verify"))
                 && (curves.is_empty() || jwk.crv.as_deref().is_some_and(|c| curves.contains(&c)))
         });
         match (candidates.next(), candidates.next()) {
             (Some(only), None) => Ok(only),
-            (None, _) => Err(VerifyError::new(
-                VerifyErrorKind::NoMatchingKey,
-                "no applicable key found in the JSON Web Key Set",
-            )),
+            (None, _) => {
+                Err(VerifyError::new(VerifyErrorKind::NoMatchingKey, "no applicable key found in the JSON Web Key Set"))
+            }
             (Some(_), Some(_)) => Err(VerifyError::new(
                 VerifyErrorKind::MultipleMatchingKeys,
                 "multiple matching keys found in the JSON Web Key Set",
@@ -306,7 +287,10 @@ mod tests {
     #[test]
     fn refuses_ambiguous_or_missing_keys() {
         let set = set();
-        assert_eq!(set.select("RS256", None).unwrap_err().message, "multiple matching keys found in the JSON Web Key Set");
+        assert_eq!(
+            set.select("RS256", None).unwrap_err().message,
+            "multiple matching keys found in the JSON Web Key Set"
+        );
         assert_eq!(set.select("ES384", None).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
         assert_eq!(set.select("RS256", Some("enc")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
         assert_eq!(set.select("RS256", Some("r9")).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
@@ -314,13 +298,15 @@ mod tests {
 
     #[test]
     fn subsets_follow_published_keys() {
-        let a = KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"}]})).unwrap();
+        let a =
+            KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"}]})).unwrap();
         let more = KeySet::from_json(&json!({"keys": [
             {"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAB"},
             {"kty": "OKP", "kid": "d2", "crv": "Ed25519", "x": "AQAC"}
         ]}))
         .unwrap();
-        let changed = KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAD"}]})).unwrap();
+        let changed =
+            KeySet::from_json(&json!({"keys": [{"kty": "OKP", "kid": "d1", "crv": "Ed25519", "x": "AQAD"}]})).unwrap();
         assert!(a.is_subset_of(&more));
         assert!(!more.is_subset_of(&a));
         assert!(!a.is_subset_of(&changed));

@@ -51,8 +51,7 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
         return Err(VerifyError::malformed("JWT exceeds the maximum allowed size"));
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(VerifyError::malformed("Invalid Compact JWS"));
     };
@@ -61,13 +60,7 @@ pub fn parse_token(token: &str) -> Result<ParsedToken<'_>, VerifyError> {
         None => header_fields(header)?,
     };
     let signing_input = &token[..token.len() - signature.len() - 1];
-    Ok(ParsedToken {
-        alg,
-        kid,
-        signing_input,
-        signature,
-        payload,
-    })
+    Ok(ParsedToken { alg, kid, signing_input, signature, payload })
 }
 
 /// Decodes base64url into `buffer` when it fits, else onto the heap: the
@@ -125,16 +118,9 @@ fn header_fields(header: &str) -> Result<(String, Option<String>), VerifyError> 
         .ok_or_else(|| VerifyError::malformed("JWS Protected Header is invalid"))?;
     if let Some(crit) = header.get("crit") {
         // We understand no extension, so any critical one makes the token unusable.
-        let name = crit
-            .as_array()
-            .and_then(|names| names.first())
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = crit.as_array().and_then(|names| names.first()).and_then(Value::as_str).unwrap_or_default();
         if name == "b64" && header.get("b64") == Some(&Value::Bool(false)) {
-            return Err(VerifyError::new(
-                VerifyErrorKind::ClaimsNotObject,
-                "JWTs MUST NOT use unencoded payload",
-            ));
+            return Err(VerifyError::new(VerifyErrorKind::ClaimsNotObject, "JWTs MUST NOT use unencoded payload"));
         }
         return Err(VerifyError::new(
             VerifyErrorKind::NotSupported,
@@ -143,11 +129,7 @@ fn header_fields(header: &str) -> Result<(String, Option<String>), VerifyError> 
     }
     let alg = match header.get("alg") {
         Some(Value::String(alg)) if !alg.is_empty() => alg.clone(),
-        _ => {
-            return Err(VerifyError::malformed(
-                "JWS \"alg\" (Algorithm) Header Parameter missing or invalid",
-            ))
-        }
+        _ => return Err(VerifyError::malformed("JWS \"alg\" (Algorithm) Header Parameter missing or invalid")),
     };
     let kid = header.get("kid").and_then(Value::as_str).map(str::to_owned);
     Ok((alg, kid))
@@ -160,10 +142,7 @@ pub fn now_seconds() -> f64 {
 
 /// Milliseconds since the epoch, as `Date.now()` reads them.
 pub fn now_millis() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as f64)
-        .unwrap_or(0.0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0)
 }
 
 /// Verifies the signature of an already parsed token with the set's key.
@@ -175,9 +154,10 @@ pub fn verify_signature(token: &ParsedToken<'_>, keys: &KeySet) -> Result<(), Ve
             "Invalid or unsupported JWK \"alg\" (Algorithm) Parameter value",
         )
     })?;
-    let key = jwk.key.as_ref().ok_or_else(|| {
-        VerifyError::new(VerifyErrorKind::KeySetInvalid, "Invalid or unsupported JWK")
-    })?;
+    let key = jwk
+        .key
+        .as_ref()
+        .ok_or_else(|| VerifyError::new(VerifyErrorKind::KeySetInvalid, "Invalid or unsupported JWK"))?;
     let verified = match jwk.prepared_for(algorithm) {
         Some(prepared) => {
             // RSA-4096 signatures are 512 bytes; larger ones go to the heap.
@@ -196,21 +176,11 @@ pub fn verify_signature(token: &ParsedToken<'_>, keys: &KeySet) -> Result<(), Ve
 }
 
 /// Decodes the claims and applies the time (and optional iss/aud) checks.
-pub fn validate_claims(
-    token: &ParsedToken<'_>,
-    options: &VerifyOptions,
-    now: f64,
-) -> Result<Claims, VerifyError> {
-    let claims: Claims = URL_SAFE_NO_PAD
-        .decode(token.payload)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            VerifyError::new(
-                VerifyErrorKind::ClaimsNotObject,
-                "JWT Claims Set must be a top-level JSON object",
-            )
-        })?;
+pub fn validate_claims(token: &ParsedToken<'_>, options: &VerifyOptions, now: f64) -> Result<Claims, VerifyError> {
+    let claims: Claims =
+        URL_SAFE_NO_PAD.decode(token.payload).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(
+            || VerifyError::new(VerifyErrorKind::ClaimsNotObject, "JWT Claims Set must be a top-level JSON object"),
+        )?;
 
     if let Some(issuers) = &options.issuer {
         let iss = claims.get("iss").and_then(Value::as_str);
@@ -232,12 +202,7 @@ pub fn validate_claims(
     if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
         return Err(claim_error("\"iat\" claim must be a number"));
     }
-    check_times(
-        claims.get("nbf").map(Value::as_f64),
-        claims.get("exp").map(Value::as_f64),
-        options,
-        now,
-    )?;
+    check_times(claims.get("nbf").map(Value::as_f64), claims.get("exp").map(Value::as_f64), options, now)?;
     Ok(claims)
 }
 
@@ -313,10 +278,7 @@ pub fn validate_session_claims(
             .and_then(|bytes| serde_json::from_slice::<PlainClaims>(&bytes).ok());
         if let Some(plain) = plain {
             check_times(plain.nbf.map(Some), plain.exp.map(Some), options, now)?;
-            return Ok(SessionClaims {
-                subject: plain.sub,
-                exp: plain.exp,
-            });
+            return Ok(SessionClaims { subject: plain.sub, exp: plain.exp });
         }
     }
     validate_claims(token, options, now).map(|claims| SessionClaims::of(&claims))
@@ -366,11 +328,7 @@ mod tests {
             {"kty": "EC", "crv": "P-256", "kid": "ec", "use": "sig", "x": b64(&ec_point[1..33]), "y": b64(&ec_point[33..65])}
         ]}))
         .unwrap();
-        TestKeys {
-            ed: EncodingKey::from_ed_der(ed_doc.as_ref()),
-            ec: EncodingKey::from_ec_der(ec_doc.as_ref()),
-            set,
-        }
+        TestKeys { ed: EncodingKey::from_ed_der(ed_doc.as_ref()), ec: EncodingKey::from_ec_der(ec_doc.as_ref()), set }
     }
 
     fn sign(key: &EncodingKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
@@ -421,7 +379,10 @@ mod tests {
         let foreign = sign(&other.ed, Algorithm::EdDSA, Some("ed"), &json!({"exp": now() + 60}));
         assert_eq!(verify(&foreign, &k.set, &VerifyOptions::default()).unwrap_err(), VerifyError::signature());
         let unknown_kid = sign(&k.ed, Algorithm::EdDSA, Some("nope"), &json!({"exp": now() + 60}));
-        assert_eq!(verify(&unknown_kid, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+        assert_eq!(
+            verify(&unknown_kid, &k.set, &VerifyOptions::default()).unwrap_err().kind,
+            VerifyErrorKind::NoMatchingKey
+        );
     }
 
     #[test]
@@ -430,11 +391,15 @@ mod tests {
         let body = b64(format!(r#"{{"sub":"a","exp":{}}}"#, now() + 60).as_bytes());
         let none = format!("{}.{body}.", b64(br#"{"alg":"none"}"#));
         assert_eq!(verify(&none, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NotSupported);
-        let hmac = sign(&EncodingKey::from_secret(b"secret"), Algorithm::HS256, Some("ed"), &json!({"exp": now() + 60}));
+        let hmac =
+            sign(&EncodingKey::from_secret(b"secret"), Algorithm::HS256, Some("ed"), &json!({"exp": now() + 60}));
         assert_eq!(verify(&hmac, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NotSupported);
         // An EdDSA key cannot be used for a token that claims ES256.
         let wrong_alg = sign(&k.ec, Algorithm::ES256, Some("ed"), &json!({"exp": now() + 60}));
-        assert_eq!(verify(&wrong_alg, &k.set, &VerifyOptions::default()).unwrap_err().kind, VerifyErrorKind::NoMatchingKey);
+        assert_eq!(
+            verify(&wrong_alg, &k.set, &VerifyOptions::default()).unwrap_err().kind,
+            VerifyErrorKind::NoMatchingKey
+        );
     }
 
     #[test]
@@ -454,8 +419,17 @@ mod tests {
     #[test]
     fn checks_issuer_and_audience_when_asked() {
         let k = keys();
-        let token = sign(&k.ed, Algorithm::EdDSA, Some("ed"), &json!({"iss": "https://x", "aud": ["a", "b"], "exp": now() + 60}));
-        let good = VerifyOptions { issuer: Some(vec!["https://x".into()]), audience: Some(vec!["b".into()]), ..Default::default() };
+        let token = sign(
+            &k.ed,
+            Algorithm::EdDSA,
+            Some("ed"),
+            &json!({"iss": "https://x", "aud": ["a", "b"], "exp": now() + 60}),
+        );
+        let good = VerifyOptions {
+            issuer: Some(vec!["https://x".into()]),
+            audience: Some(vec!["b".into()]),
+            ..Default::default()
+        };
         assert!(verify(&token, &k.set, &good).is_ok());
         let bad_iss = VerifyOptions { issuer: Some(vec!["https://y".into()]), ..Default::default() };
         assert_eq!(verify(&token, &k.set, &bad_iss).unwrap_err().message, "unexpected \"iss\" claim value");
@@ -472,9 +446,15 @@ mod tests {
         assert_eq!(message("a.b"), "Invalid Compact JWS");
         assert_eq!(message("a.b.c.d"), "Invalid Compact JWS");
         assert_eq!(message("!!.b.c"), "JWS Protected Header is invalid");
-        assert_eq!(message(&format!("{}.e30.", b64(b"[1]"))), "JWS \"alg\" (Algorithm) Header Parameter missing or invalid");
+        assert_eq!(
+            message(&format!("{}.e30.", b64(b"[1]"))),
+            "JWS \"alg\" (Algorithm) Header Parameter missing or invalid"
+        );
         assert_eq!(message(&format!("{}.e30.", b64(b"nope"))), "JWS Protected Header is invalid");
-        assert_eq!(message(&format!("{}.e30.", b64(b"{}"))), "JWS \"alg\" (Algorithm) Header Parameter missing or invalid");
+        assert_eq!(
+            message(&format!("{}.e30.", b64(b"{}"))),
+            "JWS \"alg\" (Algorithm) Header Parameter missing or invalid"
+        );
         let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
         assert_eq!(message(&huge), "JWT exceeds the maximum allowed size");
         // A signed payload that is a JSON array is refused after the signature check.

@@ -75,11 +75,7 @@ pub struct HeldKeySet {
 
 impl From<Fetched> for HeldKeySet {
     fn from(f: Fetched) -> Self {
-        HeldKeySet {
-            keys: f.keys,
-            generation: f.generation,
-            fresh_until: f.at + ttl(),
-        }
+        HeldKeySet { keys: f.keys, generation: f.generation, fresh_until: f.at + ttl() }
     }
 }
 
@@ -158,33 +154,28 @@ impl RemoteKeySet {
 
     fn host_and_port(&self) -> String {
         match reqwest::Url::parse(&self.uri) {
-            Ok(url) => format!(
-                "{}:{}",
-                url.host_str().unwrap_or_default(),
-                url.port_or_known_default().unwrap_or_default()
-            ),
+            Ok(url) => {
+                format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or_default())
+            }
             Err(_) => self.uri.clone(),
         }
     }
 
     async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
-        let sent = async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, "JSON Web Key Set request").await };
-        let answer = sent
-            .await
-            .map_err(|e| match (e.kind, e.errno) {
-                (ClientErrorKind::Timeout, _) => {
-                    VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")
-                }
-                (ClientErrorKind::InvalidResponse | ClientErrorKind::Rejected(_), _) => {
-                    VerifyError::new(VerifyErrorKind::KeySetResponse, e.message)
-                }
-                // Node's socket error text, which the reference passes through.
-                (_, Some(errno)) => VerifyError::new(
-                    VerifyErrorKind::KeySetUnreachable(errno),
-                    format!("connect {errno} {}", self.host_and_port()),
-                ),
-                (_, None) => VerifyError::new(VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"), e.message),
-            })?;
+        let sent =
+            async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, "JSON Web Key Set request").await };
+        let answer = sent.await.map_err(|e| match (e.kind, e.errno) {
+            (ClientErrorKind::Timeout, _) => VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out"),
+            (ClientErrorKind::InvalidResponse | ClientErrorKind::Rejected(_), _) => {
+                VerifyError::new(VerifyErrorKind::KeySetResponse, e.message)
+            }
+            // Node's socket error text, which the reference passes through.
+            (_, Some(errno)) => VerifyError::new(
+                VerifyErrorKind::KeySetUnreachable(errno),
+                format!("connect {errno} {}", self.host_and_port()),
+            ),
+            (_, None) => VerifyError::new(VerifyErrorKind::KeySetUnreachable("ERR_JWKS_UNREACHABLE"), e.message),
+        })?;
         if answer.status.as_u16() != 200 {
             return Err(VerifyError::new(
                 VerifyErrorKind::KeySetResponse,
@@ -218,7 +209,11 @@ impl RemoteKeySet {
         }
     }
 
-    async fn key_set_within(self: &Arc<Self>, kid: Option<&str>, stale_if_error: Duration) -> Result<HeldKeySet, VerifyError> {
+    async fn key_set_within(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+        stale_if_error: Duration,
+    ) -> Result<HeldKeySet, VerifyError> {
         if let Some(keys) = self.usable(kid, Instant::now()) {
             return Ok(keys);
         }
@@ -266,7 +261,9 @@ impl RemoteKeySet {
     fn stale_for(&self, kid: Option<&str>, stale_if_error: Duration) -> Option<HeldKeySet> {
         let held = self.current()?;
         let age = held.at.elapsed();
-        let usable = age < ttl() + REVALIDATE_WINDOW && age < ttl().max(stale_if_error) && kid.is_none_or(|kid| held.keys.has_kid(kid));
+        let usable = age < ttl() + REVALIDATE_WINDOW
+            && age < ttl().max(stale_if_error)
+            && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
     }
 
@@ -311,11 +308,7 @@ impl RemoteKeySet {
                     Some(held) if held.keys.is_subset_of(&keys) => (held.generation, false),
                     _ => (GENERATIONS.fetch_add(1, Ordering::Relaxed), true),
                 };
-                let fetched = Fetched {
-                    keys: Arc::new(keys),
-                    at: Instant::now(),
-                    generation,
-                };
+                let fetched = Fetched { keys: Arc::new(keys), at: Instant::now(), generation };
                 *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fetched.clone());
                 if changed {
                     GENERATION_CHANGES.fetch_add(1, Ordering::Release);
@@ -342,4 +335,3 @@ impl RemoteKeySet {
         }
     }
 }
-

@@ -248,7 +248,8 @@ fn seal(flight_key: &str, id: &str, header: &str, plaintext: &[u8]) -> String {
 /// was not (or was altered).
 fn open(flight_key: &str, id: &str, record: &str) -> Option<Vec<u8>> {
     let mut fields = record.splitn(5, ':');
-    let (tag, keep, grace, verdict, body) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+    let (tag, keep, grace, verdict, body) =
+        (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
     if tag != "r" {
         return None;
     }
@@ -312,7 +313,9 @@ impl RedisRefreshStore {
     pub fn new(url: &str) -> Result<Self, String> {
         let shown_url = redacted(url);
         if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-            return Err(format!("refreshCoordination.redisUrl must start with redis:// or rediss:// (got {shown_url})"));
+            return Err(format!(
+                "refreshCoordination.redisUrl must start with redis:// or rediss:// (got {shown_url})"
+            ));
         }
         let client = redis::Client::open(url)
             .map_err(|e| format!("refreshCoordination.redisUrl {shown_url} cannot be used: {e}"))?;
@@ -402,7 +405,10 @@ impl RedisRefreshStore {
 
     /// Runs one Redis operation with the deadline, recording the health;
     /// `None` when it failed (the failure is recorded, and warned of once).
-    async fn checked<V>(&self, operation: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<V>) -> Option<V> {
+    async fn checked<V>(
+        &self,
+        operation: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<V>,
+    ) -> Option<V> {
         let result = async {
             let mut conn = self.connection().await?;
             match tokio::time::timeout(OP_DEADLINE, operation(&mut conn)).await {
@@ -491,10 +497,13 @@ impl RedisRefreshStore {
             return;
         }
         self.listen_for_revocations();
-        let message: Vec<String> = revoked.iter().map(|(digest, memory)| format!("{}:{}", hex(digest), memory.as_secs())).collect();
+        let message: Vec<String> =
+            revoked.iter().map(|(digest, memory)| format!("{}:{}", hex(digest), memory.as_secs())).collect();
         let message = message.join(" ");
-        self.checked(async |conn| redis::cmd("PUBLISH").arg(REVOKED_JWTS_CHANNEL).arg(&message).query_async::<i64>(conn).await)
-            .await;
+        self.checked(async |conn| {
+            redis::cmd("PUBLISH").arg(REVOKED_JWTS_CHANNEL).arg(&message).query_async::<i64>(conn).await
+        })
+        .await;
     }
 
     /// Runs `refresh` unless another process is refreshing `flight_key`'s
@@ -616,7 +625,11 @@ impl RedisRefreshStore {
     /// record, the records that led to it, and (opening each with the token
     /// it holds) the ones that followed from it. Returns the finished
     /// outcomes dropped after it, so the tokens they issued can be revoked.
-    pub async fn forget<T: SharedOutcome>(self: &Arc<Self>, flight_key: &str, successor: impl Fn(&T) -> Option<String>) -> Vec<T> {
+    pub async fn forget<T: SharedOutcome>(
+        self: &Arc<Self>,
+        flight_key: &str,
+        successor: impl Fn(&T) -> Option<String>,
+    ) -> Vec<T> {
         let mut dropped = Vec::new();
         if !self.admit() {
             return dropped;

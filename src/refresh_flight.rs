@@ -324,10 +324,7 @@ impl<T: RefreshOutcome> RefreshFlights<T> {
         });
         table.next_serial += 1;
         let serial = table.next_serial;
-        table.entries.insert(
-            key,
-            Entry { flight: flight.clone(), grace, finished_at: None, successor: None, serial },
-        );
+        table.entries.insert(key, Entry { flight: flight.clone(), grace, finished_at: None, successor: None, serial });
         Joined::Flight(flight)
     }
 
@@ -405,7 +402,12 @@ mod tests {
         outcome.ok().map(|n| format!("t{n}"))
     }
 
-    async fn run(flights: &RefreshFlights<Result<u32, u32>>, token: &str, grace: Duration, result: Result<u32, u32>) -> RefreshHandout<Result<u32, u32>> {
+    async fn run(
+        flights: &RefreshFlights<Result<u32, u32>>,
+        token: &str,
+        grace: Duration,
+        result: Result<u32, u32>,
+    ) -> RefreshHandout<Result<u32, u32>> {
         flights.run(token, || grace, issued, || async move { result }).await
     }
 
@@ -418,11 +420,16 @@ mod tests {
                 let (flights, calls) = (flights.clone(), calls.clone());
                 tokio::spawn(async move {
                     flights
-                        .run("token", || ROTATION_GRACE, issued, || async {
-                            calls.fetch_add(1, Ordering::SeqCst);
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            Ok::<u32, u32>(7)
-                        })
+                        .run(
+                            "token",
+                            || ROTATION_GRACE,
+                            issued,
+                            || async {
+                                calls.fetch_add(1, Ordering::SeqCst);
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                Ok::<u32, u32>(7)
+                            },
+                        )
                         .await
                 })
             })
@@ -495,7 +502,11 @@ mod tests {
         let dropped = flights.log_out("t3");
         assert_eq!(dropped.len(), 2);
         for token in ["t1", "t2", "t3"] {
-            assert_eq!(run(&flights, token, ROTATION_GRACE, Ok(9)).await, RefreshHandout::LoggedOut { to_revoke: None }, "{token}");
+            assert_eq!(
+                run(&flights, token, ROTATION_GRACE, Ok(9)).await,
+                RefreshHandout::LoggedOut { to_revoke: None },
+                "{token}"
+            );
         }
         assert_eq!(flights.tracked(), 1, "the unrelated chain stays");
         // Logging out with the oldest token drops the links after it.
@@ -510,10 +521,15 @@ mod tests {
         let start = |flights: Arc<RefreshFlights<Result<u32, u32>>>| {
             tokio::spawn(async move {
                 flights
-                    .run("t1", || ROTATION_GRACE, issued, || async {
-                        tokio::time::sleep(Duration::from_millis(80)).await;
-                        Ok::<u32, u32>(2)
-                    })
+                    .run(
+                        "t1",
+                        || ROTATION_GRACE,
+                        issued,
+                        || async {
+                            tokio::time::sleep(Duration::from_millis(80)).await;
+                            Ok::<u32, u32>(2)
+                        },
+                    )
                     .await
             })
         };
@@ -535,10 +551,15 @@ mod tests {
         assert!(flights.log_out("t1").is_empty());
         let ran = AtomicUsize::new(0);
         let outcome = flights
-            .run("t1", || ROTATION_GRACE, issued, || async {
-                ran.fetch_add(1, Ordering::SeqCst);
-                Ok::<u32, u32>(2)
-            })
+            .run(
+                "t1",
+                || ROTATION_GRACE,
+                issued,
+                || async {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok::<u32, u32>(2)
+                },
+            )
             .await;
         assert_eq!((outcome, ran.load(Ordering::SeqCst)), (RefreshHandout::LoggedOut { to_revoke: None }, 0));
         assert!(flights.ended("t1"));
@@ -551,10 +572,15 @@ mod tests {
             let flights = flights.clone();
             tokio::spawn(async move {
                 flights
-                    .run("t1", || ROTATION_GRACE, issued, || async {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        Ok::<u32, u32>(2)
-                    })
+                    .run(
+                        "t1",
+                        || ROTATION_GRACE,
+                        issued,
+                        || async {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Ok::<u32, u32>(2)
+                        },
+                    )
                     .await
             })
         };

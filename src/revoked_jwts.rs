@@ -48,7 +48,10 @@ fn memory_for(jwt: &str) -> Duration {
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
         .and_then(|payload| payload.get("exp").and_then(Value::as_f64));
     match exp {
-        Some(exp) => Duration::try_from_secs_f64(exp - jwt::now_seconds()).unwrap_or(Duration::ZERO).saturating_add(MARGIN).min(LONGEST),
+        Some(exp) => Duration::try_from_secs_f64(exp - jwt::now_seconds())
+            .unwrap_or(Duration::ZERO)
+            .saturating_add(MARGIN)
+            .min(LONGEST),
         None => LONGEST,
     }
 }

@@ -16,7 +16,7 @@ use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
 use crate::redis_refresh_store::{self, RedisRefreshStore, SharedOutcome, Verdict};
 use crate::refresh_flight::{
-    OutcomeKind, RefreshHandout, RefreshFlights, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
+    OutcomeKind, RefreshFlights, RefreshHandout, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
 };
 use crate::revoked_jwts;
 use crate::token_verifier::{TokenVerifier, VerifiedSubject};
@@ -154,11 +154,7 @@ impl SessionError {
             ClientErrorKind::InvalidInput => ("INVALID_INPUT", false),
             ClientErrorKind::LoggedOut | ClientErrorKind::AlreadyRotated => ("SESSION_EXPIRED", true),
         };
-        SessionError {
-            code,
-            cause: error.message,
-            authentication_failure,
-        }
+        SessionError { code, cause: error.message, authentication_failure }
     }
 }
 
@@ -236,9 +232,10 @@ pub struct SessionEngine {
 impl SessionEngine {
     pub fn new(config: &CrossmintConfig, options: EngineOptions) -> Result<Self, ConfigError> {
         // A zero, negative, infinite or non-number timeout keeps the default.
-        let timeout = js_duration(options.timeout_ms.filter(|ms| ms.is_finite()), Duration::from_millis(1), MAX_TIMEOUT)
-            .filter(|t| !t.is_zero())
-            .unwrap_or(DEFAULT_TIMEOUT);
+        let timeout =
+            js_duration(options.timeout_ms.filter(|ms| ms.is_finite()), Duration::from_millis(1), MAX_TIMEOUT)
+                .filter(|t| !t.is_zero())
+                .unwrap_or(DEFAULT_TIMEOUT);
         let verify_options = VerifyOptions {
             clock_tolerance_seconds: options.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
             issuer: options.issuer,
@@ -247,7 +244,9 @@ impl SessionEngine {
         };
         let coordination = match (options.coordination_requested, options.redis_url) {
             (false, _) => None,
-            (true, Some(url)) if !url.is_empty() => Some(redis_refresh_store::shared_store(&url).map_err(ConfigError::Option)?),
+            (true, Some(url)) if !url.is_empty() => {
+                Some(redis_refresh_store::shared_store(&url).map_err(ConfigError::Option)?)
+            }
             (true, _) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
         };
         let client = CrossmintClient::new(config, timeout)?;
@@ -255,7 +254,11 @@ impl SessionEngine {
         // jose's 5 s, or the instance's `timeoutMs` when shorter.
         let key_set_deadline = timeout.min(key_set_cache::FETCH_TIMEOUT);
         let mut verifier = TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline);
-        if let Some(window) = js_duration(options.key_set_stale_if_error_seconds, Duration::from_secs(1), key_set_cache::STALE_IF_ERROR.max(MAX_STALE_IF_ERROR)) {
+        if let Some(window) = js_duration(
+            options.key_set_stale_if_error_seconds,
+            Duration::from_secs(1),
+            key_set_cache::STALE_IF_ERROR.max(MAX_STALE_IF_ERROR),
+        ) {
             verifier.stale_if_error = window;
         }
         Ok(SessionEngine {
@@ -291,8 +294,7 @@ impl SessionEngine {
     pub async fn refresh(&self, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         match &self.refresh_route {
             Some(route) => {
-                self.shared_refresh(route, refresh_token, || self.client.refresh_via_route(route, refresh_token))
-                    .await
+                self.shared_refresh(route, refresh_token, || self.client.refresh_via_route(route, refresh_token)).await
             }
             None => self.refresh_with_crossmint(refresh_token).await,
         }
@@ -345,7 +347,10 @@ impl SessionEngine {
     /// What callers of a shared refresh receive: its outcome, or, when a
     /// logout ended the chain, the logout's answer; the one caller told to
     /// revokes what the refresh issued (in the background, retried).
-    fn handed_out(&self, flown: RefreshHandout<Result<AuthMaterial, ClientError>>) -> Result<AuthMaterial, ClientError> {
+    fn handed_out(
+        &self,
+        flown: RefreshHandout<Result<AuthMaterial, ClientError>>,
+    ) -> Result<AuthMaterial, ClientError> {
         match flown {
             RefreshHandout::Outcome(outcome) => outcome,
             RefreshHandout::LoggedOut { to_revoke } => {
@@ -360,7 +365,10 @@ impl SessionEngine {
 
     /// The flight key of the token an outcome issued, so a logout with that
     /// token reaches the refresh that issued it.
-    fn successor_key<'a>(&'a self, destination: &'a str) -> impl Fn(&Result<AuthMaterial, ClientError>) -> Option<String> + 'a {
+    fn successor_key<'a>(
+        &'a self,
+        destination: &'a str,
+    ) -> impl Fn(&Result<AuthMaterial, ClientError>) -> Option<String> + 'a {
         move |outcome| outcome.as_ref().ok().map(|material| self.flight_key(destination, material.refresh_secret()))
     }
 
@@ -450,7 +458,8 @@ impl SessionEngine {
         if let Some(store) = &self.coordination {
             let ending = async {
                 for destination in self.destinations() {
-                    let dropped = store.forget(&self.flight_key(destination, &token), self.successor_key(destination)).await;
+                    let dropped =
+                        store.forget(&self.flight_key(destination, &token), self.successor_key(destination)).await;
                     for material in dropped.iter().flatten() {
                         refused_jwts.push(revoked_jwts::revoke(&material.jwt));
                     }
@@ -465,7 +474,10 @@ impl SessionEngine {
             Ok(Err(_)) => Err(ClientError::new(ClientErrorKind::Unavailable, "Crossmint logout stopped unexpectedly")),
             Err(_) => Err(ClientError::new(
                 ClientErrorKind::Timeout,
-                format!("Crossmint logout timed out after {} ms (it goes on in the background)", self.timeout.as_millis()),
+                format!(
+                    "Crossmint logout timed out after {} ms (it goes on in the background)",
+                    self.timeout.as_millis()
+                ),
             )),
         }
     }
@@ -507,20 +519,13 @@ impl SessionEngine {
     /// (expired, forged, unknown key, key set unreachable, logged out) falls
     /// through to a refresh, which is the only path that can still
     /// authenticate.
-    pub async fn validate_or_refresh(
-        &self,
-        jwt: Option<&str>,
-        refresh_token: &str,
-    ) -> Result<Session, SessionError> {
+    pub async fn validate_or_refresh(&self, jwt: Option<&str>, refresh_token: &str) -> Result<Session, SessionError> {
         if let Some(jwt) = jwt.filter(|j| !j.is_empty()) {
             if let Ok(VerifiedSubject(user_id)) = self.verifier.subject(jwt).await {
                 return Ok(Session::Valid { user_id });
             }
         }
-        self.refresh(refresh_token)
-            .await
-            .map(Session::Refreshed)
-            .map_err(SessionError::from_client)
+        self.refresh(refresh_token).await.map(Session::Refreshed).map_err(SessionError::from_client)
     }
 }
 
@@ -555,13 +560,21 @@ mod tests {
             (ClientError::new(ClientErrorKind::InvalidResponse, "Invalid refresh response"), Verdict::Refused),
             (ClientError::already_rotated(), Verdict::Refused),
             (ClientError::new(ClientErrorKind::RedirectRefused, "refused a redirect"), Verdict::Failed),
-            (ClientError { errno: Some("ECONNREFUSED"), ..ClientError::new(ClientErrorKind::Unavailable, "refused") }, Verdict::Failed),
+            (
+                ClientError {
+                    errno: Some("ECONNREFUSED"),
+                    ..ClientError::new(ClientErrorKind::Unavailable, "refused")
+                },
+                Verdict::Failed,
+            ),
         ] {
             let outcome: Result<AuthMaterial, ClientError> = Err(error);
             assert_eq!(outcome.verdict(), verdict);
             assert_eq!(<Result<AuthMaterial, ClientError>>::decode(&outcome.encode()), Some(outcome));
         }
-        for garbage in [&b""[..], b"{}", b"{\"error\":{\"kind\":\"rejected\"}}", b"{\"material\":{\"jwt\":\"\"}}", b"[1]"] {
+        for garbage in
+            [&b""[..], b"{}", b"{\"error\":{\"kind\":\"rejected\"}}", b"{\"material\":{\"jwt\":\"\"}}", b"[1]"]
+        {
             assert_eq!(<Result<AuthMaterial, ClientError>>::decode(garbage), None);
         }
     }

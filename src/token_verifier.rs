@@ -17,7 +17,9 @@ use crate::bounded_map::BoundedMap;
 use crate::jwt::{self, Claims, ParsedToken, SessionClaims, VerifyOptions};
 use crate::key_set_cache::{self, HeldKeySet, RemoteKeySet};
 use crate::revoked_jwts;
-use crate::verified_tokens::{KeyPrefix, RevocationCheck, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY, UNCHECKED};
+use crate::verified_tokens::{
+    KeyPrefix, RevocationCheck, TokenKey, Verified, VerifiedTokens, DEFAULT_CAPACITY, UNCHECKED,
+};
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
 /// Tokens verified by anything in the process (keys include the key set URI
@@ -65,7 +67,13 @@ impl TokenVerifier {
 
     /// Records a verification. `revocations_seen` is the revocation count
     /// read before the token was found unrevoked, or `UNCHECKED`.
-    fn remember(&self, key: TokenKey, claims: SessionClaims, held: &HeldKeySet, revocations_seen: u64) -> VerifiedSubject {
+    fn remember(
+        &self,
+        key: TokenKey,
+        claims: SessionClaims,
+        held: &HeldKeySet,
+        revocations_seen: u64,
+    ) -> VerifiedSubject {
         let tolerance = self.options.clock_tolerance_seconds;
         VERIFIED.insert(
             key,
@@ -116,8 +124,7 @@ impl TokenVerifier {
     /// logout are a session matter and do not change it.
     pub fn verified_now(&self, token: &str, allow_signature_check: bool) -> bool {
         let key = self.key_prefix.key(token);
-        self.is_recorded(&key)
-            || (allow_signature_check && self.check_with_held_keys(key, token, UNCHECKED).is_some())
+        self.is_recorded(&key) || (allow_signature_check && self.check_with_held_keys(key, token, UNCHECKED).is_some())
     }
 
     /// One signature check against the key set already held, remembered when

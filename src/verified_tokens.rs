@@ -81,9 +81,7 @@ pub struct VerifiedTokens {
 
 impl VerifiedTokens {
     pub fn new(capacity: usize) -> Self {
-        VerifiedTokens {
-            entries: Mutex::new(BoundedMap::new(capacity)),
-        }
+        VerifiedTokens { entries: Mutex::new(BoundedMap::new(capacity)) }
     }
 
     /// The still-valid, unrevoked verification of this token, if any.
@@ -99,7 +97,14 @@ impl VerifiedTokens {
     }
 
     #[cfg(test)]
-    fn subject(&self, key: &TokenKey, generation: u64, now: Instant, now_secs: f64, revocation: RevocationCheck<'_>) -> Option<Option<String>> {
+    fn subject(
+        &self,
+        key: &TokenKey,
+        generation: u64,
+        now: Instant,
+        now_secs: f64,
+        revocation: RevocationCheck<'_>,
+    ) -> Option<Option<String>> {
         self.get(key, generation, now, now_secs, revocation).map(|record| record.subject)
     }
 
@@ -194,12 +199,31 @@ mod tests {
     #[test]
     fn an_answer_is_reusable_until_exp_or_the_end_of_freshness_whichever_comes_first() {
         let now = Instant::now();
-        let record = |good_before_secs, fresh_for| Verified { key_set_fresh_until: now + fresh_for, ..entry(1, good_before_secs, fresh_for) };
+        let record = |good_before_secs, fresh_for| Verified {
+            key_set_fresh_until: now + fresh_for,
+            ..entry(1, good_before_secs, fresh_for)
+        };
         let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
-        assert_eq!(ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)), Some(750), "exp first");
-        assert_eq!(ms(record(Some(2000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)), Some(60_000), "freshness first");
-        assert_eq!(ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 1_000_000.0)), Some(0), "exp passed");
-        assert_eq!(record(None, Duration::from_secs(60)).reusable_for(now, 0.0), None, "no exp: never reused outside the record");
+        assert_eq!(
+            ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)),
+            Some(750),
+            "exp first"
+        );
+        assert_eq!(
+            ms(record(Some(2000.0), Duration::from_secs(60)).reusable_for(now, 999_250.0)),
+            Some(60_000),
+            "freshness first"
+        );
+        assert_eq!(
+            ms(record(Some(1000.0), Duration::from_secs(60)).reusable_for(now, 1_000_000.0)),
+            Some(0),
+            "exp passed"
+        );
+        assert_eq!(
+            record(None, Duration::from_secs(60)).reusable_for(now, 0.0),
+            None,
+            "no exp: never reused outside the record"
+        );
     }
 
     #[test]

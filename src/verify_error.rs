@@ -37,10 +37,7 @@ pub struct VerifyError {
 
 impl VerifyError {
     pub fn new(kind: VerifyErrorKind, message: impl Into<String>) -> Self {
-        VerifyError {
-            kind,
-            message: message.into(),
-        }
+        VerifyError { kind, message: message.into() }
     }
 
     pub fn malformed(message: &str) -> Self {
@@ -49,10 +46,7 @@ impl VerifyError {
 
     pub fn expired(exp_seconds: f64) -> Self {
         let at = to_iso_string(exp_seconds * 1000.0).unwrap_or_else(|| "unknown".into());
-        Self::new(
-            VerifyErrorKind::Expired,
-            format!("JWT provided expired at timestamp {at}"),
-        )
+        Self::new(VerifyErrorKind::Expired, format!("JWT provided expired at timestamp {at}"))
     }
 
     pub fn signature() -> Self {
@@ -115,9 +109,6 @@ mod tests {
             VerifyError::expired(1_893_553_445.0).message,
             "JWT provided expired at timestamp 2030-01-02T03:04:05.000Z"
         );
-        assert_eq!(
-            VerifyError::expired(f64::INFINITY).message,
-            "JWT provided expired at timestamp unknown"
-        );
+        assert_eq!(VerifyError::expired(f64::INFINITY).message, "JWT provided expired at timestamp unknown");
     }
 }

@@ -2,7 +2,7 @@
 //! signature checks out are accepted.
 #![no_main]
 
-use crossmint_server_native::api_key::validate_api_key;
+use crossmint_server_native::validate_api_key;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! format-then-parse round trip (a value we read is a value we can write).
 #![no_main]
 
-use crossmint_server_native::cookies::{auth_set_cookies, parse_auth_cookies, CookieOptions};
+use crossmint_server_native::{auth_set_cookies, parse_auth_cookies, CookieOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,7 @@
 
 use std::sync::LazyLock;
 
-use crossmint_server_native::jwks::KeySet;
-use crossmint_server_native::jwt::{verify, VerifyOptions};
+use crossmint_server_native::{verify, KeySet, VerifyOptions};
 use libfuzzer_sys::fuzz_target;
 
 static KEYS: LazyLock<KeySet> = LazyLock::new(|| {

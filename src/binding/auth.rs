@@ -108,7 +108,10 @@ impl NativeAuth {
     /// down the asynchronous path. At most one signature check, on this thread.
     #[napi]
     pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
-        self.engine.verifier.verified_subject_now(&jwt, allow_signature_check).and_then(|VerifiedSubject(user_id)| user_id)
+        self.engine
+            .verifier
+            .verified_subject_now(&jwt, allow_signature_check)
+            .and_then(|VerifiedSubject(user_id)| user_id)
     }
 
     /// `[jwt, refreshToken, userId, reusableForMs, recordInvalidations]` of a
@@ -208,7 +211,12 @@ impl NativeAuth {
     /// before this call returns; the promise settles when the rest (Crossmint,
     /// other processes) is done or the timeout passed.
     #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn logout<'env>(&self, env: &'env Env, refresh_token: Option<String>, jwt: Option<String>) -> Result<PromiseRaw<'env, Reply>> {
+    pub fn logout<'env>(
+        &self,
+        env: &'env Env,
+        refresh_token: Option<String>,
+        jwt: Option<String>,
+    ) -> Result<PromiseRaw<'env, Reply>> {
         let started = self.engine.begin_logout(refresh_token.as_deref(), jwt.as_deref());
         let engine = self.engine.clone();
         env.spawn_future(async move {

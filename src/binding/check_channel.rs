@@ -66,12 +66,7 @@ impl CheckChannel {
             .weak::<true>()
             .callee_handled::<false>()
             .build_callback(|_| Ok(()))?;
-        Ok(CheckChannel {
-            replies: Arc::new(ChannelReplies {
-                finished: Mutex::new(Vec::new()),
-                wake,
-            }),
-        })
+        Ok(CheckChannel { replies: Arc::new(ChannelReplies { finished: Mutex::new(Vec::new()), wake }) })
     }
 
     /// Everything finished since the last call.
@@ -103,4 +98,3 @@ impl CheckChannel {
         }
     }
 }
-

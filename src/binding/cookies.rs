@@ -44,7 +44,8 @@ impl CookieWriter {
     /// The two `Set-Cookie` values that store a session.
     #[napi]
     pub fn session(&self, jwt: String, refresh_secret: String, refresh_expires_ms: Option<f64>) -> Vec<String> {
-        cookies::auth_set_cookies(&jwt, &refresh_secret, refresh_expires_ms.map(JsTime::from_millis), &self.options).into()
+        cookies::auth_set_cookies(&jwt, &refresh_secret, refresh_expires_ms.map(JsTime::from_millis), &self.options)
+            .into()
     }
 
     /// The two `Set-Cookie` values that clear it.
@@ -64,8 +65,5 @@ pub struct NativeAuthCookies {
 #[napi]
 pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
     let found = cookies::parse_auth_cookies(&header);
-    NativeAuthCookies {
-        jwt: found.jwt,
-        refresh_token: found.refresh_token,
-    }
+    NativeAuthCookies { jwt: found.jwt, refresh_token: found.refresh_token }
 }

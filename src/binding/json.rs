@@ -25,9 +25,8 @@ impl ToNapiValue for Json {
     }
 }
 
-const OWN_DATA_PROPERTY: sys::napi_property_attributes = sys::PropertyAttributes::writable
-    | sys::PropertyAttributes::enumerable
-    | sys::PropertyAttributes::configurable;
+const OWN_DATA_PROPERTY: sys::napi_property_attributes =
+    sys::PropertyAttributes::writable | sys::PropertyAttributes::enumerable | sys::PropertyAttributes::configurable;
 
 /// Depth is bounded by serde_json's parser (128 levels), so recursion is safe.
 unsafe fn json_to_js(env: sys::napi_env, value: Value) -> Result<sys::napi_value> {
@@ -52,9 +51,7 @@ unsafe fn json_to_js(env: sys::napi_env, value: Value) -> Result<sys::napi_value
                     data: std::ptr::null_mut(),
                 });
             }
-            check_status!(unsafe {
-                sys::napi_define_properties(env, object, properties.len(), properties.as_ptr())
-            })?;
+            check_status!(unsafe { sys::napi_define_properties(env, object, properties.len(), properties.as_ptr()) })?;
             Ok(object)
         }
         Value::Array(items) => {

@@ -20,9 +20,7 @@ pub const CROSSMINT_API_VERSION: &str = crossmint_client::CROSSMINT_API_VERSION;
 #[napi]
 pub fn check_api_key(api_key: String, usage_origin: Option<String>, environment: Option<String>) -> Result<()> {
     let expect = KeyExpectations::from_names(usage_origin.as_deref(), environment.as_deref());
-    validate_api_key_with(&api_key, expect)
-        .map(|_| ())
-        .map_err(|e| Error::new(Status::InvalidArg, e.0))
+    validate_api_key_with(&api_key, expect).map(|_| ()).map_err(|e| Error::new(Status::InvalidArg, e.0))
 }
 
 /// While it returns the same number, every verification on record that was
