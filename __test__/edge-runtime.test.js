@@ -42,3 +42,14 @@ test('on Node.js the same specifiers load the real package', () => {
     assert.equal(run.status, 0, run.stderr)
   }
 })
+
+test('a named import of any export of any subpath, under an edge condition, names the fix rather than a missing export', () => {
+  for (const specifier of ['crossmint-server-native', 'crossmint-server-native/express', 'crossmint-server-native/fastify', 'crossmint-server-native/hono']) {
+    // The names the real module exports on Node.js.
+    const names = Object.keys(require(specifier)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name))
+    assert.ok(names.length > 0, specifier)
+    const run = spawnSync(process.execPath, ['--conditions=edge-light', '--input-type=module', '-e', `import { ${names.join(', ')} } from ${JSON.stringify(specifier)}`], { cwd: root, encoding: 'utf8' })
+    assert.notEqual(run.status, 0)
+    assert.match(run.stderr, /runs on the Node\.js runtime only/, `${specifier}: ${run.stderr.split('\n').find((line) => /SyntaxError/.test(line))}`)
+  }
+})

@@ -11,9 +11,10 @@
 //! Threads start on first use, up to one fewer than the cores (at least one),
 //! and then sleep on a condition variable while there is nothing to check.
 //! The JavaScript thread is the last core's checker: when these threads are
-//! busy it checks a few tokens per event-loop turn itself (index.js). With a
-//! thread per core the check threads preempted it, and it fell behind feeding
-//! them: 1.70 cores busy instead of 1.94 on two cores (bench/, 64 in flight).
+//! busy it checks a few tokens per event-loop turn itself
+//! (lib/core/check-scheduler.js). With a thread per core the check threads
+//! preempted it, and it fell behind feeding them (bench/results.md keeps the
+//! figures).
 //!
 //! A check that panics is answered with `None` (the caller then takes the
 //! slow path, which reports its own error), so no caller waits forever.

@@ -48,9 +48,9 @@ pub const CONNECT_DEADLINE: Duration = Duration::from_millis(500);
 pub const OP_DEADLINE: Duration = Duration::from_millis(200);
 /// While Redis is failing, how often one caller tries it again.
 pub const RETRY_EVERY: Duration = Duration::from_secs(1);
-/// How often a waiting process looks for the leader's outcome. Measured: a
-/// GET on loopback costs about 0.1 ms, and a follower waits on average half
-/// of this beyond the leader (see bench/coordination.js).
+/// How often a waiting process looks for the leader's outcome: a GET is
+/// cheap next to a refresh, and a follower waits on average half of this
+/// beyond the leader (measured by bench/coordination.js).
 pub const POLL_EVERY: Duration = Duration::from_millis(4);
 /// How long an outcome stays for processes that were already waiting, when
 /// the grace window (possibly 0) is shorter.
