@@ -38,10 +38,7 @@ export type ValidateAPIKeyPrefixExpectations = {
 }
 
 /** Validates the API key (throws `Error` with the reason) and returns the config object. */
-export declare function createCrossmint(
-  config: CrossmintConfig,
-  apiKeyExpectations?: ValidateAPIKeyPrefixExpectations,
-): Crossmint
+export declare function createCrossmint(config: CrossmintConfig, apiKeyExpectations?: ValidateAPIKeyPrefixExpectations): Crossmint
 
 // ---- auth material ----------------------------------------------------------
 
@@ -286,7 +283,7 @@ export declare class CrossmintAuth {
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 
   /** Crossmint's record of a user (typed `any`, as in the reference, so existing code compiles). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the reference's signature, so existing code compiles
   getUser(externalUserId: string): Promise<any>
 
   /**

@@ -4,13 +4,5 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const sdk = require('./index.js')
 
-export const {
-  createCrossmint,
-  CrossmintAuth,
-  CrossmintAuthenticationError,
-  verifyCrossmintJwt,
-  CROSSMINT_API_VERSION,
-  SDK_NAME,
-  SDK_VERSION,
-} = sdk
+export const { createCrossmint, CrossmintAuth, CrossmintAuthenticationError, verifyCrossmintJwt, CROSSMINT_API_VERSION, SDK_NAME, SDK_VERSION } = sdk
 export default sdk

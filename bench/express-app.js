@@ -28,7 +28,7 @@ if (variant !== 'none') {
       const { jwt, userId } = await crossmintAuth.getSession(req, res)
       req.user = { userId, jwt }
       next()
-    } catch (e) {
+    } catch {
       res.status(401).json({ error: 'Authentication failed' })
     }
   })

@@ -38,10 +38,7 @@ async function main() {
   const validCalls = Number(env.VALID_CALLS || 1_000_000)
   const failingTarget = Number(env.FAILING_TARGET || 100_000)
   const failingBudgetMs = Number(env.FAILING_BUDGET_MS || 60_000)
-  const auth = ours.CrossmintAuth.from(
-    ours.createCrossmint({ apiKey: env.CROSSMINT_API_KEY, overrideBaseUrl: env.CROSSMINT_URL }),
-    { logger: false },
-  )
+  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: env.CROSSMINT_API_KEY, overrideBaseUrl: env.CROSSMINT_URL }), { logger: false })
   const material = { jwt: env.SESSION_JWT, refreshToken: env.SESSION_REFRESH }
   const validCall = async () => {
     const session = await auth.getSession(material)
@@ -61,10 +58,10 @@ async function main() {
   // a handler that builds them inline would: none may be kept alive.
   const perRequestCalls = Number(env.PER_REQUEST_CALLS || validCalls)
   const perRequestCall = async (index) => {
-    const perRequest = ours.CrossmintAuth.from(
-      ours.createCrossmint({ apiKey: env.CROSSMINT_API_KEY, overrideBaseUrl: env.CROSSMINT_URL }),
-      { logger: false, cookieOptions: { domain: `tenant-${index % 1000}.example` } },
-    )
+    const perRequest = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: env.CROSSMINT_API_KEY, overrideBaseUrl: env.CROSSMINT_URL }), {
+      logger: false,
+      cookieOptions: { domain: `tenant-${index % 1000}.example` },
+    })
     const session = await perRequest.getSession(material)
     if (session.userId !== env.SESSION_USER_ID) throw new Error(`wrong session: ${JSON.stringify(session)}`)
   }

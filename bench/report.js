@@ -47,23 +47,40 @@ function throughputTable(rows) {
 }
 
 function coldStartTable(coldStart) {
-  const headers = ['implementation', 'require() ms', 'createCrossmint + CrossmintAuth.from ms', 'first getSession ms (incl. JWKS fetch)', 'second getSession ms']
+  const headers = [
+    'implementation',
+    'require() ms',
+    'createCrossmint + CrossmintAuth.from ms',
+    'first getSession ms (incl. JWKS fetch)',
+    'second getSession ms',
+  ]
   const body = ['ours', 'reference'].map((name) => {
     const result = coldStart[name]
-    return [name === 'ours' ? 'ours' : '@crossmint/server-sdk', fixed(result.requireMs, 1), fixed(result.setupMs, 2), fixed(result.firstGetSessionMs, 2), fixed(result.secondGetSessionMs, 3)]
+    return [
+      name === 'ours' ? 'ours' : '@crossmint/server-sdk',
+      fixed(result.requireMs, 1),
+      fixed(result.setupMs, 2),
+      fixed(result.firstGetSessionMs, 2),
+      fixed(result.secondGetSessionMs, 3),
+    ]
   })
   return { headers, body, align: ['l', 'r', 'r', 'r', 'r'] }
 }
 
 function memoryTable(memory) {
-  const failingNote = memory.failingCapped
-    ? ` (capped: 100,000 were projected to take ${fixed(memory.projectedFailingMs / 1000, 0)} s)`
-    : ''
+  const failingNote = memory.failingCapped ? ` (capped: 100,000 were projected to take ${fixed(memory.projectedFailingMs / 1000, 0)} s)` : ''
   const headers = ['phase', 'calls', 'time s', 'RSS after (MB)', 'RSS growth (MB)', 'V8 heapTotal / heapUsed (MB)']
   const v8Heap = (point) => `${fixed(point.heapTotalMb)} / ${fixed(point.heapUsedMb)}`
   const body = [
     ['baseline (after 20,000 warm-up calls, gc)', '', '', fixed(memory.rssBeforeMb), '', v8Heap(memory.before)],
-    ['valid session, sequential', integer(memory.validCalls), fixed(memory.validMs / 1000, 1), fixed(memory.rssAfterValidMb), fixed(memory.rssAfterValidMb - memory.rssBeforeMb, 2), v8Heap(memory.afterValid)],
+    [
+      'valid session, sequential',
+      integer(memory.validCalls),
+      fixed(memory.validMs / 1000, 1),
+      fixed(memory.rssAfterValidMb),
+      fixed(memory.rssAfterValidMb - memory.rssBeforeMb, 2),
+      v8Heap(memory.afterValid),
+    ],
     [
       'instance per request (createCrossmint + from + getSession), sequential',
       integer(memory.perRequestCalls),
@@ -128,14 +145,25 @@ function evaluateTargets({ rows, express }) {
     const joseRow = findRow(rows, alg, 'jose')
     const floorRow = findRow(rows, alg, 'floor')
     if (!cached) continue
-    for (const [column, columnLabel] of [['sequential', 'seq'], ['inFlight', IN_FLIGHT_LABEL]]) {
+    for (const [column, columnLabel] of [
+      ['sequential', 'seq'],
+      ['inFlight', IN_FLIGHT_LABEL],
+    ]) {
       if (referenceRow) {
         const value = cached[column].opsPerSec / referenceRow[column].opsPerSec
-        targets.push({ name: `${alg} ours cached getSession ≥ 30× reference (${columnLabel})`, pass: value >= 30, detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(referenceRow[column].opsPerSec)} ops/s)` })
+        targets.push({
+          name: `${alg} ours cached getSession ≥ 30× reference (${columnLabel})`,
+          pass: value >= 30,
+          detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(referenceRow[column].opsPerSec)} ops/s)`,
+        })
       }
       if (joseRow) {
         const value = cached[column].opsPerSec / joseRow[column].opsPerSec
-        targets.push({ name: `${alg} ours cached getSession ≥ 4× jose with cached JWKS (${columnLabel})`, pass: value >= 4, detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(joseRow[column].opsPerSec)} ops/s)` })
+        targets.push({
+          name: `${alg} ours cached getSession ≥ 4× jose with cached JWKS (${columnLabel})`,
+          pass: value >= 4,
+          detail: `${ratio(value)} (${integer(cached[column].opsPerSec)} vs ${integer(joseRow[column].opsPerSec)} ops/s)`,
+        })
       }
     }
     if (floorRow) {
@@ -144,10 +172,17 @@ function evaluateTargets({ rows, express }) {
       // (it is itself parallel, and noisy on a shared 2-core machine).
       const floor = floorRow.sequential.opsPerSec
       const pool = floorRow.inFlight.opsPerSec
-      for (const [row, what] of [[cached, 'cached session'], [distinct, 'distinct tokens']]) {
+      for (const [row, what] of [
+        [cached, 'cached session'],
+        [distinct, 'distinct tokens'],
+      ]) {
         if (!row) continue
         const value = row.inFlight.opsPerSec / floor
-        targets.push({ name: `${alg} ours ${IN_FLIGHT_LABEL} (${what}) above the single-thread node:crypto floor`, pass: value > 1, detail: `${ratio(value)} (${integer(row.inFlight.opsPerSec)} vs ${integer(floor)} ops/s; node's thread pool: ${integer(pool)})` })
+        targets.push({
+          name: `${alg} ours ${IN_FLIGHT_LABEL} (${what}) above the single-thread node:crypto floor`,
+          pass: value > 1,
+          detail: `${ratio(value)} (${integer(row.inFlight.opsPerSec)} vs ${integer(floor)} ops/s; node's thread pool: ${integer(pool)})`,
+        })
       }
       if (distinct) {
         // Never-seen tokens must use every core. Targets for RS256 (what
@@ -158,23 +193,50 @@ function evaluateTargets({ rows, express }) {
         const paired = distinct.paired
         const roundsText = (of) => paired.rounds.map((r) => `${integer(r.ours)}/${integer(r[of])}`).join(', ')
         const cores = paired.rounds.map((r) => r.coresUsed.toFixed(2)).join(', ')
-        targets.push({ name: `${alg} never-seen tokens ${IN_FLIGHT_LABEL} ≥ 1.0× node's thread-pool crypto.verify`, informational, pass: paired.overPool >= 1, detail: `${ratio(paired.overPool)} (median of rounds ${roundsText('pool')} ops/s)` })
-        targets.push({ name: `${alg} never-seen tokens ${IN_FLIGHT_LABEL} ≥ 1.6× one core's synchronous crypto.verify`, informational, pass: paired.overSync >= 1.6, detail: `${ratio(paired.overSync)} (median of rounds ${roundsText('sync')} ops/s; cores used by ours: ${cores})` })
+        targets.push({
+          name: `${alg} never-seen tokens ${IN_FLIGHT_LABEL} ≥ 1.0× node's thread-pool crypto.verify`,
+          informational,
+          pass: paired.overPool >= 1,
+          detail: `${ratio(paired.overPool)} (median of rounds ${roundsText('pool')} ops/s)`,
+        })
+        targets.push({
+          name: `${alg} never-seen tokens ${IN_FLIGHT_LABEL} ≥ 1.6× one core's synchronous crypto.verify`,
+          informational,
+          pass: paired.overSync >= 1.6,
+          detail: `${ratio(paired.overSync)} (median of rounds ${roundsText('sync')} ops/s; cores used by ours: ${cores})`,
+        })
       }
     }
     const perRequest = findRow(rows, alg, 'ours-per-request')
     if (perRequest) {
-      for (const [column, columnLabel] of [['sequential', 'seq'], ['inFlight', IN_FLIGHT_LABEL]]) {
+      for (const [column, columnLabel] of [
+        ['sequential', 'seq'],
+        ['inFlight', IN_FLIGHT_LABEL],
+      ]) {
         const value = perRequest[column].opsPerSec / cached[column].opsPerSec
-        targets.push({ name: `${alg} instance per request (createCrossmint + from + getSession) ≥ 0.25× a long-lived instance (${columnLabel})`, pass: value >= 0.25, detail: `${ratio(value)} (${integer(perRequest[column].opsPerSec)} vs ${integer(cached[column].opsPerSec)} ops/s)` })
+        targets.push({
+          name: `${alg} instance per request (createCrossmint + from + getSession) ≥ 0.25× a long-lived instance (${columnLabel})`,
+          pass: value >= 0.25,
+          detail: `${ratio(value)} (${integer(perRequest[column].opsPerSec)} vs ${integer(cached[column].opsPerSec)} ops/s)`,
+        })
       }
     }
-    for (const [id, what] of [['ours-verify-method', 'auth.verifyCrossmintJwt'], ['ours-verify-free', 'verifyCrossmintJwt(jwt, uri)']]) {
+    for (const [id, what] of [
+      ['ours-verify-method', 'auth.verifyCrossmintJwt'],
+      ['ours-verify-free', 'verifyCrossmintJwt(jwt, uri)'],
+    ]) {
       const verifyRow = findRow(rows, alg, id)
       if (!verifyRow) continue
-      for (const [column, columnLabel] of [['sequential', 'seq'], ['inFlight', IN_FLIGHT_LABEL]]) {
+      for (const [column, columnLabel] of [
+        ['sequential', 'seq'],
+        ['inFlight', IN_FLIGHT_LABEL],
+      ]) {
         const value = verifyRow[column].opsPerSec / cached[column].opsPerSec
-        targets.push({ name: `${alg} ${what} on a repeated token ≥ 0.5× cached getSession (${columnLabel})`, pass: value >= 0.5, detail: `${ratio(value)} (${integer(verifyRow[column].opsPerSec)} vs ${integer(cached[column].opsPerSec)} ops/s)` })
+        targets.push({
+          name: `${alg} ${what} on a repeated token ≥ 0.5× cached getSession (${columnLabel})`,
+          pass: value >= 0.5,
+          detail: `${ratio(value)} (${integer(verifyRow[column].opsPerSec)} vs ${integer(cached[column].opsPerSec)} ops/s)`,
+        })
       }
     }
   }
@@ -185,7 +247,11 @@ function evaluateTargets({ rows, express }) {
     const ceilingRounds = byVariant.none.roundsRequestsPerSec
     const value = median(oursRounds.map((ours, round) => ours / ceilingRounds[round]))
     const roundsText = oursRounds.map((ours, round) => `${integer(ours)} / ${integer(ceilingRounds[round])}`).join('; ')
-    targets.push({ name: 'Express with ours ≥ 0.9× the no-auth ceiling (req/s)', pass: value >= 0.9, detail: `${ratio(value)} (median of the per-round ratios; rounds, ours / ceiling req/s: ${roundsText})` })
+    targets.push({
+      name: 'Express with ours ≥ 0.9× the no-auth ceiling (req/s)',
+      pass: value >= 0.9,
+      detail: `${ratio(value)} (median of the per-round ratios; rounds, ours / ceiling req/s: ${roundsText})`,
+    })
   }
   if (byVariant.reference && byVariant.ours) {
     const ours = byVariant.ours.latencyMs.p99
@@ -200,34 +266,47 @@ function evaluateTargets({ rows, express }) {
 function textTable({ headers, body, align }) {
   const widths = headers.map((header, column) => Math.max(header.length, ...body.map((cells) => String(cells[column]).length)))
   const line = (cells) =>
-    cells.map((cell, column) => (align[column] === 'r' ? String(cell).padStart(widths[column]) : String(cell).padEnd(widths[column]))).join('  ').trimEnd()
+    cells
+      .map((cell, column) => (align[column] === 'r' ? String(cell).padStart(widths[column]) : String(cell).padEnd(widths[column])))
+      .join('  ')
+      .trimEnd()
   return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n')
 }
 
 function markdownTable({ headers, body, align }) {
-  const escape = (cell) => String(cell).replace(/\|/g, '\\|')
+  const escapePipes = (cell) => String(cell).replace(/\|/g, '\\|')
   return [
-    `| ${headers.map(escape).join(' | ')} |`,
+    `| ${headers.map(escapePipes).join(' | ')} |`,
     `| ${align.map((side) => (side === 'r' ? '---:' : '---')).join(' | ')} |`,
-    ...body.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+    ...body.map((cells) => `| ${cells.map(escapePipes).join(' | ')} |`),
   ].join('\n')
 }
 
 function sections(results) {
   return [
     ['getSession throughput (ops/s; seq = one await at a time, @64 = 64 calls in flight)', throughputTable(results.rows)],
-    ['Cold start (fresh process each, median of ' + results.coldStart.runs + ' runs)', coldStartTable(results.coldStart)],
+    [`Cold start (fresh process each, median of ${results.coldStart.runs} runs)`, coldStartTable(results.coldStart)],
     ['Memory (ours, one child process started with --expose-gc)', memoryTable(results.memory)],
-    [`Express under load (autocannon in its own process, ${results.meta.expressConnections} connections, ${results.meta.expressSeconds} s after ${results.meta.expressWarmupSeconds} s warm-up; ceiling and ours in ${results.meta.expressRounds} alternating rounds, median round shown)`, expressTable(results.express)],
+    [
+      `Express under load (autocannon in its own process, ${results.meta.expressConnections} connections, ${results.meta.expressSeconds} s after ${results.meta.expressWarmupSeconds} s warm-up; ceiling and ours in ${results.meta.expressRounds} alternating rounds, median round shown)`,
+      expressTable(results.express),
+    ],
     ...(results.coordination && results.coordination.measured
-      ? [[`Refresh coordination (${results.coordination.sessions} expired sessions, a request to each of two processes 2 ms apart, Crossmint answering in ${results.coordination.crossmintMs} ms)`, coordinationTable(results.coordination)]]
+      ? [
+          [
+            `Refresh coordination (${results.coordination.sessions} expired sessions, a request to each of two processes 2 ms apart, Crossmint answering in ${results.coordination.crossmintMs} ms)`,
+            coordinationTable(results.coordination),
+          ],
+        ]
       : []),
     ['Targets', targetsTable(results.targets)],
   ]
 }
 
 function renderText(results) {
-  return sections(results).map(([title, table]) => `\n${title}\n\n${textTable(table)}`).join('\n')
+  return sections(results)
+    .map(([title, table]) => `\n${title}\n\n${textTable(table)}`)
+    .join('\n')
 }
 
 function renderMarkdown(results) {

@@ -241,7 +241,9 @@ async function runExpress(emulator) {
   return EXPRESS_VARIANTS.map(([variant, label]) => {
     const rounds = loads[variant]
     const medianRound = [...rounds].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[Math.floor((rounds.length - 1) / 2)]
-    log(`  ${label.padEnd(30)} ${Math.round(medianRound.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p99 ${medianRound.latencyMs.p99} ms  non-2xx ${medianRound.non2xx}  (rounds: ${rounds.map((r) => Math.round(r.requestsPerSec)).join(', ')})`)
+    log(
+      `  ${label.padEnd(30)} ${Math.round(medianRound.requestsPerSec).toLocaleString('en-US').padStart(8)} req/s  p99 ${medianRound.latencyMs.p99} ms  non-2xx ${medianRound.non2xx}  (rounds: ${rounds.map((r) => Math.round(r.requestsPerSec)).join(', ')})`,
+    )
     return { variant, label, ...medianRound, roundsRequestsPerSec: rounds.map((r) => r.requestsPerSec) }
   })
 }
@@ -283,7 +285,9 @@ async function runCoordination() {
   }
   const result = await runNodeJson([path.join(__dirname, 'coordination.js')], process.env.BENCH_QUICK ? { COORDINATION_SESSIONS: '30' } : {})
   const { acrossProcesses: across, inProcess: local } = result
-  log(`  follower added latency p50/p99: ${across.followerAdded.p50.toFixed(2)} / ${across.followerAdded.p99.toFixed(2)} ms through Redis, ${local.followerAdded.p50.toFixed(2)} / ${local.followerAdded.p99.toFixed(2)} ms in-process`)
+  log(
+    `  follower added latency p50/p99: ${across.followerAdded.p50.toFixed(2)} / ${across.followerAdded.p99.toFixed(2)} ms through Redis, ${local.followerAdded.p50.toFixed(2)} / ${local.followerAdded.p99.toFixed(2)} ms in-process`,
+  )
   return { measured: true, ...result }
 }
 
@@ -327,13 +331,19 @@ async function main() {
 
     log('\n3. cold start')
     const coldStart = await runColdStart(emulator)
-    log(`  ours: require ${coldStart.ours.requireMs.toFixed(1)} ms, first getSession ${coldStart.ours.firstGetSessionMs.toFixed(2)} ms; reference: require ${coldStart.reference.requireMs.toFixed(1)} ms, first getSession ${coldStart.reference.firstGetSessionMs.toFixed(2)} ms`)
+    log(
+      `  ours: require ${coldStart.ours.requireMs.toFixed(1)} ms, first getSession ${coldStart.ours.firstGetSessionMs.toFixed(2)} ms; reference: require ${coldStart.reference.requireMs.toFixed(1)} ms, first getSession ${coldStart.reference.firstGetSessionMs.toFixed(2)} ms`,
+    )
 
     log('\n4. memory')
     const memory = await runMemory(emulator)
-    log(`  RSS ${memory.rssBeforeMb.toFixed(1)} → ${memory.rssAfterValidMb.toFixed(1)} MB after ${memory.validCalls.toLocaleString('en-US')} valid calls → ${memory.rssAfterPerRequestMb.toFixed(1)} MB after ${memory.perRequestCalls.toLocaleString('en-US')} with an instance per request → ${memory.rssAfterFailingMb.toFixed(1)} MB after ${memory.failingCalls.toLocaleString('en-US')} failing ones`)
+    log(
+      `  RSS ${memory.rssBeforeMb.toFixed(1)} → ${memory.rssAfterValidMb.toFixed(1)} MB after ${memory.validCalls.toLocaleString('en-US')} valid calls → ${memory.rssAfterPerRequestMb.toFixed(1)} MB after ${memory.perRequestCalls.toLocaleString('en-US')} with an instance per request → ${memory.rssAfterFailingMb.toFixed(1)} MB after ${memory.failingCalls.toLocaleString('en-US')} failing ones`,
+    )
     if (memory.failingCapped) {
-      log(`  NOTE: failing calls capped at ${memory.failingCalls.toLocaleString('en-US')}: ${SETTINGS.memory.failingTarget.toLocaleString('en-US')} were projected to take ${(memory.projectedFailingMs / 1000).toFixed(0)} s`)
+      log(
+        `  NOTE: failing calls capped at ${memory.failingCalls.toLocaleString('en-US')}: ${SETTINGS.memory.failingTarget.toLocaleString('en-US')} were projected to take ${(memory.projectedFailingMs / 1000).toFixed(0)} s`,
+      )
     }
 
     log('\n6. hostile Cookie header')
@@ -355,12 +365,12 @@ async function main() {
       '"createCrossmint + from + getSession per request": the guide\'s Next.js pattern, every op builds its own client and CrossmintAuth (same configuration) before getSession on the same valid session; compared with the long-lived instance\'s cached row. "verifyCrossmintJwt" rows: the same valid token every call (answered from the verified-token record after the first, its expiry checked each time, a fresh payload object parsed each time).',
       `"distinct never-seen tokens": every call gets a token signed beforehand (not timed) with the emulator's key and never seen before, so each one is really verified. The sequential column stops after ${SETTINGS.timing.measureMs} ms or ${SETTINGS.distinctTokens.sequential.measureLimit.toLocaleString('en-US')} tokens (after ${SETTINGS.distinctTokens.sequential.warmupLimit.toLocaleString('en-US')} warm-up tokens); RS256 measured ${distinctRs.sequential.ops.toLocaleString('en-US')} ops in ${(distinctRs.sequential.elapsedMs / 1000).toFixed(2)} s. The 64-in-flight column and the two node:crypto floor columns are measured in ${distinctRs.paired.rounds.length} rounds, the three back to back in each (up to ${SETTINGS.distinctTokens.inFlight.measureLimit.toLocaleString('en-US')} tokens or ${SETTINGS.timing.measureMs} ms per round, after ${SETTINGS.distinctTokens.inFlight.warmupLimit.toLocaleString('en-US')} warm-up tokens): this machine's two cores are shared, and how much CPU it gives moves by tens of percent within a minute (RS256 rounds, ours @64 / node sync / node pool ops/s, and the cores ours kept busy: ${distinctRs.paired.rounds.map((r) => `${Math.round(r.ours).toLocaleString('en-US')} / ${Math.round(r.sync).toLocaleString('en-US')} / ${Math.round(r.pool).toLocaleString('en-US')}, ${r.coresUsed.toFixed(2)}`).join('; ')}). The table shows each column's median round; the never-seen targets use the median of the per-round ratios.`,
       'jose: `jwtVerify(jwt, JWKS)` with `JWKS = createRemoteJWKSet(new URL(jwksUri))` created once, so the key set is fetched once and cached; jose verifies through WebCrypto, which runs each check on the libuv thread pool.',
-      'fast-jwt: `createVerifier({ key: <SPKI PEM of rsa-1> })`. The extra row with `cache: true` (fast-jwt\'s own LRU of verified tokens) is the like-for-like comparison for ours\' cached row.',
+      "fast-jwt: `createVerifier({ key: <SPKI PEM of rsa-1> })`. The extra row with `cache: true` (fast-jwt's own LRU of verified tokens) is the like-for-like comparison for ours' cached row.",
       'node:crypto floor: the RS256 (ES256, Ed25519) check of the token\'s signature alone, with the key object and the decoded signature prepared beforehand. Sequential column: synchronous `crypto.verify`; @64 column: the callback form, which runs on libuv\'s thread pool. The "above the floor" targets use the sequential (single-thread) column, as specified; the thread-pool column is shown for information.',
       `Reference rows run for ${SETTINGS.timing.referenceMs} ms per column (it fetches the key set on every call).`,
       'Cold start: `node -e` timing `require()` alone; bench/cold-start.js times createCrossmint + CrossmintAuth.from and the first getSession (key set fetch included) and a second one, each in a fresh process; medians.',
       `Memory: bench/memory.js under --expose-gc; RSS after two gc() calls. Failing calls carry \`jwt: "garbage"\` and a different unknown refresh token each, so every one is an HTTP refresh that the emulator refuses (401); the V8 column tells V8's committed heap (which it keeps after a gc) from live objects; the emulator counted ${memory.refreshRequests.toLocaleString('en-US')} refresh requests for ${memory.failingCalls.toLocaleString('en-US')} calls.${memory.failingCapped ? ' The run was capped (see the table).' : ''}`,
-      'Express: bench/express-app.js (Express 4, the middleware from Crossmint\'s guide) in its own process, loaded by bench/load.js (autocannon API) in another, with the session cookies; req/s is autocannon\'s per-second average. A sample GET /protected must answer 200 with the session\'s userId before the loads. The ceiling and ours alternate (order flipped each round) so both see the same share of this shared machine; the target is the median of the per-round ratios.',
+      "Express: bench/express-app.js (Express 4, the middleware from Crossmint's guide) in its own process, loaded by bench/load.js (autocannon API) in another, with the session cookies; req/s is autocannon's per-second average. A sample GET /protected must answer 200 with the session's userId before the loads. The ceiling and ours alternate (order flipped each round) so both see the same share of this shared machine; the target is the median of the per-round ratios.",
       `Cookie parsing: a ${cookieHeader.kb} KB Cookie header with ${cookieHeader.cookies.toLocaleString('en-US')} cookies, the two session cookies last, parses in ${cookieHeader.microseconds.toFixed(1)} µs on average over ${cookieHeader.runs.toLocaleString('en-US')} runs (the napi call included).`,
       `The machine has ${meta.cpuCount} cores shared by the measured process, the emulator, the Express server and autocannon; absolute numbers move with that, the ratios less so.`,
     ]

@@ -71,9 +71,7 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
   const oursAuth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
     logger: false,
   })
-  const referenceAuth = reference.CrossmintAuth.from(
-    reference.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }),
-  )
+  const referenceAuth = reference.CrossmintAuth.from(reference.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }))
   // Created once: jose then fetches the key set on first use and keeps it.
   const joseKeySet = jose.createRemoteJWKSet(new URL(emulator.jwksUri))
 
@@ -133,16 +131,10 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
       // The guide's Next.js code: a client and an instance built for every
       // request, then getSession on the (already verified) session.
       const perRequestOp = async () => {
-        const perRequestAuth = ours.CrossmintAuth.from(
-          ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }),
-          { logger: false },
-        )
+        const perRequestAuth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
         checkSession(await perRequestAuth.getSession({ jwt: session.jwt, refreshToken: secret }))
       }
-      await measureRow(
-        { id: 'ours-per-request', alg, label: 'ours createCrossmint + from + getSession per request' },
-        { sequential: perRequestOp },
-      )
+      await measureRow({ id: 'ours-per-request', alg, label: 'ours createCrossmint + from + getSession per request' }, { sequential: perRequestOp })
 
       const checkPayload = (payload) => expectEqual(payload.sub, userId, 'verified payload sub')
       await measureRow(
@@ -203,13 +195,19 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
       overPool: median(rounds.map((r) => r.ours.opsPerSec / r.pool.opsPerSec)),
     }
     rows.push(distinctRow)
-    log(`  ${alg.padEnd(5)} ${distinctRow.label.padEnd(58)} ${formatRate(distinctRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(distinctRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`)
+    log(
+      `  ${alg.padEnd(5)} ${distinctRow.label.padEnd(58)} ${formatRate(distinctRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(distinctRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`,
+    )
     const floorRow = { id: 'floor', alg, label: 'node:crypto verify alone (seq: sync; @64: thread pool)' }
     floorRow.sequential = medianBy((r) => r.sync.opsPerSec).sync
     floorRow.inFlight = medianBy((r) => r.pool.opsPerSec).pool
     rows.push(floorRow)
-    log(`  ${alg.padEnd(5)} ${floorRow.label.padEnd(58)} ${formatRate(floorRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(floorRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`)
-    log(`        rounds (ours @64 / node sync / node pool, cores used): ${rounds.map((r) => `${formatRate(r.ours.opsPerSec)} / ${formatRate(r.sync.opsPerSec)} / ${formatRate(r.pool.opsPerSec)}, ${r.coresUsed.toFixed(2)}`).join('; ')}`)
+    log(
+      `  ${alg.padEnd(5)} ${floorRow.label.padEnd(58)} ${formatRate(floorRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(floorRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`,
+    )
+    log(
+      `        rounds (ours @64 / node sync / node pool, cores used): ${rounds.map((r) => `${formatRate(r.ours.opsPerSec)} / ${formatRate(r.sync.opsPerSec)} / ${formatRate(r.pool.opsPerSec)}, ${r.coresUsed.toFixed(2)}`).join('; ')}`,
+    )
     tokens.length = 0
 
     // The reference fetches the key set on every call, so it gets a fixed
@@ -248,7 +246,6 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
         { sequential: async () => expectEqual(fastJwtCachedVerify(session.jwt).sub, userId, 'fast-jwt (cache) sub') },
       )
     }
-
   }
   return rows
 }

@@ -38,13 +38,7 @@ async function runPhase(op, { concurrency, durationMs, limit, firstIndex }) {
  * phase may run when only so many inputs exist.
  */
 async function measureThroughput(op, options) {
-  const {
-    concurrency = 1,
-    warmupMs = 500,
-    measureMs = 2000,
-    warmupLimit = Infinity,
-    measureLimit = Infinity,
-  } = options
+  const { concurrency = 1, warmupMs = 500, measureMs = 2000, warmupLimit = Infinity, measureLimit = Infinity } = options
   const warmup = await runPhase(op, { concurrency, durationMs: warmupMs, limit: warmupLimit, firstIndex: 0 })
   collectGarbage()
   const measured = await runPhase(op, { concurrency, durationMs: measureMs, limit: measureLimit, firstIndex: warmup.ops })

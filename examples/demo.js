@@ -22,7 +22,9 @@ function demoApp(emulator, guideApp, crossmintAuth) {
   const app = express()
   app.get('/', (req, res) => res.sendFile(path.join(__dirname, 'demo-page.html')))
   app.post('/dev/sign-in', express.json(), (req, res) => {
-    const email = String((req.body && req.body.email) || '').trim().toLowerCase()
+    const email = String((req.body && req.body.email) || '')
+      .trim()
+      .toLowerCase()
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) return res.status(400).json({ error: 'Enter an email address' })
     const userId = `user-${crypto.createHash('sha256').update(email).digest('hex').slice(0, 12)}`
     const session = emulator.createSession(userId, { email, jwtTtlSeconds: JWT_TTL_SECONDS })
@@ -128,7 +130,9 @@ async function main() {
   }
   const another = emulator.createSession('you', { email: 'you@example.com' })
   console.log(`\nOpen ${base}/ to sign in, watch the session refresh (JWTs live ${JWT_TTL_SECONDS} s) and log out.`)
-  console.log(`Or a fresh session for curl:\n  curl -i ${base}/protected -H 'Cookie: crossmint-jwt=${another.jwt}; crossmint-refresh-token=${another.refreshToken.secret}'\nCtrl-C to stop.`)
+  console.log(
+    `Or a fresh session for curl:\n  curl -i ${base}/protected -H 'Cookie: crossmint-jwt=${another.jwt}; crossmint-refresh-token=${another.refreshToken.secret}'\nCtrl-C to stop.`,
+  )
 }
 
 main().catch((error) => {

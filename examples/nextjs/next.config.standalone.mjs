@@ -3,6 +3,6 @@
 // output file tracing cannot follow, so the loader and the platform package
 // are named for it.
 export default {
-    output: "standalone",
-    outputFileTracingIncludes: { "/**": ["./node_modules/crossmint-server-native*/**"] },
-};
+  output: 'standalone',
+  outputFileTracingIncludes: { '/**': ['./node_modules/crossmint-server-native*/**'] },
+}

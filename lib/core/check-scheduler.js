@@ -57,7 +57,10 @@ function settleFinishedChecks() {
 function checkOnThreads(nativeAuth, jwt) {
   return new Promise((resolve) => {
     let batch = waitingForThreads.get(nativeAuth)
-    if (batch === undefined) waitingForThreads.set(nativeAuth, (batch = { jwts: [], settlers: [] }))
+    if (batch === undefined) {
+      batch = { jwts: [], settlers: [] }
+      waitingForThreads.set(nativeAuth, batch)
+    }
     batch.jwts.push(jwt)
     batch.settlers.push(resolve)
     if (batch.jwts.length >= TOKENS_PER_BATCH) {
@@ -82,7 +85,7 @@ function sendToThreads(nativeAuth, { jwts, settlers }) {
   // Ids wrap at 2^32 (the native side's u32), long after any check settled.
   const firstId = nextCheckId
   nextCheckId = (nextCheckId + jwts.length) >>> 0
-  settlers.forEach((resolve, index) => threadChecks.set((firstId + index) >>> 0, resolve))
+  for (let index = 0; index < settlers.length; index++) threadChecks.set((firstId + index) >>> 0, settlers[index])
   try {
     nativeAuth.checkOnThreads(checkChannel, firstId, jwts)
   } catch {

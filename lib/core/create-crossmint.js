@@ -15,9 +15,7 @@ function createCrossmint(config, apiKeyExpectations) {
   }
   const { apiKey, jwt, overrideBaseUrl, appId, extensionId, experimental_customAuth } = config
   const { usageOrigin, environment } = apiKeyExpectations || {}
-  rethrowPlain(() =>
-    native.checkApiKey(typeof apiKey === 'string' ? apiKey : '', optionalString(usageOrigin), optionalString(environment)),
-  )
+  rethrowPlain(() => native.checkApiKey(typeof apiKey === 'string' ? apiKey : '', optionalString(usageOrigin), optionalString(environment)))
   return {
     apiKey,
     jwt,

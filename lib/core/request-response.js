@@ -34,11 +34,7 @@ function isFetchResponse(response) {
 
 function isFastifyReply(reply) {
   return (
-    isObject(reply) &&
-    isNodeResponse(reply.raw) &&
-    typeof reply.header === 'function' &&
-    typeof reply.code === 'function' &&
-    typeof reply.send === 'function'
+    isObject(reply) && isNodeResponse(reply.raw) && typeof reply.header === 'function' && typeof reply.code === 'function' && typeof reply.send === 'function'
   )
 }
 

@@ -6,7 +6,6 @@
 
 const { checkAuth, sessionFailureAnswer } = require('../core/framework-helpers.js')
 
-
 /**
  * A preHandler hook: runs getSession(request, reply) and sets
  * `request.crossmint = { userId, jwt, refreshToken }`. Without a valid

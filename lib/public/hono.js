@@ -5,7 +5,6 @@
 
 const { checkAuth, sessionFailureAnswer } = require('../core/framework-helpers.js')
 
-
 /** Adds the Set-Cookie lines the SDK stored on `jar` to the answer Hono is building. */
 function passCookies(c, jar) {
   for (const cookie of jar.headers.getSetCookie()) c.header('Set-Cookie', cookie, { append: true })

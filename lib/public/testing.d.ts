@@ -85,7 +85,10 @@ export interface CrossmintEmulator {
   rotateKeys(options?: { dropOld?: boolean }): string
   requests: Array<{ method: string; path: string; headers: Record<string, string | string[] | undefined>; body: string; json?: unknown }>
   clearRequests(): void
-  waitForRequest(predicate: string | ((request: CrossmintEmulator['requests'][number]) => boolean), timeoutMs?: number): Promise<CrossmintEmulator['requests'][number]>
+  waitForRequest(
+    predicate: string | ((request: CrossmintEmulator['requests'][number]) => boolean),
+    timeoutMs?: number,
+  ): Promise<CrossmintEmulator['requests'][number]>
   faults: { refresh: FaultSwitch; logout: FaultSwitch; user: FaultSwitch; jwks: FaultSwitch }
   resetFaults(): void
   close(): Promise<void>
