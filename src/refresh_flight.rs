@@ -515,25 +515,25 @@ mod tests {
         assert_eq!(run(&flights, "t8", ROTATION_GRACE, Ok(9)).await, RefreshHandout::LoggedOut { to_revoke: None });
     }
 
+    /// A refresh of `t1` that takes `ms` and issues `t2`, on a task of its own.
+    fn slow_refresh(
+        flights: &Arc<RefreshFlights<Result<u32, u32>>>,
+        ms: u64,
+    ) -> tokio::task::JoinHandle<RefreshHandout<Result<u32, u32>>> {
+        let flights = flights.clone();
+        tokio::spawn(async move {
+            let refresh = || async {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok::<u32, u32>(2)
+            };
+            flights.run("t1", || ROTATION_GRACE, issued, refresh).await
+        })
+    }
+
     #[tokio::test]
     async fn a_refresh_finishing_after_its_chain_was_logged_out_is_not_handed_out() {
         let flights = Arc::new(RefreshFlights::new(ROTATION_GRACE, 100));
-        let start = |flights: Arc<RefreshFlights<Result<u32, u32>>>| {
-            tokio::spawn(async move {
-                flights
-                    .run(
-                        "t1",
-                        || ROTATION_GRACE,
-                        issued,
-                        || async {
-                            tokio::time::sleep(Duration::from_millis(80)).await;
-                            Ok::<u32, u32>(2)
-                        },
-                    )
-                    .await
-            })
-        };
-        let (first, joiner) = (start(flights.clone()), start(flights.clone()));
+        let (first, joiner) = (slow_refresh(&flights, 80), slow_refresh(&flights, 80));
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(flights.log_out("t1").is_empty(), "nothing finished yet");
         let outcomes = [first.await.unwrap(), joiner.await.unwrap()];
@@ -568,22 +568,7 @@ mod tests {
     #[tokio::test]
     async fn a_refresh_outside_the_full_table_still_obeys_a_logout() {
         let flights = Arc::new(RefreshFlights::new(ROTATION_GRACE, 0));
-        let slow = {
-            let flights = flights.clone();
-            tokio::spawn(async move {
-                flights
-                    .run(
-                        "t1",
-                        || ROTATION_GRACE,
-                        issued,
-                        || async {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            Ok::<u32, u32>(2)
-                        },
-                    )
-                    .await
-            })
-        };
+        let slow = slow_refresh(&flights, 50);
         tokio::time::sleep(Duration::from_millis(10)).await;
         flights.log_out("t1");
         assert_eq!(slow.await.unwrap(), RefreshHandout::LoggedOut { to_revoke: Some(Ok(2)) });
