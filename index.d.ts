@@ -255,6 +255,7 @@ export type CrossmintAuthenticationErrorCode =
   | 'TIMEOUT'
   | 'REDIRECT_REFUSED'
   | 'INVALID_RESPONSE'
+  | 'INVALID_INPUT'
 
 export declare class CrossmintAuthenticationError extends Error {
   constructor(message?: string, code?: CrossmintAuthenticationErrorCode)
