@@ -1,0 +1,88 @@
+'use strict'
+// The framework examples end to end against the emulator: the Express
+// middleware from `crossmint-server-native/express`, and a fetch-style
+// handler as Hono, Bun and Deno run it.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const { withEmulator, exchange, cookieHeaderFor } = require('../helpers/harness.js')
+const { createApp } = require('../../examples/express-middleware.js')
+const { createHandler } = require('../../examples/fetch-handler.js')
+
+async function listen(handler) {
+  const server = http.createServer(handler)
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r) }) }
+}
+
+test('Express middleware: required, optional, refresh and logout routes', async (t) => {
+  const emulator = await withEmulator(t)
+  const server = await listen(createApp({ apiKey: emulator.apiKey, baseUrl: emulator.url }))
+  t.after(() => server.close())
+  const session = emulator.createSession('mw-user')
+
+  const me = await exchange(`${server.url}/me`, { cookie: cookieHeaderFor(session) })
+  assert.deepEqual([me.status, me.body], [200, { userId: 'mw-user' }])
+
+  const anonymous = await exchange(`${server.url}/me`)
+  assert.equal(anonymous.status, 401)
+  assert.deepEqual(anonymous.body, { error: 'Unauthorized', code: 'NO_AUTH_MATERIAL', message: 'No cookies found in request' })
+
+  const guest = await exchange(`${server.url}/home`)
+  assert.deepEqual(guest.body, { greeting: 'Hello, guest' })
+  const member = await exchange(`${server.url}/home`, { cookie: cookieHeaderFor(session) })
+  assert.deepEqual(member.body, { greeting: 'Welcome back, mw-user' })
+
+  const expired = emulator.createSession('mw-user', { jwtTtlSeconds: -1 })
+  const refreshedByMiddleware = await exchange(`${server.url}/me`, { cookie: cookieHeaderFor(expired) })
+  assert.equal(refreshedByMiddleware.status, 200)
+  assert.match(refreshedByMiddleware.setCookie[1], /HttpOnly/)
+
+  const spare = emulator.issueRefreshToken('mw-user')
+  const refreshed = await exchange(`${server.url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  assert.equal(refreshed.status, 200)
+  assert.equal(refreshed.setCookie.length, 2)
+
+  const loggedOut = await exchange(`${server.url}/logout`, { method: 'POST', cookie: cookieHeaderFor(session) })
+  assert.equal(loggedOut.status, 200)
+  assert.match(loggedOut.setCookie[0], /^crossmint-jwt=; /)
+})
+
+test('Express middleware: unexpected failures go to the error handler', async (t) => {
+  const express = require('express')
+  const { crossmintMiddleware } = require('crossmint-server-native/express')
+  const broken = { getSession: async () => { throw new TypeError('database exploded') } }
+  const app = express()
+  app.get('/me', crossmintMiddleware(broken), (req, res) => res.json({ reached: true }))
+  app.use((error, req, res, next) => res.status(500).json({ handled: error.message }))
+  const server = await listen(app)
+  t.after(() => server.close())
+  const answer = await exchange(`${server.url}/me`)
+  assert.deepEqual([answer.status, answer.body], [500, { handled: 'database exploded' }])
+})
+
+test('fetch-style handler: session, refresh with cookies, logout, 401 with a code', async (t) => {
+  const emulator = await withEmulator(t)
+  const handle = createHandler({ apiKey: emulator.apiKey, baseUrl: emulator.url })
+  const session = emulator.createSession('fetch-user')
+  const call = (path, init = {}) => handle(new Request(`http://app.test${path}`, init))
+
+  const me = await call('/api/me', { headers: { cookie: cookieHeaderFor(session) } })
+  assert.deepEqual([me.status, await me.json()], [200, { userId: 'fetch-user' }])
+
+  const expired = emulator.createSession('fetch-user', { jwtTtlSeconds: -1 })
+  const refreshedMe = await call('/api/me', { headers: { cookie: cookieHeaderFor(expired) } })
+  assert.equal(refreshedMe.status, 200)
+  assert.equal(refreshedMe.headers.getSetCookie().length, 2)
+
+  const refresh = await call('/api/refresh', { method: 'POST', body: JSON.stringify({ refresh: emulator.issueRefreshToken('fetch-user').secret }) })
+  assert.equal(refresh.status, 200)
+  assert.equal((await refresh.json()).user.id, 'fetch-user')
+
+  const logout = await call('/api/logout', { method: 'POST', headers: { cookie: cookieHeaderFor(session) } })
+  assert.equal(logout.headers.getSetCookie().length, 2)
+
+  const anonymous = await call('/api/me')
+  assert.deepEqual([anonymous.status, await anonymous.json()], [401, { error: 'Unauthorized', code: 'NO_AUTH_MATERIAL' }])
+})

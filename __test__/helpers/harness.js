@@ -1,0 +1,269 @@
+'use strict'
+// Runs one scenario through the reference SDK and through ours against the
+// same Crossmint emulator, and reduces what each did (return value or error,
+// HTTP answer, Set-Cookie headers, calls Crossmint received, unhandled
+// rejections) to a comparable record. Tokens differ between the two runs, so
+// they are replaced by labels in order of first appearance; dates are checked
+// for format and then replaced too.
+
+const http = require('node:http')
+const assert = require('node:assert/strict')
+
+const reference = require('@crossmint/server-sdk')
+const { CrossmintAuthenticationError: ReferenceAuthError } = require('@crossmint/common-sdk-auth')
+const ours = require('../..')
+const { startCrossmintEmulator } = require('../../testing/emulator.js')
+
+const IMPLEMENTATIONS = [
+  ['reference', reference, ReferenceAuthError],
+  ['ours', ours, ours.CrossmintAuthenticationError],
+]
+
+// The reference starts logout() without awaiting it, and that promise can
+// reject (see README, differences). node:test would fail whichever test is
+// running when that happens, so record such rejections per run instead: the
+// reference's own logout is observed through a wrapper that notes a rejection
+// and leaves the promise otherwise untouched.
+const unhandled = []
+const noteRejection = (error) => unhandled.push(error instanceof Error ? error.message : String(error))
+const referenceLogout = reference.CrossmintAuth.prototype.logout
+reference.CrossmintAuth.prototype.logout = function observedLogout(...args) {
+  const pending = referenceLogout.apply(this, args)
+  pending.catch(noteRejection)
+  return pending
+}
+process.on('unhandledRejection', noteRejection)
+
+/** Captures console.error lines (first argument) while a run is active. */
+const logged = []
+const originalConsoleError = console.error
+console.error = (...args) => {
+  logged.push(typeof args[0] === 'string' ? args[0] : args[0] instanceof Error ? `Error: ${args[0].message}` : String(args[0]))
+  if (process.env.SHOW_SDK_LOGS) originalConsoleError(...args)
+}
+
+function describeError(error, AuthError) {
+  return {
+    // jose's classes are told apart by name; ours are Errors carrying that name.
+    kind: error instanceof AuthError ? 'CrossmintAuthenticationError' : error.name,
+    message: error.message,
+  }
+}
+
+async function settle(emulator, quietMs = 120) {
+  // Background calls (logout after a failed session) land after the promise
+  // settles; wait until Crossmint has been quiet for a moment.
+  let seen = -1
+  while (seen !== emulator.requests.length) {
+    seen = emulator.requests.length
+    await new Promise((resolve) => setTimeout(resolve, quietMs))
+  }
+}
+
+const TOKEN_PATTERNS = [
+  [/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, 'jwt'],
+  [/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, 'secret'],
+]
+const DATE_PATTERNS = [
+  [/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<iso-date>'],
+  [/(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT/g, '<http-date>'],
+]
+
+/** Replaces run-specific values by stable labels, keeping structure and formats. */
+function normalize(record) {
+  let text = JSON.stringify(record)
+  for (const [pattern, label] of TOKEN_PATTERNS) {
+    const labels = new Map()
+    text = text.replace(pattern, (token) => {
+      if (!labels.has(token)) labels.set(token, `<${label}#${labels.size + 1}>`)
+      return labels.get(token)
+    })
+  }
+  for (const [pattern, label] of DATE_PATTERNS) text = text.replace(pattern, label)
+  return JSON.parse(text)
+}
+
+const CROSSMINT_HEADERS = ['x-api-key', 'x-client-name', 'x-client-version', 'x-app-identifier', 'x-extension-id', 'authorization', 'content-type']
+
+/** What Crossmint saw, minus key set fetches (the reference fetches per call; we cache). */
+function crossmintCalls(emulator) {
+  return emulator.requests
+    .filter((r) => r.path !== '/.well-known/jwks.json')
+    .map((r) => {
+      const headers = {}
+      for (const name of CROSSMINT_HEADERS) if (r.headers[name] !== undefined) headers[name] = r.headers[name]
+      return { method: r.method, path: r.path, body: r.json, headers }
+    })
+}
+
+/** Starts a plain node:http server on loopback; `handler(req, res)` as in the seeds. */
+async function serve(handler) {
+  const server = http.createServer((req, res) => {
+    Promise.resolve(handler(req, res)).catch((error) => {
+      if (!res.headersSent) res.statusCode = 599
+      res.end(`handler threw: ${error.message}`)
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${server.address().port}`
+  return {
+    url,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
+  }
+}
+
+/** Starts an Express app built by `build(app, express)`. */
+async function serveExpress(build) {
+  const express = require('express')
+  const app = express()
+  build(app, express)
+  const server = http.createServer(app)
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
+  }
+}
+
+// The guide's refresh routes: handleCustomRefresh, log what it throws, end.
+async function guideRefresh(auth, req, res) {
+  try {
+    await auth.handleCustomRefresh(req, res)
+  } catch (error) {
+    console.error('Error refreshing token', error)
+  }
+  res.end()
+}
+
+/** The guide's vanilla node:http refresh route (any path). */
+function vanillaRefreshRoute(auth) {
+  return serve((req, res) => guideRefresh(auth, req, res))
+}
+
+/** The guide's Express `/refresh` route, with or without express.json(). */
+function expressRefreshRoute(auth, { json }) {
+  return serveExpress((app, express) => {
+    if (json) app.use(express.json())
+    app.post('/refresh', (req, res) => guideRefresh(auth, req, res))
+  })
+}
+
+/** A loopback port that was free a moment ago, for servers in other processes. */
+async function freePort() {
+  const server = require('node:net').createServer()
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A real HTTP exchange, reduced to what a browser would keep. */
+async function exchange(url, { method = 'GET', cookie, body, headers = {} } = {}) {
+  const response = await fetch(url, {
+    method,
+    headers: { ...(cookie ? { cookie } : {}), ...headers },
+    body,
+  })
+  return describeFetchResponse(response)
+}
+
+async function describeFetchResponse(response) {
+  const text = await response.text()
+  let body = text
+  try {
+    body = JSON.parse(text)
+  } catch {}
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    contentType: response.headers.get('content-type'),
+    setCookie: response.headers.getSetCookie(),
+    body,
+  }
+}
+
+function cookieHeaderFor(session) {
+  return `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`
+}
+
+/** Our CrossmintAuth on the emulator, quiet unless `options` say otherwise. */
+function authFor(emulator, options = {}) {
+  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    logger: false,
+    ...options,
+  })
+}
+
+/** A Fetch Request carrying `cookieHeader` (getSession's cookie path). */
+function cookieRequest(cookieHeader) {
+  return new Request('http://127.0.0.1/protected', { headers: { cookie: cookieHeader } })
+}
+
+/**
+ * Runs `scenario(sdk, env)` for both implementations. `env` has the emulator,
+ * `auth(options)` (a CrossmintAuth on the emulator), the AuthError class and
+ * helpers. Returns `{ reference, ours }` normalized records.
+ */
+async function runBoth(emulator, scenario) {
+  const records = {}
+  for (const [name, sdk, AuthError] of IMPLEMENTATIONS) {
+    emulator.resetFaults()
+    await settle(emulator, 30)
+    emulator.clearRequests()
+    unhandled.length = 0
+    logged.length = 0
+    const env = {
+      emulator,
+      name,
+      AuthError,
+      crossmint: (extra = {}) => sdk.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url, ...extra }),
+      auth: (options, extra) => sdk.CrossmintAuth.from(env.crossmint(extra), options),
+    }
+    const record = {}
+    try {
+      record.value = await scenario(sdk, env)
+    } catch (error) {
+      record.error = describeError(error, AuthError)
+    }
+    await settle(emulator)
+    record.crossmint = crossmintCalls(emulator)
+    record.unhandledRejections = [...unhandled]
+    record.logged = [...logged]
+    records[name] = normalize(record)
+  }
+  return records
+}
+
+/** Asserts the two implementations behaved identically; returns the shared record. */
+async function assertSame(emulator, scenario) {
+  const { reference: ref, ours: mine } = await runBoth(emulator, scenario)
+  assert.deepStrictEqual(mine, ref)
+  return ref
+}
+
+async function withEmulator(t) {
+  const emulator = await startCrossmintEmulator()
+  t.after(() => emulator.close())
+  return emulator
+}
+
+module.exports = {
+  reference,
+  ours,
+  runBoth,
+  assertSame,
+  withEmulator,
+  serve,
+  serveExpress,
+  vanillaRefreshRoute,
+  expressRefreshRoute,
+  freePort,
+  exchange,
+  describeFetchResponse,
+  describeError,
+  cookieHeaderFor,
+  authFor,
+  cookieRequest,
+  normalize,
+  settle,
+}

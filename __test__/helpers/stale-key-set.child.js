@@ -1,0 +1,62 @@
+'use strict'
+// Run by key-set-cache.test.js with CROSSMINT_NATIVE_KEY_SET_TTL_MS set, so
+// the key set goes stale within the test. Prints one JSON line of results.
+const { startCrossmintEmulator } = require('../../testing/emulator.js')
+const ours = require('../..')
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * `keySetStaleIfErrorSeconds`: with the key set unreachable, an instance
+ * trusting held keys for 1 s verifies a new token with them only while they
+ * are younger than that; the default instance (a day) still does afterwards.
+ */
+async function staleWindow() {
+  const emulator = await startCrossmintEmulator()
+  const crossmint = ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url })
+  const strict = ours.CrossmintAuth.from(crossmint, { logger: false, keySetStaleIfErrorSeconds: 1 })
+  const lenient = ours.CrossmintAuth.from(crossmint, { logger: false })
+  const token = () => emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600, jti: String(Math.random()) })
+  const outcome = (promise) => promise.then((payload) => payload.sub, (error) => error.code)
+  const fetchedAt = Date.now()
+  await strict.verifyCrossmintJwt(token())
+  emulator.faults.jwks = { status: 500 }
+  await sleep(500 - (Date.now() - fetchedAt))
+  const result = { young: await outcome(strict.verifyCrossmintJwt(token())) }
+  await sleep(1300 - (Date.now() - fetchedAt))
+  result.old = await outcome(strict.verifyCrossmintJwt(token()))
+  result.oldDefault = await outcome(lenient.verifyCrossmintJwt(token()))
+  await emulator.close()
+  return result
+}
+
+;(async () => {
+  if (process.argv[2] === 'window') {
+    console.log(JSON.stringify(await staleWindow()))
+    return
+  }
+  const emulator = await startCrossmintEmulator()
+  const uri = `${emulator.url}/.well-known/jwks.json`
+  const token = emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600 })
+  const fetches = () => emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
+  const result = {}
+  await ours.verifyCrossmintJwt(token, uri)
+  emulator.faults.jwks = { status: 500 }
+  await sleep(400) // past the shortened freshness
+  const started = Date.now()
+  result.staleSub = (await ours.verifyCrossmintJwt(token, uri)).sub
+  result.staleMs = Date.now() - started
+  await sleep(100) // the background refetch runs and fails
+  result.fetchesDuringOutage = fetches()
+  result.secondStaleSub = (await ours.verifyCrossmintJwt(token, uri)).sub
+  emulator.resetFaults()
+  await sleep(5200) // past the failure backoff
+  await ours.verifyCrossmintJwt(token, uri)
+  await sleep(100)
+  result.fetchesAfterRecovery = fetches()
+  await emulator.close()
+  console.log(JSON.stringify(result))
+})().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

@@ -1,0 +1,78 @@
+'use strict'
+// The real drop-in check: pack the package as npm would publish it (the main
+// package plus this platform's binary package), install both into an empty
+// project, and run the guide's Express server from there.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync, spawn } = require('node:child_process')
+const { withEmulator, exchange, cookieHeaderFor, freePort } = require('../helpers/harness.js')
+
+const root = path.join(__dirname, '..', '..')
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+
+function pack(dir, destination) {
+  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell: process.platform === 'win32' })
+  const [info] = JSON.parse(out)
+  return { file: path.join(destination, info.filename), files: info.files.map((f) => f.path) }
+}
+
+test('npm pack ships only what is needed, and the packed package runs the guide\'s Express server', { timeout: 240000 }, async (t) => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmint-native-pack-'))
+  t.after(() => fs.rmSync(work, { recursive: true, force: true }))
+
+  const main = pack(root, work)
+  assert.deepEqual(main.files.filter((f) => /^(src|__test__|bench|fuzz|examples|target)\//.test(f)), [], 'no sources or tests in the tarball')
+  for (const needed of ['index.js', 'index.mjs', 'index.d.ts', 'native.js', 'lib/public/express.js', 'lib/public/fastify.js', 'lib/public/fastify.d.ts', 'lib/public/hono.js', 'lib/public/hono.d.ts', 'lib/public/testing.js', 'testing/emulator.js', 'package.json']) {
+    assert.ok(main.files.includes(needed), `${needed} is packed`)
+  }
+
+  const binary = fs.readdirSync(root).find((f) => f.endsWith('.node'))
+  assert.ok(binary, 'the addon is built')
+  const platformDir = fs.readdirSync(path.join(root, 'npm')).find((d) => binary.includes(d))
+  const staged = path.join(work, 'platform')
+  fs.cpSync(path.join(root, 'npm', platformDir), staged, { recursive: true })
+  fs.copyFileSync(path.join(root, binary), path.join(staged, binary))
+  const platform = pack(staged, work)
+
+  const app = path.join(work, 'app')
+  fs.mkdirSync(app)
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'drop-in-check', private: true }))
+  const express = require('express/package.json').version
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file, `express@${express}`], { cwd: app, stdio: 'ignore', shell: process.platform === 'win32' })
+  fs.copyFileSync(path.join(root, 'examples', 'express-server.js'), path.join(app, 'server.js'))
+
+  const emulator = await withEmulator(t)
+  const port = await freePort()
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: app,
+    env: { ...process.env, PORT: String(port), SERVER_CROSSMINT_API_KEY: emulator.apiKey, CROSSMINT_BASE_URL: emulator.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.after(() => child.kill())
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 15000)
+    child.stdout.on('data', () => {
+      if (!output.includes('Server running')) return
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+  const base = `http://127.0.0.1:${port}`
+  const valid = await exchange(`${base}/protected`, { cookie: cookieHeaderFor(emulator.createSession('packed-user')) })
+  assert.deepEqual([valid.status, valid.body], [200, { message: 'Protected route', userId: 'packed-user' }])
+  const refreshed = await exchange(`${base}/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh: emulator.issueRefreshToken('packed-user').secret }),
+  })
+  assert.equal(refreshed.status, 200)
+  assert.equal(refreshed.setCookie.length, 2)
+})

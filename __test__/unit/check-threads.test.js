@@ -1,0 +1,89 @@
+'use strict'
+// Never-seen tokens checked on the addon's own threads (src/check_threads.rs):
+// every JavaScript environment gets its own answers while sharing the
+// threads, and checks out on the threads keep the process alive exactly as
+// long as they are out.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { execFile } = require('node:child_process')
+const { Worker } = require('node:worker_threads')
+const { withEmulator } = require('../helpers/harness.js')
+
+const CHILD = path.join(__dirname, '..', 'helpers', 'never-seen-burst.child.js')
+
+function now() {
+  return Math.floor(Date.now() / 1000)
+}
+
+/** A burst of distinct tokens for `label`, with a forged and an expired one among them. */
+function burst(emulator, label, count) {
+  const calls = Array.from({ length: count }, (_, i) => {
+    if (i === 41) return { jwt: emulator.signJwt({ sub: `${label}-forged`, exp: now() + 600 }, { key: 'unpublished' }), expected: null }
+    if (i === 97) return { jwt: emulator.signJwt({ sub: `${label}-expired`, exp: now() - 10 }), expected: null }
+    return { jwt: emulator.signJwt({ sub: `${label}-${i}`, exp: now() + 600 }), expected: `${label}-${i}` }
+  })
+  return {
+    input: { url: emulator.url, apiKey: emulator.apiKey, warmUp: emulator.signJwt({ sub: `${label}-warm-up`, exp: now() + 600 }), jwts: calls.map((call) => call.jwt) },
+    expected: calls.map((call) => call.expected),
+  }
+}
+
+function inWorker(input) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CHILD, { workerData: input })
+    let answer
+    worker.once('message', (message) => (answer = message))
+    worker.once('error', reject)
+    // The worker ends on its own once answered: its channel does not hold it.
+    worker.once('exit', (code) => (code === 0 && answer ? resolve(answer) : reject(new Error(`worker exited with ${code}, answer ${answer}`))))
+  })
+}
+
+function inChildProcess(input) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.execPath, [CHILD], { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+    child.stdin.end(JSON.stringify(input))
+  })
+}
+
+test('worker threads and the main thread check bursts at the same time, each getting its own answers', { timeout: 60_000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  const bursts = ['main', 'worker-a', 'worker-b'].map((label) => burst(emulator, label, 300))
+  const [mainBurst, ...workerBursts] = bursts
+  const runMain = async () => {
+    const { CrossmintAuth, createCrossmint } = require('../..')
+    const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+    await auth.getSession({ jwt: mainBurst.input.warmUp, refreshToken: 'not-a-refresh-token' })
+    const outcomes = await Promise.allSettled(mainBurst.input.jwts.map((jwt) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
+    return outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.userId : null))
+  }
+  const answers = await Promise.all([runMain(), ...workerBursts.map(({ input }) => inWorker(input))])
+  answers.forEach((userIds, index) => assert.deepEqual(userIds, bursts[index].expected, `burst ${index}`))
+
+  // The workers' environments are gone; the shared threads still answer the main thread.
+  const after = burst(emulator, 'after-workers', 150)
+  const { CrossmintAuth, createCrossmint } = require('../..')
+  const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  await auth.getSession({ jwt: after.input.warmUp, refreshToken: 'not-a-refresh-token' })
+  const outcomes = await Promise.allSettled(after.input.jwts.map((jwt) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
+  assert.deepEqual(
+    outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.userId : null)),
+    after.expected,
+  )
+})
+
+test('a script awaiting only checks on the threads waits for them, then exits by itself', async (t) => {
+  const emulator = await withEmulator(t)
+  const valid = Array.from({ length: 400 }, (_, i) => emulator.signJwt({ sub: `script-${i}`, exp: now() + 600 }))
+  const input = { url: emulator.url, apiKey: emulator.apiKey, warmUp: emulator.signJwt({ sub: 'script-warm-up', exp: now() + 600 }), jwts: valid }
+  // Nothing else holds the child's event loop once the key set is fetched:
+  // without the channel's hold it would exit with the burst unanswered, and
+  // with a hold never released it would not exit at all (the 60 s timeout).
+  const stdout = await inChildProcess(input)
+  assert.deepEqual(JSON.parse(stdout), valid.map((_, i) => `script-${i}`))
+})

@@ -1,0 +1,188 @@
+'use strict'
+// What the SDK reads from requests and writes to responses, over real
+// sockets: refresh bodies that never end or are cut off, responses it cannot
+// write to (refused before any token is spent), the success status, the
+// Express middleware's outage answer and the level of the rejection line.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const http = require('node:http')
+const net = require('node:net')
+const { withEmulator, ours, serve, exchange, cookieHeaderFor } = require('../helpers/harness.js')
+
+const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
+const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
+
+function authOn(emulator, options = {}) {
+  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false, ...options })
+}
+
+const callsTo = (emulator, path) => emulator.requests.filter((r) => r.path === path).length
+
+/** Opens a socket, sends a POST whose body is announced but never completed; returns the socket and its reply text. */
+function sendUnfinishedBody(url, { cookie } = {}) {
+  const { port } = new URL(url)
+  const socket = net.connect(Number(port), '127.0.0.1')
+  socket.write(
+    'POST /refresh HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n' +
+      (cookie ? `Cookie: ${cookie}\r\n` : '') +
+      '\r\n{"refresh":',
+  )
+  let reply = ''
+  socket.setEncoding('utf8').on('data', (chunk) => (reply += chunk))
+  const closed = new Promise((resolve) => socket.on('close', resolve))
+  return { socket, reply: () => reply, closed }
+}
+
+test('a refresh body that never ends is given up at timeoutMs; the refresh cookie still serves', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator, { timeoutMs: 300 })
+  const server = await serve(async (req, res) => {
+    await auth.handleCustomRefresh(req, res)
+    res.end()
+  })
+  t.after(() => server.close())
+
+  const started = Date.now()
+  const anonymous = sendUnfinishedBody(server.url)
+  await new Promise((resolve) => anonymous.socket.on('data', resolve))
+  assert.match(anonymous.reply(), /^HTTP\/1.1 401/)
+  assert.match(anonymous.reply(), /Please provide a refresh token/)
+  anonymous.socket.destroy()
+
+  const session = emulator.createSession('slow-body-user')
+  const withCookie = sendUnfinishedBody(server.url, { cookie: cookieHeaderFor(session) })
+  await new Promise((resolve) => withCookie.socket.on('data', resolve))
+  assert.match(withCookie.reply(), /^HTTP\/1.1 200/)
+  withCookie.socket.destroy()
+  // Both waited for the deadline, not for a client that never finishes.
+  assert.ok(Date.now() - started < 10000)
+})
+
+test('a refresh body cut off by the client ends the read at once, long before timeoutMs', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator, { timeoutMs: 600000 })
+  let settled
+  const finished = new Promise((resolve) => (settled = resolve))
+  const server = await serve(async (req, res) => {
+    try {
+      await auth.handleCustomRefresh(req, res)
+      settled('answered')
+    } catch (error) {
+      settled(`threw ${error.message}`)
+    }
+    res.end()
+  })
+  t.after(() => server.close())
+  const client = sendUnfinishedBody(server.url)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  client.socket.destroy()
+  const outcome = await Promise.race([finished, new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000))])
+  assert.equal(outcome, 'answered')
+  assert.equal(callsTo(emulator, REFRESH_PATH), 0)
+})
+
+test('a Fetch refresh body that never ends is given up at timeoutMs', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator, { timeoutMs: 300 })
+  const body = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('{"refresh":')) } })
+  const request = new Request('http://127.0.0.1/refresh', { method: 'POST', body, duplex: 'half' })
+  const answer = await auth.handleCustomRefresh(request)
+  assert.equal(answer.status, 401)
+  assert.match(await answer.text(), /Please provide a refresh token/)
+})
+
+test('a response the SDK cannot write to is refused before any refresh token is spent', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const expired = emulator.createSession('kept-user', { jwtTtlSeconds: -60 })
+  const request = new Request('http://127.0.0.1/', { headers: { cookie: cookieHeaderFor(expired) } })
+  for (const unusable of [{}, { headers: {} }, 'res', { raw: {} }, { res: {} }]) {
+    await assert.rejects(auth.getSession(request, unusable), (error) => {
+      assert.equal(error.name, 'TypeError')
+      assert.match(error.message, /^getSession: cannot write to the response given .*Fastify reply or a Koa ctx/)
+      return true
+    })
+    await assert.rejects(auth.handleCustomRefresh(request, unusable), /^TypeError: handleCustomRefresh: cannot write/)
+    await assert.rejects(auth.logout(request, unusable), /^TypeError: logout: cannot write/)
+  }
+  assert.equal(callsTo(emulator, REFRESH_PATH), 0)
+  assert.equal(callsTo(emulator, LOGOUT_PATH), 0)
+  // The user's session is intact.
+  const session = await auth.getSession({ jwt: expired.jwt, refreshToken: expired.refreshToken.secret })
+  assert.equal(session.userId, 'kept-user')
+})
+
+test('refresh and logout answer 200 even where the framework preset another status', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const server = await serve(async (req, res) => {
+    res.statusCode = 404 // Koa's starting point
+    if (req.url === '/refresh') await auth.handleCustomRefresh(req, res)
+    else await auth.logout(req, res)
+    res.end()
+  })
+  t.after(() => server.close())
+  const refreshed = await exchange(`${server.url}/refresh`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u1')) })
+  assert.equal(refreshed.status, 200)
+  assert.equal(refreshed.setCookie.length, 2)
+  const loggedOut = await exchange(`${server.url}/logout`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u2')) })
+  assert.equal(loggedOut.status, 200)
+  assert.match(loggedOut.setCookie[0], /^crossmint-jwt=;/)
+})
+
+test('Express middleware: a Crossmint outage answers 503 with Retry-After, required or optional, and keeps the cookies', async (t) => {
+  const express = require('express')
+  const { crossmintMiddleware, refreshRoute } = require('crossmint-server-native/express')
+  const emulator = await withEmulator(t)
+  const auth = authOn(emulator)
+  const app = express()
+  app.get('/me', crossmintMiddleware(auth), (req, res) => res.json({ userId: req.crossmint.userId }))
+  app.get('/home', crossmintMiddleware(auth, { required: false }), (req, res) => res.json({ guest: req.crossmint === null }))
+  app.post('/refresh', refreshRoute(auth))
+  const server = http.createServer(app)
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }))
+  const url = `http://127.0.0.1:${server.address().port}`
+
+  emulator.faults.refresh = { status: 503 }
+  for (const path of ['/me', '/home']) {
+    const expired = emulator.createSession('outage-user', { jwtTtlSeconds: -60 })
+    const answer = await fetch(url + path, { headers: { cookie: cookieHeaderFor(expired) } })
+    assert.equal(answer.status, 503, path)
+    assert.equal(answer.headers.get('retry-after'), '5')
+    assert.deepEqual(answer.headers.getSetCookie(), [])
+    assert.equal((await answer.json()).code, 'CROSSMINT_UNAVAILABLE')
+  }
+  const refreshed = await fetch(`${url}/refresh`, { method: 'POST', headers: { cookie: cookieHeaderFor(emulator.createSession('outage-user')) } })
+  assert.equal(refreshed.status, 503)
+  assert.equal(refreshed.headers.get('retry-after'), '5')
+
+  emulator.resetFaults()
+  const refused = await fetch(`${url}/me`, { headers: { cookie: 'crossmint-jwt=x; crossmint-refresh-token=y' } })
+  assert.equal(refused.status, 401)
+  const guest = await fetch(`${url}/home`, { headers: { cookie: 'crossmint-jwt=x; crossmint-refresh-token=y' } })
+  assert.deepEqual(await guest.json(), { guest: true })
+})
+
+test('logRejections: one line at the chosen level instead of the reference\'s error with a stack', async (t) => {
+  const emulator = await withEmulator(t)
+  const lines = []
+  const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (...args) => lines.push([level, ...args])]))
+  const refused = { jwt: 'not-a-jwt', refreshToken: 'not-a-token' }
+
+  await assert.rejects(authOn(emulator, { logger }).getSession(refused))
+  assert.equal(lines.length, 1)
+  assert.deepEqual(lines[0].slice(0, 2), ['error', 'Failed to get session'])
+  assert.ok(lines[0][2] instanceof ours.CrossmintAuthenticationError)
+
+  lines.length = 0
+  await assert.rejects(authOn(emulator, { logger, logRejections: 'debug' }).getSession(refused))
+  assert.deepEqual(lines, [['debug', 'Failed to get session (SESSION_EXPIRED): Unauthorized']])
+
+  lines.length = 0
+  await assert.rejects(authOn(emulator, { logger, logRejections: false }).getSession(refused))
+  assert.deepEqual(lines, [])
+
+  assert.throws(() => authOn(emulator, { logRejections: 'loud' }), /logRejections must be one of "error", "warn", "info", "debug" or false/)
+})
