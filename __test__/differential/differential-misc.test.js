@@ -4,23 +4,8 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { assertSame, withEmulator, reference, ours, describeError, serve } = require('../helpers/harness.js')
+const { assertSame, withEmulator, reference, ours, describeError, serve, now, jwksUriOf, base58Encode } = require('../helpers/harness.js')
 const { TEST_API_KEY } = require('../../testing/emulator.js')
-
-function base58(bytes) {
-  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'))
-  let out = ''
-  while (n > 0n) {
-    out = alphabet[Number(n % 58n)] + out
-    n /= 58n
-  }
-  for (const b of Buffer.from(bytes)) {
-    if (b !== 0) break
-    out = '1' + out
-  }
-  return out
-}
 
 test('exports: same names and constants (plus the error class)', () => {
   const referenceNames = Object.keys(reference).sort()
@@ -48,8 +33,8 @@ test('createCrossmint: valid key returns the same shape', () => {
 })
 
 test('createCrossmint: refused keys get the same errors', () => {
-  const unsigned = `ck_development_${base58(Buffer.from('project.abc'))}`
-  const forged = `ck_development_${base58(Buffer.from(`incorrect_data:${base58(Buffer.alloc(64, 7))}`))}`
+  const unsigned = `ck_development_${base58Encode(Buffer.from('project.abc'))}`
+  const forged = `ck_development_${base58Encode(Buffer.from(`incorrect_data:${base58Encode(Buffer.alloc(64, 7))}`))}`
   const badKeys = ['', 'sk_live_abc', 'sk_test_abc', 'bk_development_x', 'ck_foo_x', 'sk_development', 'sk_development_0OIl', unsigned, forged, TEST_API_KEY.replace('ck_', 'sk_')]
   const originalError = console.error
   console.error = () => {}
@@ -119,10 +104,6 @@ test('getUser: known and unknown users, Crossmint headers', async (t) => {
   ])
 })
 
-function now() {
-  return Math.floor(Date.now() / 1000)
-}
-
 test('verifyCrossmintJwt: every supported algorithm, remote and inline key sets', async (t) => {
   const emulator = await withEmulator(t)
   for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']) {
@@ -130,7 +111,7 @@ test('verifyCrossmintJwt: every supported algorithm, remote and inline key sets'
     const kid = alg === 'RS384' || alg === 'RS512' ? 'rsa-ps' : undefined
     const token = emulator.signJwt({ sub: `u-${alg}`, exp: now() + 600, custom: { a: [1] } }, { alg, kid })
     const record = await assertSame(emulator, async (sdk) => {
-      return [await sdk.verifyCrossmintJwt(token, `${emulator.url}/.well-known/jwks.json`), await sdk.verifyCrossmintJwt(token, emulator.jwks)]
+      return [await sdk.verifyCrossmintJwt(token, jwksUriOf(emulator)), await sdk.verifyCrossmintJwt(token, emulator.jwks)]
     })
     assert.equal(record.value[0].sub, `u-${alg}`, alg)
     assert.deepEqual(record.value[0], record.value[1])

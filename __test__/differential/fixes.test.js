@@ -6,7 +6,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { runBoth, withEmulator, serve, exchange, describeFetchResponse, cookieHeaderFor, ours, vanillaRefreshRoute, expressRefreshRoute } = require('../helpers/harness.js')
+const { runBoth, withEmulator, serve, exchange, describeFetchResponse, cookieHeaderFor, ours, authFor, now, vanillaRefreshRoute, expressRefreshRoute } = require('../helpers/harness.js')
 
 const HEADERS_SENT = 'Cannot set headers after they are sent to the client'
 
@@ -200,10 +200,7 @@ test('fix: a hanging Crossmint fails the session after the configured timeout', 
   const emulator = await withEmulator(t)
   const session = emulator.createSession('user-hang', { jwtTtlSeconds: -1 })
   emulator.faults.refresh = { hang: true }
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
-    timeoutMs: 300,
-    logger: false,
-  })
+  const auth = authFor(emulator, { timeoutMs: 300 })
   await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }), {
     message: 'Failed to get session',
     code: 'TIMEOUT',
@@ -222,7 +219,7 @@ test('fix: undefined or null arguments get clear errors instead of TypeErrors', 
 
 test('fix: a Node request whose body was already consumed does not hang handleCustomRefresh', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   const server = await serve(async (req, res) => {
     for await (const chunk of req) void chunk // some other middleware read the stream
     await auth.handleCustomRefresh(req, res)
@@ -237,7 +234,7 @@ test('fix: a Node request whose body was already consumed does not hang handleCu
 
 test('fix: a 2xx refresh answer that is not JSON at all is a clear 503 that leaves the cookies alone', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   emulator.faults.refresh = { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }
   const response = await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: '{"refresh":"r"}' }))
   const body = await response.json()
@@ -249,7 +246,7 @@ test('fix: a 2xx refresh answer that is not JSON at all is a clear 503 that leav
 
 test('fix: an unusable JSON refresh answer ends the session (the token is spent), revokes what it issued, and is not retried', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   for (const [fault, issued] of [
     [{ status: 200, body: '{"jwt":"x"', contentType: 'application/json' }, undefined],
     [{ status: 200, body: '{"jwt":"x","refresh":{"secret":"issued-secret"}}', contentType: 'application/json' }, 'issued-secret'],
@@ -274,7 +271,7 @@ test('fix: an unusable JSON refresh answer ends the session (the token is spent)
 
 test('fix: tokens with base64 padding or a trailing newline are refused', async (t) => {
   const emulator = await withEmulator(t)
-  const token = emulator.signJwt({ sub: 'u', exp: Math.floor(Date.now() / 1000) + 600 })
+  const token = emulator.signJwt({ sub: 'u', exp: now() + 600 })
   assert.equal((await ours.verifyCrossmintJwt(token, emulator.jwks)).sub, 'u')
   for (const variant of [`${token}=`, `${token}\n`]) {
     await assert.rejects(ours.verifyCrossmintJwt(variant, emulator.jwks), { message: 'signature verification failed' })
@@ -314,16 +311,13 @@ test('fix: a Crossmint outage during handleCustomRefresh keeps the session cooki
 
 test('fix: with refreshRoute, a Crossmint outage behind the route keeps the session', async (t) => {
   const emulator = await withEmulator(t)
-  const routeAuth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const routeAuth = authFor(emulator)
   const route = await serve(async (req, res) => {
     await routeAuth.handleCustomRefresh(req, res)
     res.end()
   })
   t.after(() => route.close())
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
-    refreshRoute: route.url,
-    logger: false,
-  })
+  const auth = authFor(emulator, { refreshRoute: route.url })
   emulator.faults.refresh = { status: 503 }
   const session = emulator.createSession('route-outage', { jwtTtlSeconds: -1 })
   const response = new Response()
@@ -337,7 +331,7 @@ test('fix: with refreshRoute, a Crossmint outage behind the route keeps the sess
 
 test('fix: logging out ends the rotation grace window for the replaced token', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   const first = emulator.createSession('grace-user')
   const refresh = (token) => auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) }))
   const rotated = await (await refresh(first.refreshToken.secret)).json()
@@ -350,7 +344,7 @@ test('fix: logging out ends the rotation grace window for the replaced token', a
 
 test('fix: user ids that URL parsers would resolve as path steps are refused before any request', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   for (const id of ['', '.', '..']) {
     await assert.rejects(auth.getUser(id), { code: 'INVALID_INPUT' })
   }

@@ -8,8 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-
-const root = path.join(__dirname, '..', '..')
+const { root } = require('../helpers/common.js')
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const haveChromium = fs.existsSync(CHROMIUM)
 

@@ -9,8 +9,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-
-const root = path.join(__dirname, '..', '..')
+const { root } = require('../helpers/common.js')
 
 function load(condition, how, specifier) {
   const code =

@@ -5,9 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 const path = require('node:path')
-const { withEmulator, exchange, cookieHeaderFor, freePort } = require('../helpers/harness.js')
-
-const root = path.join(__dirname, '..', '..')
+const { withEmulator, exchange, cookieHeaderFor, freePort, sleep, root } = require('../helpers/harness.js')
 
 function run(script, args, env) {
   const child = spawn(process.execPath, [path.join(root, script), ...args], {
@@ -27,7 +25,7 @@ async function waitFor(predicate, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the example to start')
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await sleep(50)
   }
 }
 

@@ -11,24 +11,9 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { withEmulator } = require('../helpers/harness.js')
-const { runNineChecks, startExample, cookieHeaderFor } = require('../helpers/framework-checks.js')
-
-const root = path.join(__dirname, '..', '..')
-const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
-const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
-const calls = (emulator, path) => emulator.requests.filter((r) => r.path === path).length
-
-/** As the checks' `exchange`, with the response headers too (Retry-After). */
-async function exchange(url, { method = 'GET', cookie, headers = {}, body, signal } = {}) {
-  const response = await fetch(url, { method, headers: { ...(cookie ? { cookie } : {}), ...headers }, body, redirect: 'manual', signal })
-  const text = await response.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: response.status, headers: response.headers, setCookie: response.headers.getSetCookie(), text, json }
-}
+const { withEmulator, authFor, exchangeText, cookieHeaderFor, callsTo, listenDuring, testFilePath, root } = require('../helpers/harness.js')
+const { runNineChecks, startExample } = require('../helpers/framework-checks.js')
+const { REFRESH_PATH, LOGOUT_PATH } = require('../../testing/emulator.js')
 
 const PROCESS_EXAMPLES = [
   ['Express 4', 'examples/express-middleware.js'],
@@ -79,25 +64,10 @@ test('Hono 4 example (examples/hono, compiled) on @hono/node-server: the nine ch
 
 // ---- in-process: what the nine checks do not cover ---------------------------
 
-const { createCrossmint, CrossmintAuth } = require('crossmint-server-native')
-
-function authFor(emulator) {
-  const crossmint = createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url })
-  return CrossmintAuth.from(crossmint, { logger: false })
-}
-
 async function listenFastify(t, app) {
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.after(() => app.close())
   return `http://127.0.0.1:${app.server.address().port}`
-}
-
-async function listenNode(t, handler) {
-  const http = require('node:http')
-  const server = http.createServer(handler)
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }))
-  return `http://127.0.0.1:${server.address().port}`
 }
 
 test('Fastify plugin: Fastify conventions, optional sessions, outages 503 + Retry-After, other errors to the error handler', async (t) => {
@@ -121,23 +91,23 @@ test('Fastify plugin: Fastify conventions, optional sessions, outages 503 + Retr
   const url = await listenFastify(t, app)
 
   // The token was rotated before the route failed: the new cookies must still reach the browser.
-  const rotated = await exchange(`${url}/throws`, { cookie: cookieHeaderFor(emulator.createSession('fastify-user', { jwtTtlSeconds: -60 })) })
+  const rotated = await exchangeText(`${url}/throws`, { cookie: cookieHeaderFor(emulator.createSession('fastify-user', { jwtTtlSeconds: -60 })) })
   assert.deepEqual([rotated.status, rotated.json], [500, { handled: 'handler failed' }])
   assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
 
-  assert.deepEqual((await exchange(`${url}/plain`)).json, { crossmint: null }, 'decorated with null')
-  const guest = await exchange(`${url}/home`)
+  assert.deepEqual((await exchangeText(`${url}/plain`)).json, { crossmint: null }, 'decorated with null')
+  const guest = await exchangeText(`${url}/home`)
   assert.deepEqual([guest.status, guest.json], [200, { crossmint: null }])
-  const anonymous = await exchange(`${url}/me`)
+  const anonymous = await exchangeText(`${url}/me`)
   assert.equal(anonymous.status, 401)
   assert.deepEqual(anonymous.json, { error: 'Unauthorized', code: 'NO_AUTH_MATERIAL', message: 'No cookies found in request' })
-  const handled = await exchange(`${url}/broken`)
+  const handled = await exchangeText(`${url}/broken`)
   assert.deepEqual([handled.status, handled.json], [500, { handled: 'database exploded' }])
 
   emulator.faults.refresh = { status: 503 }
   const expired = emulator.createSession('outage-user', { jwtTtlSeconds: -60 })
   for (const route of ['/me', '/home']) {
-    const answer = await exchange(`${url}${route}`, { cookie: cookieHeaderFor(expired) })
+    const answer = await exchangeText(`${url}${route}`, { cookie: cookieHeaderFor(expired) })
     assert.equal(answer.status, 503, `${route}: ${answer.text}`)
     assert.equal(answer.headers.get('retry-after'), '5')
     assert.equal(answer.json.code, 'CROSSMINT_UNAVAILABLE')
@@ -202,23 +172,23 @@ test('Hono middleware: optional sessions, outages 503 + Retry-After, errors to a
 test('Koa recipe: optional sessions, outages 503 + Retry-After', async (t) => {
   const { createApp } = require('../../examples/koa-server.js')
   const emulator = await withEmulator(t)
-  const url = await listenNode(t, createApp({ apiKey: emulator.apiKey, baseUrl: emulator.url }).callback())
+  const url = await listenDuring(t, createApp({ apiKey: emulator.apiKey, baseUrl: emulator.url }).callback())
 
-  assert.deepEqual((await exchange(`${url}/home`)).json, { greeting: 'Hello, guest' })
+  assert.deepEqual((await exchangeText(`${url}/home`)).json, { greeting: 'Hello, guest' })
   const session = emulator.createSession('koa-user')
-  assert.deepEqual((await exchange(`${url}/home`, { cookie: cookieHeaderFor(session) })).json, { greeting: 'Welcome back, koa-user' })
+  assert.deepEqual((await exchangeText(`${url}/home`, { cookie: cookieHeaderFor(session) })).json, { greeting: 'Welcome back, koa-user' })
 
   // Koa's default error answer drops headers; the recipe keeps the rotated cookies on it.
   const app = createApp({ apiKey: emulator.apiKey, baseUrl: emulator.url })
   app.silent = true
-  const failing = await listenNode(t, app.callback())
-  const rotated = await exchange(`${failing}/fails`, { cookie: cookieHeaderFor(emulator.createSession('koa-user', { jwtTtlSeconds: -60 })) })
+  const failing = await listenDuring(t, app.callback())
+  const rotated = await exchangeText(`${failing}/fails`, { cookie: cookieHeaderFor(emulator.createSession('koa-user', { jwtTtlSeconds: -60 })) })
   assert.equal(rotated.status, 500)
   assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
 
   emulator.faults.refresh = { status: 503 }
   const expired = emulator.createSession('outage-user', { jwtTtlSeconds: -60 })
-  const answer = await exchange(`${url}/me`, { cookie: cookieHeaderFor(expired) })
+  const answer = await exchangeText(`${url}/me`, { cookie: cookieHeaderFor(expired) })
   assert.equal(answer.status, 503, answer.text)
   assert.equal(answer.headers.get('retry-after'), '5')
   assert.deepEqual(answer.setCookie, [])
@@ -236,12 +206,12 @@ async function assertNothingSpent(url, emulator, errors) {
   const expired = emulator.createSession('careful-user', { jwtTtlSeconds: -60 })
   const cookie = cookieHeaderFor(expired)
   for (const route of ['/wrong-session', '/wrong-refresh', '/wrong-logout']) {
-    const before = { refresh: calls(emulator, REFRESH_PATH), logout: calls(emulator, LOGOUT_PATH) }
-    const answer = await exchange(`${url}${route}`, { method: route === '/wrong-session' ? 'GET' : 'POST', cookie })
+    const before = { refresh: callsTo(emulator, REFRESH_PATH), logout: callsTo(emulator, LOGOUT_PATH) }
+    const answer = await exchangeText(`${url}${route}`, { method: route === '/wrong-session' ? 'GET' : 'POST', cookie })
     assert.equal(answer.status, 500, `${route}: ${answer.text}`)
     assert.deepEqual(answer.setCookie, [], `${route}: no cookies`)
-    assert.equal(calls(emulator, REFRESH_PATH), before.refresh, `${route}: no refresh at Crossmint`)
-    assert.equal(calls(emulator, LOGOUT_PATH), before.logout, `${route}: no logout at Crossmint`)
+    assert.equal(callsTo(emulator, REFRESH_PATH), before.refresh, `${route}: no refresh at Crossmint`)
+    assert.equal(callsTo(emulator, LOGOUT_PATH), before.logout, `${route}: no logout at Crossmint`)
   }
   assert.equal(errors.length, 3)
   for (const error of errors) {
@@ -250,7 +220,7 @@ async function assertNothingSpent(url, emulator, errors) {
     assert.match(error.message, /Koa/)
   }
   // The refresh token is still good: done right, the same cookies refresh once and the user stays signed in.
-  const answer = await exchange(`${url}/me`, { cookie })
+  const answer = await exchangeText(`${url}/me`, { cookie })
   assert.equal(answer.status, 200, answer.text)
   assert.equal(answer.json.userId, 'careful-user')
   assert.equal(answer.setCookie.length, 2)
@@ -301,7 +271,7 @@ test('Koa: a response the SDK cannot write to is refused before any call to Cros
       ctx.body = { userId }
     }
   })
-  await assertNothingSpent(await listenNode(t, app.callback()), emulator, errors)
+  await assertNothingSpent(await listenDuring(t, app.callback()), emulator, errors)
 })
 
 test('/fastify and /hono load by import as well as require', () => {
@@ -335,12 +305,12 @@ test('Fastify, no helper: getSession, handleCustomRefresh and logout given reque
   const url = await listenFastify(t, app)
 
   const expired = emulator.createSession('direct-user', { jwtTtlSeconds: -60 })
-  const me = await exchange(`${url}/me`, { cookie: cookieHeaderFor(expired) })
+  const me = await exchangeText(`${url}/me`, { cookie: cookieHeaderFor(expired) })
   assert.deepEqual([me.status, me.json], [200, { userId: 'direct-user' }])
   assert.equal(me.setCookie.length, 2)
 
   const spare = emulator.issueRefreshToken('direct-user')
-  const refreshed = await exchange(`${url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  const refreshed = await exchangeText(`${url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
   assert.equal(refreshed.status, 200, refreshed.text)
   assert.match(refreshed.json.jwt, /^eyJ/)
   assert.equal(refreshed.setCookie.length, 2)
@@ -348,19 +318,11 @@ test('Fastify, no helper: getSession, handleCustomRefresh and logout given reque
   // A reply is a thenable that settles once sent: the SDK must not resolve with it.
   await t.test('logout(request, reply) settles before the reply is sent', async () => {
     const session = emulator.createSession('direct-user')
-    const loggedOut = await exchange(`${url}/logout`, { method: 'POST', cookie: cookieHeaderFor(session), signal: AbortSignal.timeout(3000) })
+    const loggedOut = await exchangeText(`${url}/logout`, { method: 'POST', cookie: cookieHeaderFor(session), signal: AbortSignal.timeout(3000) })
     assert.equal(loggedOut.status, 200)
     assert.match(loggedOut.setCookie.join('\n'), /^crossmint-jwt=;/m)
   })
 })
-
-/** A test file named by its file name, in whichever folder of __test__/ holds it. */
-function testFilePath(name) {
-  const testsDir = path.join(__dirname, '..')
-  const folder = fs.readdirSync(testsDir).find((dir) => fs.existsSync(path.join(testsDir, dir, name)))
-  if (!folder) throw new Error(`${name} is in no folder of __test__/`)
-  return path.join(testsDir, folder, name)
-}
 
 test('README: every example in the framework table is run by the test file its row names', () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')

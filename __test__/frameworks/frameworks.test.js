@@ -5,16 +5,9 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const http = require('node:http')
-const { withEmulator, exchange, cookieHeaderFor } = require('../helpers/harness.js')
+const { withEmulator, exchange, cookieHeaderFor, listen } = require('../helpers/harness.js')
 const { createApp } = require('../../examples/express-middleware.js')
 const { createHandler } = require('../../examples/fetch-handler.js')
-
-async function listen(handler) {
-  const server = http.createServer(handler)
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r) }) }
-}
 
 test('Express middleware: required, optional, refresh and logout routes', async (t) => {
   const emulator = await withEmulator(t)

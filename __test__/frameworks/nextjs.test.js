@@ -12,13 +12,11 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
-const { withEmulator, exchange, cookieHeaderFor, freePort } = require('../helpers/harness.js')
+const { withEmulator, exchange, cookieHeaderFor, freePort, refreshCalls, sleep, root } = require('../helpers/harness.js')
 const { runNineChecks } = require('../helpers/framework-checks.js')
-const { packTarballs } = require('../helpers/packed-package.js')
+const { packTarballs, npmInstall } = require('../helpers/packed-package.js')
 
-const root = path.join(__dirname, '..', '..')
 const example = path.join(root, 'examples', 'nextjs')
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function nextBuild(app, args, env) {
   try {
@@ -70,7 +68,7 @@ async function serve(t, app, env, standalone) {
       break
     } catch (error) {
       if (attempt > 150 || child.exitCode !== null) throw new Error(`the app did not start: ${log}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await sleep(100)
     }
   }
   return { base, log: () => log }
@@ -80,8 +78,6 @@ async function serve(t, app, env, standalone) {
 function pageText(body) {
   return String(body).replace(/<!-- -->/g, '').replace(/<[^>]+>/g, ' ')
 }
-
-const refreshCalls = (emulator) => emulator.requests.filter((r) => r.path.endsWith('/session/sdk/auth/refresh')).length
 
 async function checkSessions(emulator, base) {
   const publicPage = await exchange(`${base}/`)
@@ -147,7 +143,7 @@ test('Next.js 16: the guide\'s app builds and runs with the packed package', { t
   const pinned = Object.entries({ ...dependencies, ...devDependencies })
     .filter(([name]) => name !== 'crossmint-server-native')
     .map(([name, version]) => `${name}@${version}`)
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', ...pinned, ...tarballs], { cwd: app, stdio: 'pipe', shell: process.platform === 'win32' })
+  npmInstall(app, [...pinned, ...tarballs])
 
   const emulator = await withEmulator(t)
   const env = { SERVER_CROSSMINT_API_KEY: emulator.apiKey, CROSSMINT_BASE_URL: emulator.url }

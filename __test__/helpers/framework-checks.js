@@ -13,23 +13,10 @@
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
 
-const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
-const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
+const { REFRESH_PATH, LOGOUT_PATH } = require('../../testing/emulator.js')
+const { exchangeText, cookieHeaderFor, callsTo } = require('./common.js')
+
 const DEFAULT_ROUTES = { me: '/me', refresh: '/refresh', logout: '/logout' }
-
-function cookieHeaderFor(session) {
-  return `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`
-}
-
-async function exchange(url, { method = 'GET', cookie, body, headers = {} } = {}) {
-  const response = await fetch(url, { method, headers: { ...(cookie ? { cookie } : {}), ...headers }, body, redirect: 'manual' })
-  const text = await response.text()
-  let json
-  try {
-    json = JSON.parse(text)
-  } catch {}
-  return { status: response.status, setCookie: response.headers.getSetCookie(), text, json }
-}
 
 /** `name=value` of each Set-Cookie, by name. */
 function cookieValues(setCookie) {
@@ -54,8 +41,6 @@ function assertNewSession(answer, label) {
   return values
 }
 
-const refreshCalls = (emulator) => emulator.requests.filter((r) => r.path === REFRESH_PATH).length
-
 /**
  * Runs the nine checks against `url`, with `t.test` subtests so a failure
  * names the check. `emulator` is the Crossmint emulator the app talks to.
@@ -65,38 +50,38 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
 
   await t.test(`${label}: 1 valid session`, async () => {
     const session = emulator.createSession('valid-user')
-    const answer = await exchange(url + me, { cookie: cookieHeaderFor(session) })
+    const answer = await exchangeText(url + me, { cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
     assert.equal(answer.json.userId, 'valid-user')
   })
 
   await t.test(`${label}: 2 expired JWT refreshed once, cookies stored`, async () => {
     const session = emulator.createSession('expired-user', { jwtTtlSeconds: -60 })
-    const before = refreshCalls(emulator)
-    const answer = await exchange(url + me, { cookie: cookieHeaderFor(session) })
+    const before = callsTo(emulator, REFRESH_PATH)
+    const answer = await exchangeText(url + me, { cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
     assert.equal(answer.json.userId, 'expired-user')
     const values = assertNewSession(answer, 'refreshed')
-    assert.equal(refreshCalls(emulator) - before, 1, 'exactly one refresh at Crossmint')
+    assert.equal(callsTo(emulator, REFRESH_PATH) - before, 1, 'exactly one refresh at Crossmint')
     // The new material is a working session.
-    const again = await exchange(url + me, { cookie: `crossmint-jwt=${values['crossmint-jwt']}; crossmint-refresh-token=${values['crossmint-refresh-token']}` })
+    const again = await exchangeText(url + me, { cookie: `crossmint-jwt=${values['crossmint-jwt']}; crossmint-refresh-token=${values['crossmint-refresh-token']}` })
     assert.equal(again.status, 200, again.text)
   })
 
   await t.test(`${label}: 3 bad token refused, cookies cleared`, async () => {
-    const answer = await exchange(url + me, { cookie: 'crossmint-jwt=not-a-jwt; crossmint-refresh-token=not-a-token' })
+    const answer = await exchangeText(url + me, { cookie: 'crossmint-jwt=not-a-jwt; crossmint-refresh-token=not-a-token' })
     assert.equal(answer.status, 401, answer.text)
     assertCleared(answer, 'bad token')
   })
 
   await t.test(`${label}: 4 no cookies`, async () => {
-    const answer = await exchange(url + me)
+    const answer = await exchangeText(url + me)
     assert.equal(answer.status, 401, answer.text)
   })
 
   await t.test(`${label}: 5 refresh by cookie`, async () => {
     const session = emulator.createSession('cookie-refresh-user')
-    const answer = await exchange(url + refresh, { method: 'POST', cookie: cookieHeaderFor(session) })
+    const answer = await exchangeText(url + refresh, { method: 'POST', cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
     assertNewSession(answer, 'refresh by cookie')
     assert.match(answer.json.jwt, /^eyJ/)
@@ -104,7 +89,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
 
   await t.test(`${label}: 6 refresh by JSON body`, async () => {
     const spare = emulator.issueRefreshToken('body-refresh-user')
-    const answer = await exchange(url + refresh, {
+    const answer = await exchangeText(url + refresh, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refresh: spare.secret }),
@@ -115,7 +100,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
   })
 
   await t.test(`${label}: 7 refresh with a bad token`, async () => {
-    const answer = await exchange(url + refresh, {
+    const answer = await exchangeText(url + refresh, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refresh: 'not-a-token' }),
@@ -126,17 +111,17 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
 
   const loggedOut = emulator.createSession('logout-user', { jwtTtlSeconds: -60 })
   await t.test(`${label}: 8 logout`, async () => {
-    const before = emulator.requests.filter((r) => r.path === LOGOUT_PATH).length
-    const answer = await exchange(url + logout, { method: 'POST', cookie: cookieHeaderFor(loggedOut) })
+    const before = callsTo(emulator, LOGOUT_PATH)
+    const answer = await exchangeText(url + logout, { method: 'POST', cookie: cookieHeaderFor(loggedOut) })
     assert.equal(answer.status, 200, answer.text)
     assertCleared(answer, 'logout')
-    assert.equal(emulator.requests.filter((r) => r.path === LOGOUT_PATH).length - before, 1, 'one logout at Crossmint')
+    assert.equal(callsTo(emulator, LOGOUT_PATH) - before, 1, 'one logout at Crossmint')
   })
 
   await t.test(`${label}: 9 token refused after logout`, async () => {
-    const session = await exchange(url + me, { cookie: cookieHeaderFor(loggedOut) })
+    const session = await exchangeText(url + me, { cookie: cookieHeaderFor(loggedOut) })
     assert.equal(session.status, 401, session.text)
-    const refreshed = await exchange(url + refresh, { method: 'POST', cookie: cookieHeaderFor(loggedOut) })
+    const refreshed = await exchangeText(url + refresh, { method: 'POST', cookie: cookieHeaderFor(loggedOut) })
     assert.equal(refreshed.status, 401, refreshed.text)
   })
 }
@@ -189,4 +174,4 @@ function startExample(t, command, args, { emulator, cwd, env = {}, timeoutMs = 3
   })
 }
 
-module.exports = { runNineChecks, startExample, exchange, cookieHeaderFor, cookieValues }
+module.exports = { runNineChecks, startExample, cookieValues }

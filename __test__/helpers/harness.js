@@ -5,14 +5,18 @@
 // rejections) to a comparable record. Tokens differ between the two runs, so
 // they are replaced by labels in order of first appearance; dates are checked
 // for format and then replaced too.
+//
+// Loading it hooks console.error and unhandled rejections for the whole
+// process (below). Tests that load it get the shared helpers of common.js
+// through it as well, re-exported unchanged.
 
-const http = require('node:http')
 const assert = require('node:assert/strict')
 
 const reference = require('@crossmint/server-sdk')
 const { CrossmintAuthenticationError: ReferenceAuthError } = require('@crossmint/common-sdk-auth')
-const ours = require('../..')
-const { startCrossmintEmulator } = require('../../testing/emulator.js')
+const common = require('./common.js')
+const { ours, sleep, serve, serveExpress } = common
+const { JWKS_PATH } = require('../../testing/emulator.js')
 
 const IMPLEMENTATIONS = [
   ['reference', reference, ReferenceAuthError],
@@ -56,7 +60,7 @@ async function settle(emulator, quietMs = 120) {
   let seen = -1
   while (seen !== emulator.requests.length) {
     seen = emulator.requests.length
-    await new Promise((resolve) => setTimeout(resolve, quietMs))
+    await sleep(quietMs)
   }
 }
 
@@ -88,41 +92,12 @@ const CROSSMINT_HEADERS = ['x-api-key', 'x-client-name', 'x-client-version', 'x-
 /** What Crossmint saw, minus key set fetches (the reference fetches per call; we cache). */
 function crossmintCalls(emulator) {
   return emulator.requests
-    .filter((r) => r.path !== '/.well-known/jwks.json')
+    .filter((r) => r.path !== JWKS_PATH)
     .map((r) => {
       const headers = {}
       for (const name of CROSSMINT_HEADERS) if (r.headers[name] !== undefined) headers[name] = r.headers[name]
       return { method: r.method, path: r.path, body: r.json, headers }
     })
-}
-
-/** Starts a plain node:http server on loopback; `handler(req, res)` as in the seeds. */
-async function serve(handler) {
-  const server = http.createServer((req, res) => {
-    Promise.resolve(handler(req, res)).catch((error) => {
-      if (!res.headersSent) res.statusCode = 599
-      res.end(`handler threw: ${error.message}`)
-    })
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${server.address().port}`
-  return {
-    url,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
-  }
-}
-
-/** Starts an Express app built by `build(app, express)`. */
-async function serveExpress(build) {
-  const express = require('express')
-  const app = express()
-  build(app, express)
-  const server = http.createServer(app)
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
-  }
 }
 
 // The guide's refresh routes: handleCustomRefresh, log what it throws, end.
@@ -146,57 +121,6 @@ function expressRefreshRoute(auth, { json }) {
     if (json) app.use(express.json())
     app.post('/refresh', (req, res) => guideRefresh(auth, req, res))
   })
-}
-
-/** A loopback port that was free a moment ago, for servers in other processes. */
-async function freePort() {
-  const server = require('node:net').createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-/** A real HTTP exchange, reduced to what a browser would keep. */
-async function exchange(url, { method = 'GET', cookie, body, headers = {} } = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: { ...(cookie ? { cookie } : {}), ...headers },
-    body,
-  })
-  return describeFetchResponse(response)
-}
-
-async function describeFetchResponse(response) {
-  const text = await response.text()
-  let body = text
-  try {
-    body = JSON.parse(text)
-  } catch {}
-  return {
-    status: response.status,
-    statusText: response.statusText,
-    contentType: response.headers.get('content-type'),
-    setCookie: response.headers.getSetCookie(),
-    body,
-  }
-}
-
-function cookieHeaderFor(session) {
-  return `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`
-}
-
-/** Our CrossmintAuth on the emulator, quiet unless `options` say otherwise. */
-function authFor(emulator, options = {}) {
-  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
-    logger: false,
-    ...options,
-  })
-}
-
-/** A Fetch Request carrying `cookieHeader` (getSession's cookie path). */
-function cookieRequest(cookieHeader) {
-  return new Request('http://127.0.0.1/protected', { headers: { cookie: cookieHeader } })
 }
 
 /**
@@ -241,29 +165,14 @@ async function assertSame(emulator, scenario) {
   return ref
 }
 
-async function withEmulator(t) {
-  const emulator = await startCrossmintEmulator()
-  t.after(() => emulator.close())
-  return emulator
-}
-
 module.exports = {
+  ...common,
   reference,
-  ours,
   runBoth,
   assertSame,
-  withEmulator,
-  serve,
-  serveExpress,
   vanillaRefreshRoute,
   expressRefreshRoute,
-  freePort,
-  exchange,
-  describeFetchResponse,
   describeError,
-  cookieHeaderFor,
-  authFor,
-  cookieRequest,
   normalize,
   settle,
 }

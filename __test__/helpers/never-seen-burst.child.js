@@ -5,7 +5,7 @@
 // to the check threads) and reports each call's userId, or null when it was
 // refused. Input: { url, apiKey, warmUp, jwts } as workerData or JSON on stdin.
 const { isMainThread, workerData, parentPort } = require('node:worker_threads')
-const ours = require('../..')
+const { authFor } = require('./common.js')
 
 async function readInput() {
   if (!isMainThread) return workerData
@@ -16,7 +16,7 @@ async function readInput() {
 
 ;(async () => {
   const input = await readInput()
-  const auth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: input.apiKey, overrideBaseUrl: input.url }), { logger: false })
+  const auth = authFor(input)
   await auth.getSession({ jwt: input.warmUp, refreshToken: 'not-a-refresh-token' })
   const outcomes = await Promise.allSettled(input.jwts.map((jwt) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
   const userIds = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.userId : null))

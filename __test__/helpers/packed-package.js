@@ -8,16 +8,22 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
+const { root } = require('./common.js')
 
-const root = path.join(__dirname, '..', '..')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 // Node refuses to spawn .cmd files without a shell (CVE-2024-27980).
 const shell = process.platform === 'win32'
 
+/** `npm pack` of `dir` into `destination`: `{ file }`, the tarball's path, and `files`, the paths it holds. */
+function packListing(dir, destination) {
+  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell })
+  const [info] = JSON.parse(out)
+  return { file: path.join(destination, info.filename), files: info.files.map((f) => f.path) }
+}
+
 /** `npm pack` of `dir` into `destination`; the tarball's path. */
 function pack(dir, destination) {
-  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell })
-  return path.join(destination, JSON.parse(out)[0].filename)
+  return packListing(dir, destination).file
 }
 
 /** The built addon's file name and the npm/ folder of its platform package. */
@@ -50,4 +56,4 @@ function npmInstall(dir, specs, extraArgs = []) {
   }
 }
 
-module.exports = { pack, packTarballs, npmInstall, builtPlatform, root }
+module.exports = { pack, packListing, packTarballs, npmInstall, builtPlatform, root, npm, shell }

@@ -5,7 +5,7 @@
 // Redis away under running app processes and bring it back.
 
 const { spawn, spawnSync } = require('node:child_process')
-const { freePort } = require('./harness.js')
+const { freePort, sleep } = require('./common.js')
 
 const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server'
 const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli'
@@ -41,7 +41,7 @@ async function startRedis(t, { password, tls } = {}) {
       if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${output}`)
       if (ping()) return
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on ${port}:\n${output}`)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await sleep(50)
     }
   }
 

@@ -2,17 +2,14 @@
 // Run by remembered-sessions.test.js with CROSSMINT_NATIVE_KEY_SET_TTL_MS set,
 // so the key set goes stale within the test. Prints one JSON line of results.
 const { startCrossmintEmulator } = require('../../testing/emulator.js')
-const { createCrossmint, CrossmintAuth } = require('../..')
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const { authFor, now, sleep, cookieRequest, jwksFetches } = require('./common.js')
 
 ;(async () => {
   const emulator = await startCrossmintEmulator()
-  const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
-  const jwt = emulator.signJwt({ sub: 'fresh-user', exp: Math.floor(Date.now() / 1000) + 600 })
-  const request = () =>
-    new Request('http://127.0.0.1/protected', { headers: { cookie: `crossmint-jwt=${jwt}; crossmint-refresh-token=unknown` } })
-  const fetches = () => emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
+  const auth = authFor(emulator)
+  const jwt = emulator.signJwt({ sub: 'fresh-user', exp: now() + 600 })
+  const request = () => cookieRequest(`crossmint-jwt=${jwt}; crossmint-refresh-token=unknown`)
+  const fetches = () => jwksFetches(emulator)
   const result = {}
   for (let i = 0; i < 3; i++) result.whileFresh = (await auth.getSession(request())).userId
   result.fetchesWhileFresh = fetches()

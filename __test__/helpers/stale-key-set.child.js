@@ -2,9 +2,7 @@
 // Run by key-set-cache.test.js with CROSSMINT_NATIVE_KEY_SET_TTL_MS set, so
 // the key set goes stale within the test. Prints one JSON line of results.
 const { startCrossmintEmulator } = require('../../testing/emulator.js')
-const ours = require('../..')
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const { ours, now, sleep, jwksUriOf, jwksFetches } = require('./common.js')
 
 /**
  * `keySetStaleIfErrorSeconds`: with the key set unreachable, an instance
@@ -16,7 +14,7 @@ async function staleWindow() {
   const crossmint = ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url })
   const strict = ours.CrossmintAuth.from(crossmint, { logger: false, keySetStaleIfErrorSeconds: 1 })
   const lenient = ours.CrossmintAuth.from(crossmint, { logger: false })
-  const token = () => emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600, jti: String(Math.random()) })
+  const token = () => emulator.signJwt({ sub: 'stale-user', exp: now() + 600, jti: String(Math.random()) })
   const outcome = (promise) => promise.then((payload) => payload.sub, (error) => error.code)
   const fetchedAt = Date.now()
   await strict.verifyCrossmintJwt(token())
@@ -36,9 +34,9 @@ async function staleWindow() {
     return
   }
   const emulator = await startCrossmintEmulator()
-  const uri = `${emulator.url}/.well-known/jwks.json`
-  const token = emulator.signJwt({ sub: 'stale-user', exp: Math.floor(Date.now() / 1000) + 600 })
-  const fetches = () => emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
+  const uri = jwksUriOf(emulator)
+  const token = emulator.signJwt({ sub: 'stale-user', exp: now() + 600 })
+  const fetches = () => jwksFetches(emulator)
   const result = {}
   await ours.verifyCrossmintJwt(token, uri)
   emulator.faults.jwks = { status: 500 }

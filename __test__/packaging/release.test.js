@@ -14,11 +14,10 @@ const path = require('node:path')
 const zlib = require('node:zlib')
 const { execFileSync, spawnSync } = require('node:child_process')
 const yaml = require('js-yaml')
-const { pack, npmInstall, builtPlatform, root } = require('../helpers/packed-package.js')
+const { pack, npmInstall, builtPlatform, root, npm } = require('../helpers/packed-package.js')
 
 const packageJson = require('../../package.json')
 const { name, version, napi } = packageJson
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 const REPOSITORY = 'https://github.com/crossmint-server-native/crossmint-server-native'
 
 /**

@@ -8,8 +8,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const http = require('node:http')
-const { withEmulator, serve, serveExpress, exchange, cookieHeaderFor, authFor } = require('../helpers/harness.js')
+const { withEmulator, serve, serveExpress, redirectingTo, exchange, cookieHeaderFor, authFor } = require('../helpers/harness.js')
 const { CrossmintAuthenticationError } = require('../..')
 
 const FAULTS = [
@@ -19,15 +18,6 @@ const FAULTS = [
   { name: 'truncated JSON', fault: { status: 200, body: '{"jwt":"eyJhbGciOi', contentType: 'application/json' }, status: 401, code: 'INVALID_RESPONSE' },
   { name: 'a refused token', fault: { status: 401 }, status: 401, code: 'SESSION_EXPIRED' },
 ]
-
-async function redirectingTo(target) {
-  const server = http.createServer((req, res) => {
-    res.writeHead(307, { location: `${target}${req.url}` })
-    res.end()
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }) }
-}
 
 /** The entry points, each served on loopback, each answering one request for a session's cookies. */
 async function entryPoints(t, auth) {

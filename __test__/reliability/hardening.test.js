@@ -4,16 +4,9 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const http = require('node:http')
 const net = require('node:net')
-const { withEmulator, ours } = require('../helpers/harness.js')
-
-function authOn(emulator, options = {}, baseUrl = emulator.url) {
-  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: baseUrl }), { logger: false, ...options })
-}
-
-const withRefreshCookie = (secret) => new Request('http://127.0.0.1/', { headers: { cookie: `crossmint-refresh-token=${secret}` } })
-const pathIs = (suffix) => (request) => request.path.endsWith(suffix)
+const { withEmulator, authFor, withRefreshCookie, pathIs, listen, redirectingTo, now, sleep } = require('../helpers/harness.js')
+const { REFRESH_PATH } = require('../../testing/emulator.js')
 
 async function timeLogouts(auth, count) {
   const started = process.hrtime.bigint()
@@ -24,7 +17,7 @@ async function timeLogouts(auth, count) {
 // First in the file: the process-wide refresh table is still empty here.
 test('a logout costs the same whatever the number of recent refreshes', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   await timeLogouts(auth, 50) // warm the connection pool
   const onEmptyTable = await timeLogouts(auth, 300)
   for (let batch = 0; batch < 40; batch += 1) {
@@ -39,7 +32,7 @@ test('a logout costs the same whatever the number of recent refreshes', async (t
 
 test('a logout flood slows sessions no more than the same number of other Crossmint calls', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   // The floods go to a Crossmint that accepts and never answers. 300 calls
   // in flight cost this process something whatever they are (connections,
   // timers); what a logout adds on top is its work on the shared refresh
@@ -52,7 +45,7 @@ test('a logout flood slows sessions no more than the same number of other Crossm
     for (const socket of held) socket.destroy()
     silent.close()
   })
-  const flooder = authOn(emulator, { timeoutMs: 2000 }, `http://127.0.0.1:${silent.address().port}`)
+  const flooder = authFor(emulator, { timeoutMs: 2000 }, `http://127.0.0.1:${silent.address().port}`)
   const sessions = (count, tag) => Array.from({ length: count }, (_, i) => emulator.createSession(`${tag}-${i}`, { alg: 'ES256' }))
   const timeSessions = async (batch) => {
     const started = process.hrtime.bigint()
@@ -89,71 +82,54 @@ test('refreshGraceSeconds: 0 holds against another instance replaying the rotate
   const emulator = await withEmulator(t)
   const session = emulator.createSession('strict-grace', { jwtTtlSeconds: -1 })
   const input = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
-  const first = await authOn(emulator, { refreshGraceSeconds: 0 }).getSession(input)
+  const first = await authFor(emulator, { refreshGraceSeconds: 0 }).getSession(input)
   assert.equal(first.userId, 'strict-grace')
-  await assert.rejects(authOn(emulator).getSession(input), { code: 'SESSION_EXPIRED' })
+  await assert.rejects(authFor(emulator).getSession(input), { code: 'SESSION_EXPIRED' })
 })
 
 // The app's refresh route, answering slowly after Crossmint already rotated
 // the token: the window in which a logout can race the refresh.
-async function slowRefreshRoute(emulator, delayMs) {
-  const server = http.createServer(async (req, res) => {
+function slowRefreshRoute(emulator, delayMs) {
+  return listen(async (req, res) => {
     const chunks = []
     for await (const chunk of req) chunks.push(chunk)
-    const answer = await fetch(`${emulator.url}/api/2024-09-26/session/sdk/auth/refresh`, {
+    const answer = await fetch(`${emulator.url}${REFRESH_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey },
       body: Buffer.concat(chunks),
     })
     const body = await answer.json()
-    await new Promise((resolve) => setTimeout(resolve, delayMs))
+    await sleep(delayMs)
     res.writeHead(answer.status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(answer.ok ? { jwt: body.jwt, refreshToken: body.refresh, user: body.user } : body))
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
-  }
 }
 
 test('a logout racing an in-flight refresh revokes what the refresh issued and hands nothing out', async (t) => {
   const emulator = await withEmulator(t)
   const route = await slowRefreshRoute(emulator, 300)
   t.after(() => route.close())
-  const auth = authOn(emulator, { refreshRoute: route.url })
+  const auth = authFor(emulator, { refreshRoute: route.url })
   const session = emulator.createSession('raced', { jwtTtlSeconds: -1 })
   const input = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
-  const pending = [auth.getSession(input), authOn(emulator, { refreshRoute: route.url }).getSession(input)]
+  const pending = [auth.getSession(input), authFor(emulator, { refreshRoute: route.url }).getSession(input)]
   await emulator.waitForRequest(pathIs('/auth/refresh'))
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  await sleep(50)
   await auth.logout(withRefreshCookie(session.refreshToken.secret))
   for (const outcome of await Promise.allSettled(pending)) {
     assert.equal(outcome.status, 'rejected', 'no session is handed out after the logout')
     assert.equal(outcome.reason.code, 'SESSION_EXPIRED')
   }
   const revoked = await emulator.waitForRequest((r) => pathIs('/auth/logout')(r) && r.json && r.json.refresh !== session.refreshToken.secret)
-  await assert.rejects(authOn(emulator).getSession({ jwt: '', refreshToken: revoked.json.refresh }), { code: 'SESSION_EXPIRED' })
+  await assert.rejects(authFor(emulator).getSession({ jwt: '', refreshToken: revoked.json.refresh }), { code: 'SESSION_EXPIRED' })
 })
-
-async function redirectingTo(target, status = 307) {
-  const server = http.createServer((req, res) => {
-    res.writeHead(status, { location: `${target}${req.url}` })
-    res.end()
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }),
-  }
-}
 
 test('the API key and refresh token do not follow a redirect to another origin', async (t) => {
   const emulator = await withEmulator(t)
   const redirector = await redirectingTo(emulator.url)
   t.after(() => redirector.close())
   const session = emulator.createSession('redirected', { jwtTtlSeconds: -1 })
-  const auth = authOn(emulator, {}, redirector.url)
+  const auth = authFor(emulator, {}, redirector.url)
   await assert.rejects(auth.getSession({ jwt: '', refreshToken: session.refreshToken.secret }), (error) => {
     assert.equal(error.code, 'REDIRECT_REFUSED')
     return true
@@ -166,13 +142,13 @@ test('the API key and refresh token do not follow a redirect to another origin',
 
 test('a "__proto__" key in a token payload is an own property, never the prototype', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
-  const now = Math.floor(Date.now() / 1000)
-  const raised = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${now + 60},"__proto__":{"role":"admin"}}`)))
+  const auth = authFor(emulator)
+  const exp = now() + 60
+  const raised = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${exp},"__proto__":{"role":"admin"}}`)))
   assert.equal(raised.role, undefined)
   assert.equal(Object.getPrototypeOf(raised), Object.prototype)
   assert.deepEqual(Object.getOwnPropertyDescriptor(raised, '__proto__').value, { role: 'admin' })
-  const nulled = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${now + 60},"__proto__":null}`)))
+  const nulled = await auth.verifyCrossmintJwt(emulator.signJwt(JSON.parse(`{"sub":"u","exp":${exp},"__proto__":null}`)))
   assert.equal(Object.getPrototypeOf(nulled), Object.prototype)
   assert.equal(String(nulled), '[object Object]')
   assert.equal(Object.hasOwn(nulled, '__proto__'), true)
@@ -180,9 +156,9 @@ test('a "__proto__" key in a token payload is an own property, never the prototy
 
 test('a "__proto__" key in a refresh answer cannot supply the refresh cookie\'s expiry', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const session = emulator.createSession('proto-refresh', { jwtTtlSeconds: -1 })
-  const jwt = emulator.signJwt({ sub: 'proto-refresh', exp: Math.floor(Date.now() / 1000) + 60 })
+  const jwt = emulator.signJwt({ sub: 'proto-refresh', exp: now() + 60 })
   emulator.faults.refresh = {
     times: 1,
     contentType: 'application/json',
@@ -198,9 +174,9 @@ test('a "__proto__" key in a refresh answer cannot supply the refresh cookie\'s 
 test('cookie options that would inject attributes are refused when the instance is built', async (t) => {
   const emulator = await withEmulator(t)
   for (const cookieOptions of [{ domain: 'example.com; Secure=0' }, { sameSite: 'lax; Domain=evil.example' }, { domain: 'a.example\r\nX: 1' }]) {
-    assert.throws(() => authOn(emulator, { cookieOptions }), { name: 'TypeError', message: /cookieOptions\.(domain|sameSite) must not contain/ })
+    assert.throws(() => authFor(emulator, { cookieOptions }), { name: 'TypeError', message: /cookieOptions\.(domain|sameSite) must not contain/ })
   }
-  for (const sameSite of ['lax', 'Lax', 'strict', 'Strict', 'none', 'None']) authOn(emulator, { cookieOptions: { sameSite, domain: 'example.com' } })
+  for (const sameSite of ['lax', 'Lax', 'strict', 'Strict', 'none', 'None']) authFor(emulator, { cookieOptions: { sameSite, domain: 'example.com' } })
 })
 
 for (const [what, refresh] of [
@@ -210,9 +186,9 @@ for (const [what, refresh] of [
 ]) {
   test(`a refresh answer with ${what} is refused as INVALID_RESPONSE before anything is written`, async (t) => {
     const emulator = await withEmulator(t)
-    const auth = authOn(emulator)
+    const auth = authFor(emulator)
     const session = emulator.createSession('cookie-injection', { jwtTtlSeconds: -1 })
-    const jwt = emulator.signJwt({ sub: 'cookie-injection', exp: Math.floor(Date.now() / 1000) + 60 })
+    const jwt = emulator.signJwt({ sub: 'cookie-injection', exp: now() + 60 })
     emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt, refresh, user: { id: 'cookie-injection' } }) }
     const response = new Response()
     await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response), { code: 'INVALID_RESPONSE' })
@@ -222,7 +198,7 @@ for (const [what, refresh] of [
 
 test('a jwt with ";" from Crossmint is refused as INVALID_RESPONSE', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const session = emulator.createSession('jwt-injection', { jwtTtlSeconds: -1 })
   emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt: 'a.b.c; Domain=evil.example', refresh: { secret: 'next' }, user: { id: 'jwt-injection' } }) }
   await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, new Response()), { code: 'INVALID_RESPONSE' })
@@ -231,13 +207,13 @@ test('a jwt with ";" from Crossmint is refused as INVALID_RESPONSE', async (t) =
 test('requireExpiration: true refuses a token without exp, for sessions and verifyCrossmintJwt', async (t) => {
   const emulator = await withEmulator(t)
   const forever = emulator.signJwt({ sub: 'no-exp' })
-  assert.equal((await authOn(emulator).verifyCrossmintJwt(forever)).sub, 'no-exp', 'accepted by default, as the reference does')
-  const strict = authOn(emulator, { requireExpiration: true })
+  assert.equal((await authFor(emulator).verifyCrossmintJwt(forever)).sub, 'no-exp', 'accepted by default, as the reference does')
+  const strict = authFor(emulator, { requireExpiration: true })
   await assert.rejects(strict.verifyCrossmintJwt(forever), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', message: 'missing required "exp" claim' })
   const session = emulator.createSession('no-exp')
   // The token without exp is not a session: the refresh token is used instead.
   const result = await strict.getSession({ jwt: forever, refreshToken: session.refreshToken.secret })
   assert.notEqual(result.jwt, forever)
-  const timed = emulator.signJwt({ sub: 'no-exp', exp: Math.floor(Date.now() / 1000) + 60 })
+  const timed = emulator.signJwt({ sub: 'no-exp', exp: now() + 60 })
   assert.equal((await strict.verifyCrossmintJwt(timed)).sub, 'no-exp')
 })

@@ -10,22 +10,18 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const path = require('node:path')
-const { withEmulator, authFor, cookieRequest } = require('../helpers/harness.js')
-const { startExample, exchange } = require('../helpers/framework-checks.js')
+const { withEmulator, authFor, cookieRequest, exchangeText, sleep, childScript, root } = require('../helpers/harness.js')
+const { startExample } = require('../helpers/framework-checks.js')
 const { startRedis, redisAvailable } = require('../helpers/redis-server.js')
 const { applySetCookie, cookieHeader } = require('../../testing/soak/cookie-jar.js')
 const { REFRESH_PATH } = require('../../testing/emulator.js')
 
-const root = path.join(__dirname, '..', '..')
-const APP = path.join(__dirname, '..', 'helpers', 'coordinated-instance.child.js')
+const APP = childScript('coordinated-instance')
 const RACES = Number(process.env.LOGOUT_RACES || 200)
 /** Races run at once (each its own user); isolation is per user. */
 const AT_ONCE = 4
 
 const skipRedis = !redisAvailable() && !process.env.CI ? 'redis-server is not installed (apt-get install redis-server)' : false
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function startApps(t, emulator, count, options = {}) {
   const apps = []
@@ -45,7 +41,7 @@ function jarOf(session) {
 
 /** A browser's request with `cookie`; its Set-Cookie answers go into the jar in arrival order. */
 async function browse(jar, url, options = {}, cookie = cookieHeader(jar)) {
-  const answer = await exchange(url, { ...options, cookie })
+  const answer = await exchangeText(url, { ...options, cookie })
   for (const line of answer.setCookie) applySetCookie(jar, line)
   return answer
 }
@@ -106,7 +102,7 @@ async function runRaces(emulator, apps, { logoutTo, pageTo, pageRequests, refres
         const live = await liveAfterSettling(emulator, session.family)
         if (live.length > 0) failures.push(`${id}: ${live.length} token(s) of the chain still live at Crossmint`)
         for (const app of apps) {
-          const after = await exchange(`${app.url}/me`, { cookie: cookieHeader(jar) })
+          const after = await exchangeText(`${app.url}/me`, { cookie: cookieHeader(jar) })
           if (after.status !== 401) failures.push(`${id}: the jar left after the race is still signed in on ${app.url}: ${after.status} ${after.text}`)
         }
       }),
@@ -205,12 +201,12 @@ test('a logout on one process ends, on another sharing Redis, a session whose JW
   const [a, b] = await startApps(t, emulator, 2, { refreshCoordination: { redisUrl: redis.url } })
   const session = emulator.createSession('cross-process-jwt')
   const cookie = `crossmint-jwt=${session.jwt}; crossmint-refresh-token=${session.refreshToken.secret}`
-  for (let i = 0; i < 3; i++) assert.equal((await exchange(`${b.url}/me`, { cookie })).status, 200)
-  assert.equal((await exchange(`${a.url}/logout`, { method: 'POST', cookie })).status, 200)
+  for (let i = 0; i < 3; i++) assert.equal((await exchangeText(`${b.url}/me`, { cookie })).status, 200)
+  assert.equal((await exchangeText(`${a.url}/logout`, { method: 'POST', cookie })).status, 200)
   // The logout answers after it announced the JWT; delivery to b is asynchronous.
   let status
   for (const deadline = Date.now() + 2000; Date.now() < deadline; await sleep(20)) {
-    status = (await exchange(`${b.url}/me`, { cookie })).status
+    status = (await exchangeText(`${b.url}/me`, { cookie })).status
     if (status === 401) break
   }
   assert.equal(status, 401)

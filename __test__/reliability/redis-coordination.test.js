@@ -7,16 +7,14 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { withEmulator, settle } = require('../helpers/harness.js')
-const { startExample, exchange, cookieHeaderFor, cookieValues } = require('../helpers/framework-checks.js')
+const { withEmulator, settle, exchangeText, cookieHeaderFor, sleep, base58Encode, base58Decode, childScript, root } = require('../helpers/harness.js')
+const { startExample, cookieValues } = require('../helpers/framework-checks.js')
 const { startRedis, redisAvailable } = require('../helpers/redis-server.js')
 const { makeCertificates } = require('../helpers/certificates.js')
 const { createCrossmint, CrossmintAuth } = require('../..')
+const { REFRESH_PATH, LOGOUT_PATH, TEST_API_KEY } = require('../../testing/emulator.js')
 
-const root = path.join(__dirname, '..', '..')
-const CHILD = path.join(__dirname, '..', 'helpers', 'coordinated-instance.child.js')
-const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
-const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
+const CHILD = childScript('coordinated-instance')
 const REQUESTS_PER_BROWSER = 8
 
 // CI installs redis-server (.ci/run); elsewhere a missing server skips with a reason.
@@ -38,7 +36,7 @@ async function startInstances(t, count, { emulator, options = {}, env = {}, scri
 
 /** A GET through the checks' `exchange`, with the Set-Cookie values by name. */
 async function get(url, cookie) {
-  const answer = await exchange(url, { cookie })
+  const answer = await exchangeText(url, { cookie })
   return { ...answer, cookies: cookieValues(answer.setCookie) }
 }
 
@@ -96,7 +94,7 @@ for (const count of [2, 4]) {
 
     // A request still carrying the old token a moment later, on any
     // instance, gets the same session without another refresh.
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await sleep(200)
     const late = await get(`${instances[count - 1].url}/me`, cookieHeaderFor(sessions[0]))
     assert.equal(late.status, 200, late.text)
     assert.equal(late.cookies['crossmint-refresh-token'], outcomes[0].answers[0].cookies['crossmint-refresh-token'])
@@ -178,7 +176,7 @@ test('Redis stopped mid-run: in-process behaviour, one warning per process; coor
   while (!instances.every((i) => warnings(i).some((line) => /works again/.test(line)))) {
     assert.ok(Date.now() < deadline, `no recovery line:\n${instances.map((i) => warnings(i).join('\n')).join('\n')}`)
     await browsersFire(emulator, instances, expiredSessions(emulator, 2, 'probe'), { sticky: true })
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await sleep(250)
   }
   assertEverySessionKept(await browsersFire(emulator, instances, expiredSessions(emulator, 10, 'after')), 'after Redis came back')
   for (const instance of instances) assert.equal(warnings(instance).length, 2, warnings(instance).join('\n'))
@@ -257,7 +255,7 @@ test('rediss:// to a TLS Redis: coordinates when the certificate is trusted, war
 })
 
 test('refreshCoordination is checked when the instance is created', () => {
-  const crossmint = createCrossmint({ apiKey: require('../../testing/emulator.js').TEST_API_KEY })
+  const crossmint = createCrossmint({ apiKey: TEST_API_KEY })
   const from = (refreshCoordination) => () => CrossmintAuth.from(crossmint, { refreshCoordination })
   assert.throws(from({}), { name: 'TypeError', message: /refreshCoordination\.redisUrl must be a redis:\/\/ or rediss:\/\/ URL/ })
   assert.throws(from({ redisUrl: undefined }), TypeError)
@@ -276,7 +274,7 @@ test('refreshGraceSeconds: 0 with Redis: concurrent requests share the refresh, 
   const instances = await startInstances(t, 2, { emulator, options: { refreshGraceSeconds: 0, refreshCoordination: { redisUrl: redis.url } } })
   const sessions = expiredSessions(emulator, 4, 'grace0')
   assertEverySessionKept(await browsersFire(emulator, instances, sessions), 'grace 0, concurrent')
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await sleep(200)
   for (const instance of instances) {
     const late = await get(`${instance.url}/me`, cookieHeaderFor(sessions[0]))
     assert.equal(late.status, 401, late.text)
@@ -344,26 +342,6 @@ test('two API keys on one Redis share nothing', { skip, timeout: 60000 }, async 
 // The signed payload is `<key data>:<signature>`; anything after a further `:`
 // is not covered by the check, so the same signature makes another key text,
 // which is all a flight key sees. (Only the emulator accepts it.)
-const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
-
-function base58Decode(text) {
-  let n = 0n
-  for (const ch of text) n = n * 58n + BigInt(BASE58.indexOf(ch))
-  let hex = n.toString(16)
-  if (hex.length % 2) hex = '0' + hex
-  return Buffer.from(hex, 'hex')
-}
-
-function base58Encode(bytes) {
-  let n = BigInt('0x' + bytes.toString('hex'))
-  let out = ''
-  while (n > 0n) {
-    out = BASE58[Number(n % 58n)] + out
-    n /= 58n
-  }
-  return out
-}
-
 function otherValidKey(apiKey) {
   const prefix = apiKey.slice(0, apiKey.indexOf('_', 3) + 1)
   const payload = base58Decode(apiKey.slice(prefix.length)).toString('utf8')

@@ -6,16 +6,11 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const path = require('node:path')
 const { execFile } = require('node:child_process')
 const { Worker } = require('node:worker_threads')
-const { withEmulator } = require('../helpers/harness.js')
+const { withEmulator, authFor, now, childScript } = require('../helpers/harness.js')
 
-const CHILD = path.join(__dirname, '..', 'helpers', 'never-seen-burst.child.js')
-
-function now() {
-  return Math.floor(Date.now() / 1000)
-}
+const CHILD = childScript('never-seen-burst')
 
 /** A burst of distinct tokens for `label`, with a forged and an expired one among them. */
 function burst(emulator, label, count) {
@@ -56,8 +51,7 @@ test('worker threads and the main thread check bursts at the same time, each get
   const bursts = ['main', 'worker-a', 'worker-b'].map((label) => burst(emulator, label, 300))
   const [mainBurst, ...workerBursts] = bursts
   const runMain = async () => {
-    const { CrossmintAuth, createCrossmint } = require('../..')
-    const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+    const auth = authFor(emulator)
     await auth.getSession({ jwt: mainBurst.input.warmUp, refreshToken: 'not-a-refresh-token' })
     const outcomes = await Promise.allSettled(mainBurst.input.jwts.map((jwt) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
     return outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.userId : null))
@@ -67,8 +61,7 @@ test('worker threads and the main thread check bursts at the same time, each get
 
   // The workers' environments are gone; the shared threads still answer the main thread.
   const after = burst(emulator, 'after-workers', 150)
-  const { CrossmintAuth, createCrossmint } = require('../..')
-  const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false })
+  const auth = authFor(emulator)
   await auth.getSession({ jwt: after.input.warmUp, refreshToken: 'not-a-refresh-token' })
   const outcomes = await Promise.allSettled(after.input.jwts.map((jwt) => auth.getSession({ jwt, refreshToken: 'not-a-refresh-token' })))
   assert.deepEqual(

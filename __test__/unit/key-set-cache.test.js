@@ -5,19 +5,11 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { withEmulator, ours } = require('../helpers/harness.js')
-
-function now() {
-  return Math.floor(Date.now() / 1000)
-}
-
-function jwksFetches(emulator) {
-  return emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
-}
+const { withEmulator, ours, now, jwksUriOf, jwksFetches, childScript } = require('../helpers/harness.js')
 
 test('concurrent verifications share one key set fetch', async (t) => {
   const emulator = await withEmulator(t)
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   const token = emulator.signJwt({ sub: 'u', exp: now() + 600 })
   const results = await Promise.all(Array.from({ length: 50 }, () => ours.verifyCrossmintJwt(token, uri)))
   assert.equal(results.length, 50)
@@ -26,7 +18,7 @@ test('concurrent verifications share one key set fetch', async (t) => {
 
 test('a key published after the first fetch is accepted without a restart', async (t) => {
   const emulator = await withEmulator(t)
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   await ours.verifyCrossmintJwt(emulator.signJwt({ sub: 'before', exp: now() + 600 }), uri)
   const newKid = emulator.rotateKeys()
   const rotated = emulator.signJwt({ sub: 'after', exp: now() + 600 })
@@ -37,7 +29,7 @@ test('a key published after the first fetch is accepted without a restart', asyn
 
 test('random key ids cannot turn into a flood of key set requests', async (t) => {
   const emulator = await withEmulator(t)
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   await ours.verifyCrossmintJwt(emulator.signJwt({ sub: 'warm', exp: now() + 600 }), uri)
   const forged = Array.from({ length: 100 }, (_, i) =>
     emulator.signJwt({ sub: 'x', exp: now() + 600 }, { kid: `random-${i}`, key: 'unpublished' }),
@@ -51,7 +43,7 @@ test('random key ids cannot turn into a flood of key set requests', async (t) =>
 test('callers waiting on a hanging key set endpoint share one fetch and one timeout', async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.jwks = { hang: true }
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   const started = Date.now()
   const outcomes = await Promise.allSettled(
     [1, 2, 3, 4].map((n) => ours.verifyCrossmintJwt(emulator.signJwt({ sub: `u${n}`, exp: now() + 600 }), uri)),
@@ -63,7 +55,7 @@ test('callers waiting on a hanging key set endpoint share one fetch and one time
 
 test('a fresh key set answers without a fetch even while the endpoint is down', async (t) => {
   const emulator = await withEmulator(t)
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   const token = emulator.signJwt({ sub: 'steady', exp: now() + 600 })
   await ours.verifyCrossmintJwt(token, uri)
   emulator.faults.jwks = { status: 500 }
@@ -74,7 +66,7 @@ test('a key set endpoint that never answers fails within its deadline', async (t
   const emulator = await withEmulator(t)
   emulator.faults.jwks = { hang: true }
   const started = Date.now()
-  await assert.rejects(ours.verifyCrossmintJwt(emulator.signJwt({ sub: 'u', exp: now() + 600 }), `${emulator.url}/.well-known/jwks.json`), {
+  await assert.rejects(ours.verifyCrossmintJwt(emulator.signJwt({ sub: 'u', exp: now() + 600 }), jwksUriOf(emulator)), {
     name: 'JWKSTimeout',
     code: 'ERR_JWKS_TIMEOUT',
     message: 'request timed out',
@@ -84,7 +76,7 @@ test('a key set endpoint that never answers fails within its deadline', async (t
 
 test('a stale key set keeps verifying while refetches fail, and refetches in the background', async () => {
   const { execFileSync } = require('node:child_process')
-  const out = execFileSync(process.execPath, [require('node:path').join(__dirname, '..', 'helpers', 'stale-key-set.child.js')], {
+  const out = execFileSync(process.execPath, [childScript('stale-key-set')], {
     env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +91,7 @@ test('a stale key set keeps verifying while refetches fail, and refetches in the
 
 test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify while the key set is unreachable', async () => {
   const { execFileSync } = require('node:child_process')
-  const out = execFileSync(process.execPath, [require('node:path').join(__dirname, '..', 'helpers', 'stale-key-set.child.js'), 'window'], {
+  const out = execFileSync(process.execPath, [childScript('stale-key-set'), 'window'], {
     env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

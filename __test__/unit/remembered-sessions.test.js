@@ -8,9 +8,8 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest } = require('../helpers/harness.js')
+const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest, now, untilSecond, jwksUriOf, childScript, root } = require('../helpers/harness.js')
 const { Worker } = require('node:worker_threads')
 const native = require('../../native.js')
 const {
@@ -21,10 +20,6 @@ const {
 } = require('../../lib/core/remembered-sessions.js')
 
 const { verifyCrossmintJwt } = ours
-
-function now() {
-  return Math.floor(Date.now() / 1000)
-}
 
 function cookieHeader(jwt, refreshToken, extra = '') {
   return cookieHeaderFor({ jwt, refreshToken: { secret: refreshToken } }) + extra
@@ -83,7 +78,7 @@ test('a remembered header past its exp is refused: getSession refreshes', async 
   const header = cookieHeader(jwt, emulator.issueRefreshToken('after-expiry').secret)
   await rememberHeader(auth, header, 'short-lived')
 
-  while (Date.now() / 1000 < exp + 0.05) await new Promise((resolve) => setTimeout(resolve, 50))
+  await untilSecond(exp)
   let session
   assert.equal(await cookieLookups(async () => (session = await auth.getSession(cookieRequest(header)))), 1)
   assert.equal(session.userId, 'after-expiry')
@@ -93,7 +88,7 @@ test('a remembered header past its exp is refused: getSession refreshes', async 
 test('a refetched key set without the key ends every remembered header it signed', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
-  const uri = `${emulator.url}/.well-known/jwks.json`
+  const uri = jwksUriOf(emulator)
   const header = cookieHeader(emulator.signJwt({ sub: 'old-key', exp: now() + 600 }), 'unknown-refresh-token')
   await rememberHeader(auth, header, 'old-key')
 
@@ -138,9 +133,9 @@ test('a key set refetched from a worker thread ends a header remembered on the m
     {
       eval: true,
       workerData: {
-        pkg: path.join(__dirname, '..', '..'),
+        pkg: root,
         token: emulator.signJwt({ sub: 'new-key', exp: now() + 600 }),
-        uri: `${emulator.url}/.well-known/jwks.json`,
+        uri: jwksUriOf(emulator),
       },
     },
   )
@@ -175,7 +170,7 @@ test('more headers than the table holds, and longer ones, are all still answered
 
 test('a remembered header is not answered once its key set is no longer fresh', () => {
   // In a child process with the key set's freshness shortened to one second.
-  const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'helpers', 'remembered-sessions.child.js')], {
+  const out = execFileSync(process.execPath, [childScript('remembered-sessions')], {
     env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '1000' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,18 +6,9 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const http = require('node:http')
 const net = require('node:net')
-const { withEmulator, ours, serve, exchange, cookieHeaderFor } = require('../helpers/harness.js')
-
-const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
-const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
-
-function authOn(emulator, options = {}) {
-  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false, ...options })
-}
-
-const callsTo = (emulator, path) => emulator.requests.filter((r) => r.path === path).length
+const { withEmulator, ours, authFor, serve, listenDuring, exchange, cookieHeaderFor, callsTo, sleep } = require('../helpers/harness.js')
+const { REFRESH_PATH, LOGOUT_PATH } = require('../../testing/emulator.js')
 
 /** Opens a socket, sends a POST whose body is announced but never completed; returns the socket and its reply text. */
 function sendUnfinishedBody(url, { cookie } = {}) {
@@ -36,7 +27,7 @@ function sendUnfinishedBody(url, { cookie } = {}) {
 
 test('a refresh body that never ends is given up at timeoutMs; the refresh cookie still serves', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator, { timeoutMs: 300 })
+  const auth = authFor(emulator, { timeoutMs: 300 })
   const server = await serve(async (req, res) => {
     await auth.handleCustomRefresh(req, res)
     res.end()
@@ -61,7 +52,7 @@ test('a refresh body that never ends is given up at timeoutMs; the refresh cooki
 
 test('a refresh body cut off by the client ends the read at once, long before timeoutMs', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator, { timeoutMs: 600000 })
+  const auth = authFor(emulator, { timeoutMs: 600000 })
   let settled
   const finished = new Promise((resolve) => (settled = resolve))
   const server = await serve(async (req, res) => {
@@ -75,7 +66,7 @@ test('a refresh body cut off by the client ends the read at once, long before ti
   })
   t.after(() => server.close())
   const client = sendUnfinishedBody(server.url)
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  await sleep(100)
   client.socket.destroy()
   const outcome = await Promise.race([finished, new Promise((resolve) => setTimeout(() => resolve('still pending'), 5000))])
   assert.equal(outcome, 'answered')
@@ -84,7 +75,7 @@ test('a refresh body cut off by the client ends the read at once, long before ti
 
 test('a Fetch refresh body that never ends is given up at timeoutMs', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator, { timeoutMs: 300 })
+  const auth = authFor(emulator, { timeoutMs: 300 })
   const body = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('{"refresh":')) } })
   const request = new Request('http://127.0.0.1/refresh', { method: 'POST', body, duplex: 'half' })
   const answer = await auth.handleCustomRefresh(request)
@@ -94,7 +85,7 @@ test('a Fetch refresh body that never ends is given up at timeoutMs', async (t) 
 
 test('a response the SDK cannot write to is refused before any refresh token is spent', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const expired = emulator.createSession('kept-user', { jwtTtlSeconds: -60 })
   const request = new Request('http://127.0.0.1/', { headers: { cookie: cookieHeaderFor(expired) } })
   for (const unusable of [{}, { headers: {} }, 'res', { raw: {} }, { res: {} }]) {
@@ -115,7 +106,7 @@ test('a response the SDK cannot write to is refused before any refresh token is 
 
 test('refresh and logout answer 200 even where the framework preset another status', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const server = await serve(async (req, res) => {
     res.statusCode = 404 // Koa's starting point
     if (req.url === '/refresh') await auth.handleCustomRefresh(req, res)
@@ -135,15 +126,12 @@ test('Express middleware: a Crossmint outage answers 503 with Retry-After, requi
   const express = require('express')
   const { crossmintMiddleware, refreshRoute } = require('crossmint-server-native/express')
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const app = express()
   app.get('/me', crossmintMiddleware(auth), (req, res) => res.json({ userId: req.crossmint.userId }))
   app.get('/home', crossmintMiddleware(auth, { required: false }), (req, res) => res.json({ guest: req.crossmint === null }))
   app.post('/refresh', refreshRoute(auth))
-  const server = http.createServer(app)
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve) }))
-  const url = `http://127.0.0.1:${server.address().port}`
+  const url = await listenDuring(t, app)
 
   emulator.faults.refresh = { status: 503 }
   for (const path of ['/me', '/home']) {
@@ -171,18 +159,18 @@ test('logRejections: one line at the chosen level instead of the reference\'s er
   const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (...args) => lines.push([level, ...args])]))
   const refused = { jwt: 'not-a-jwt', refreshToken: 'not-a-token' }
 
-  await assert.rejects(authOn(emulator, { logger }).getSession(refused))
+  await assert.rejects(authFor(emulator, { logger }).getSession(refused))
   assert.equal(lines.length, 1)
   assert.deepEqual(lines[0].slice(0, 2), ['error', 'Failed to get session'])
   assert.ok(lines[0][2] instanceof ours.CrossmintAuthenticationError)
 
   lines.length = 0
-  await assert.rejects(authOn(emulator, { logger, logRejections: 'debug' }).getSession(refused))
+  await assert.rejects(authFor(emulator, { logger, logRejections: 'debug' }).getSession(refused))
   assert.deepEqual(lines, [['debug', 'Failed to get session (SESSION_EXPIRED): Unauthorized']])
 
   lines.length = 0
-  await assert.rejects(authOn(emulator, { logger, logRejections: false }).getSession(refused))
+  await assert.rejects(authFor(emulator, { logger, logRejections: false }).getSession(refused))
   assert.deepEqual(lines, [])
 
-  assert.throws(() => authOn(emulator, { logRejections: 'loud' }), /logRejections must be one of "error", "warn", "info", "debug" or false/)
+  assert.throws(() => authFor(emulator, { logRejections: 'loud' }), /logRejections must be one of "error", "warn", "info", "debug" or false/)
 })

@@ -5,13 +5,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { withEmulator, ours, serve, exchange, cookieHeaderFor } = require('../helpers/harness.js')
-
-function authOn(emulator, options = {}) {
-  return ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), { logger: false, ...options })
-}
-
-const refreshCalls = (emulator) => emulator.requests.filter((r) => r.path.endsWith('/session/sdk/auth/refresh')).length
+const { withEmulator, ours, authFor, serve, exchange, cookieHeaderFor, refreshCalls, now, sleep, jwksUriOf } = require('../helpers/harness.js')
 
 test('20 concurrent getSession calls with one expired session make one refresh and all succeed', async (t) => {
   const emulator = await withEmulator(t)
@@ -19,7 +13,7 @@ test('20 concurrent getSession calls with one expired session make one refresh a
   const session = emulator.createSession('burst-user', { jwtTtlSeconds: -1 })
   // A new CrossmintAuth per request, as Next.js middleware builds it.
   const results = await Promise.all(
-    Array.from({ length: 20 }, () => authOn(emulator).getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })),
+    Array.from({ length: 20 }, () => authFor(emulator).getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })),
   )
   assert.equal(refreshCalls(emulator), 1)
   assert.equal(new Set(results.map((r) => r.refreshToken.secret)).size, 1)
@@ -28,7 +22,7 @@ test('20 concurrent getSession calls with one expired session make one refresh a
 
 test('a request still carrying the old refresh token within the grace window gets the new session', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const session = emulator.createSession('late-request', { jwtTtlSeconds: -1 })
   const first = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
   const response = new Response()
@@ -38,7 +32,7 @@ test('a request still carrying the old refresh token within the grace window get
   // The late request's browser receives the rotated cookies too.
   assert.match(response.headers.getSetCookie()[1], new RegExp(`^crossmint-refresh-token=${first.refreshToken.secret};`))
   // Without the grace window the old token is dead at Crossmint.
-  await assert.rejects(authOn(emulator, { refreshGraceSeconds: 0 }).getSession({ refreshToken: session.refreshToken.secret }), {
+  await assert.rejects(authFor(emulator, { refreshGraceSeconds: 0 }).getSession({ refreshToken: session.refreshToken.secret }), {
     code: 'SESSION_EXPIRED',
   })
 })
@@ -46,7 +40,7 @@ test('a request still carrying the old refresh token within the grace window get
 test('concurrent refresh-route calls with one token make one Crossmint call', async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 100 }
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const server = await serve(async (req, res) => {
     await auth.handleCustomRefresh(req, res)
     res.end()
@@ -63,7 +57,7 @@ test('concurrent refresh-route calls with one token make one Crossmint call', as
 
 test('a Crossmint outage fails the session but keeps the cookies and the refresh token', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   for (const fault of [{ status: 500 }, { html: 502 }, { status: 503 }]) {
     emulator.faults.refresh = fault
     emulator.clearRequests()
@@ -86,7 +80,7 @@ test('a Crossmint outage fails the session but keeps the cookies and the refresh
 test('a refused refresh token clears the cookies and carries SESSION_EXPIRED', async (t) => {
   const emulator = await withEmulator(t)
   const response = new Response()
-  await assert.rejects(authOn(emulator).getSession({ refreshToken: 'never-issued' }, response), {
+  await assert.rejects(authFor(emulator).getSession({ refreshToken: 'never-issued' }, response), {
     name: 'CrossmintAuthenticationError',
     message: 'Failed to get session',
     code: 'SESSION_EXPIRED',
@@ -96,7 +90,7 @@ test('a refused refresh token clears the cookies and carries SESSION_EXPIRED', a
 
 test('timeouts apply to every Crossmint call: key set, refresh, logout, user lookup', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator, { timeoutMs: 200 })
+  const auth = authFor(emulator, { timeoutMs: 200 })
   emulator.faults.jwks = { hang: true }
   const keySetStarted = Date.now()
   await assert.rejects(auth.verifyCrossmintJwt(emulator.createSession('slow').jwt), { code: 'ERR_JWKS_TIMEOUT' })
@@ -117,8 +111,8 @@ test('timeouts apply to every Crossmint call: key set, refresh, logout, user loo
 
 test('forged tokens never authenticate: alg none, HS256 keyed with the public key, wrong key type', async (t) => {
   const emulator = await withEmulator(t)
-  const uri = `${emulator.url}/.well-known/jwks.json`
-  const claims = { sub: 'admin', exp: Math.floor(Date.now() / 1000) + 600 }
+  const uri = jwksUriOf(emulator)
+  const claims = { sub: 'admin', exp: now() + 600 }
   const publicPem = emulator.getKey('rsa-1').publicKey.export({ type: 'spki', format: 'pem' })
   const publicJwkJson = JSON.stringify(emulator.jwks.keys.find((k) => k.kid === 'rsa-1'))
   const forgeries = {
@@ -140,18 +134,18 @@ test('forged tokens never authenticate: alg none, HS256 keyed with the public ke
   for (const [name, token] of Object.entries(forgeries)) {
     await assert.rejects(ours.verifyCrossmintJwt(token, uri), { code: expectedCodes[name] }, name)
     // In getSession a forged JWT is never the session: the refresh token decides.
-    await assert.rejects(authOn(emulator).getSession({ jwt: token, refreshToken: 'not-valid' }), { message: 'Failed to get session' }, name)
+    await assert.rejects(authFor(emulator).getSession({ jwt: token, refreshToken: 'not-valid' }), { message: 'Failed to get session' }, name)
   }
 })
 
 test('verified-token cache: a token stops being accepted when it expires', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const session = emulator.createSession('short-lived', { jwtTtlSeconds: 2 })
   const material = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
   assert.equal((await auth.getSession(material)).jwt, session.jwt)
   assert.equal((await auth.getSession(material)).jwt, session.jwt, 'answered from the cache')
-  await new Promise((resolve) => setTimeout(resolve, 2100))
+  await sleep(2100)
   emulator.clearRequests()
   await auth.getSession(material)
   assert.equal(refreshCalls(emulator), 1, 'the expired JWT went to a refresh')
@@ -159,7 +153,7 @@ test('verified-token cache: a token stops being accepted when it expires', async
 
 test('verified-token cache: dropping a key from the published set revokes cached verifications', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const old = emulator.createSession('rotated-user')
   assert.equal((await auth.getSession({ jwt: old.jwt, refreshToken: old.refreshToken.secret })).jwt, old.jwt)
   emulator.rotateKeys({ dropOld: true })
@@ -176,16 +170,16 @@ test('verified-token cache: instances with stricter options do not reuse laxer v
   const emulator = await withEmulator(t)
   const session = emulator.createSession('scoped-user')
   const material = { jwt: session.jwt, refreshToken: session.refreshToken.secret }
-  assert.equal((await authOn(emulator).getSession(material)).jwt, session.jwt)
+  assert.equal((await authFor(emulator).getSession(material)).jwt, session.jwt)
   emulator.clearRequests()
-  const strict = authOn(emulator, { audience: 'another-app' })
+  const strict = authFor(emulator, { audience: 'another-app' })
   await strict.getSession(material)
   assert.equal(refreshCalls(emulator), 1, 'the audience check ran instead of the cached answer')
 })
 
 test('logout ends reuse along the whole rotation chain', async (t) => {
   const emulator = await withEmulator(t)
-  const auth = authOn(emulator)
+  const auth = authFor(emulator)
   const refresh = async (token) => (await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) })))
   const first = emulator.createSession('chain-user')
   const mid = await (await refresh(first.refreshToken.secret)).json()
@@ -200,6 +194,6 @@ test('an instance with a short timeout does not fail key set fetches for the oth
   const emulator = await withEmulator(t)
   emulator.faults.jwks = { delayMs: 300 }
   const session = emulator.createSession('patient-user')
-  await assert.rejects(authOn(emulator, { timeoutMs: 20 }).verifyCrossmintJwt(session.jwt), { code: 'ERR_JWKS_TIMEOUT' })
-  assert.equal((await authOn(emulator).verifyCrossmintJwt(session.jwt)).sub, 'patient-user')
+  await assert.rejects(authFor(emulator, { timeoutMs: 20 }).verifyCrossmintJwt(session.jwt), { code: 'ERR_JWKS_TIMEOUT' })
+  assert.equal((await authFor(emulator).verifyCrossmintJwt(session.jwt)).sub, 'patient-user')
 })

@@ -12,10 +12,8 @@ const https = require('node:https')
 const http = require('node:http')
 const path = require('node:path')
 const { execFile } = require('node:child_process')
-const { withEmulator } = require('../helpers/harness.js')
+const { withEmulator, root } = require('../helpers/harness.js')
 const { makeCertificates } = require('../helpers/certificates.js')
-
-const root = path.join(__dirname, '..', '..')
 
 /** An https server in front of `target` (the emulator), on 127.0.0.1. */
 async function httpsFront(t, target, tls) {

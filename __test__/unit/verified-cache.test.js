@@ -9,26 +9,13 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const v8 = require('node:v8')
 const vm = require('node:vm')
-const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest } = require('../helpers/harness.js')
+const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest, now, sleep, untilSecond, jwksUriOf, jwksFetches } = require('../helpers/harness.js')
 
 const { createCrossmint, CrossmintAuth, verifyCrossmintJwt } = ours
-
-function now() {
-  return Math.floor(Date.now() / 1000)
-}
-
-function jwksUriOf(emulator) {
-  return `${emulator.url}/.well-known/jwks.json`
-}
 
 /** A Fetch Request carrying the two session cookies (getSession's cookie path). */
 function requestWith(jwt, refreshToken) {
   return cookieRequest(cookieHeaderFor({ jwt, refreshToken: { secret: refreshToken } }))
-}
-
-/** Waits until the wall clock (in whole seconds, as JWT checks count) reaches `seconds`. */
-async function untilSecond(seconds) {
-  while (Date.now() / 1000 < seconds + 0.05) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 test('a remembered token past its exp is refused, by every entry point', async (t) => {
@@ -188,9 +175,9 @@ test('instances from one configuration keep their own cookie options and logger'
   // Same key set, same options: a verification by one is reused by the other.
   const session = await emulator.createSession('shared-user')
   assert.equal((await a.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })).userId, 'shared-user')
-  const jwksFetches = emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length
+  const fetchesBefore = jwksFetches(emulator)
   assert.equal((await b.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })).userId, 'shared-user')
-  assert.equal(emulator.requests.filter((r) => r.path === '/.well-known/jwks.json').length, jwksFetches)
+  assert.equal(jwksFetches(emulator), fetchesBefore)
 })
 
 test('instances built per request are garbage-collected', async (t) => {
@@ -216,7 +203,7 @@ test('instances built per request are garbage-collected', async (t) => {
   const gc = vm.runInNewContext('gc')
   for (let round = 0; round < 50 && collected.count < built; round++) {
     gc()
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await sleep(10)
   }
   assert.equal(collected.count, built, `${collected.count} of ${built} instances collected`)
 })
