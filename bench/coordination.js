@@ -11,8 +11,9 @@
 const path = require('node:path')
 const { performance } = require('node:perf_hooks')
 const { startCrossmintEmulator } = require('../testing/emulator.js')
-const { startExample, cookieHeaderFor } = require('../__test__/framework-checks.js')
-const { startRedis } = require('../__test__/redis-server.js')
+const { startExample } = require('../__test__/helpers/framework-checks.js')
+const { cookieHeaderFor } = require('../__test__/helpers/common.js')
+const { startRedis } = require('../__test__/helpers/redis-server.js')
 
 const SESSIONS = Number(process.env.COORDINATION_SESSIONS || 300)
 const CROSSMINT_MS = 20
@@ -64,7 +65,7 @@ async function main() {
     emulator.faults.refresh = { delayMs: CROSSMINT_MS }
     const redis = await startRedis(t)
     const start = () =>
-      startExample(t, process.execPath, [path.join(__dirname, '../__test__/coordinated-instance.child.js')], {
+      startExample(t, process.execPath, [path.join(__dirname, '../__test__/helpers/coordinated-instance.child.js')], {
         emulator,
         cwd: path.join(__dirname, '..'),
         env: { CROSSMINT_AUTH_OPTIONS: JSON.stringify({ refreshCoordination: { redisUrl: redis.url } }) },

@@ -278,7 +278,7 @@ function measureCookieHeader() {
 
 /** bench/coordination.js in its own process, when redis-server is installed. */
 async function runCoordination() {
-  const { redisAvailable } = require('../__test__/redis-server.js')
+  const { redisAvailable } = require('../__test__/helpers/redis-server.js')
   if (!redisAvailable()) {
     log('  not measured: redis-server is not installed')
     return { measured: false }
@@ -378,7 +378,7 @@ async function main() {
     const targets = evaluateTargets({ rows, express })
     if (coordination.measured) {
       meta.notes.push(
-        `Refresh coordination: bench/coordination.js starts a real redis-server and two app processes (__test__/coordinated-instance.child.js, refreshCoordination on); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through Redis); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
+        `Refresh coordination: bench/coordination.js starts a real redis-server and two app processes (__test__/helpers/coordinated-instance.child.js, refreshCoordination on); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through Redis); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
       )
     }
     const results = { meta, rows, coldStart, memory, express, coordination, targets }

@@ -10,7 +10,10 @@ const { TEST_API_KEY } = require('../../testing/emulator.js')
 test('exports: same names and constants (plus the error class)', () => {
   const referenceNames = Object.keys(reference).sort()
   const ourNames = Object.keys(ours).sort()
-  assert.deepEqual(ourNames.filter((n) => n !== 'CrossmintAuthenticationError'), referenceNames)
+  assert.deepEqual(
+    ourNames.filter((n) => n !== 'CrossmintAuthenticationError'),
+    referenceNames,
+  )
   for (const name of ['CROSSMINT_API_VERSION', 'SDK_NAME', 'SDK_VERSION']) assert.equal(ours[name], reference[name], name)
   const error = new ours.CrossmintAuthenticationError('x', 'TIMEOUT')
   assert.ok(error instanceof Error)
@@ -35,7 +38,18 @@ test('createCrossmint: valid key returns the same shape', () => {
 test('createCrossmint: refused keys get the same errors', () => {
   const unsigned = `ck_development_${base58Encode(Buffer.from('project.abc'))}`
   const forged = `ck_development_${base58Encode(Buffer.from(`incorrect_data:${base58Encode(Buffer.alloc(64, 7))}`))}`
-  const badKeys = ['', 'sk_live_abc', 'sk_test_abc', 'bk_development_x', 'ck_foo_x', 'sk_development', 'sk_development_0OIl', unsigned, forged, TEST_API_KEY.replace('ck_', 'sk_')]
+  const badKeys = [
+    '',
+    'sk_live_abc',
+    'sk_test_abc',
+    'bk_development_x',
+    'ck_foo_x',
+    'sk_development',
+    'sk_development_0OIl',
+    unsigned,
+    forged,
+    TEST_API_KEY.replace('ck_', 'sk_'),
+  ]
   const originalError = console.error
   console.error = () => {}
   try {
@@ -82,7 +96,12 @@ test('storeAuthMaterial: identical Set-Cookie strings for every option and date 
         }
         const label = JSON.stringify({ cookieOptions, expiresAt, jwt })
         assert.deepEqual(cookiesFrom(ours, new Response()).headers.getSetCookie(), cookiesFrom(reference, new Response()).headers.getSetCookie(), label)
-        const nodeLike = () => ({ headers: {}, setHeader(name, value) { this.headers[name] = value } })
+        const nodeLike = () => ({
+          headers: {},
+          setHeader(name, value) {
+            this.headers[name] = value
+          },
+        })
         assert.deepEqual(cookiesFrom(ours, nodeLike()).headers, cookiesFrom(reference, nodeLike()).headers, label)
       }
     }
@@ -98,10 +117,13 @@ test('getUser: known and unknown users, Crossmint headers', async (t) => {
   })
   assert.deepEqual(record.value[0], { id: 'user-lookup', email: 'lookup@example.com' })
   assert.equal(record.value[1].error, 'Not Found')
-  assert.deepEqual(record.crossmint.map((c) => [c.method, c.path]), [
-    ['GET', '/api/2024-09-26/sdk/auth/user/user-lookup'],
-    ['GET', '/api/2024-09-26/sdk/auth/user/nobody'],
-  ])
+  assert.deepEqual(
+    record.crossmint.map((c) => [c.method, c.path]),
+    [
+      ['GET', '/api/2024-09-26/sdk/auth/user/user-lookup'],
+      ['GET', '/api/2024-09-26/sdk/auth/user/nobody'],
+    ],
+  )
 })
 
 test('verifyCrossmintJwt: every supported algorithm, remote and inline key sets', async (t) => {

@@ -5,7 +5,17 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { assertSame, runBoth, withEmulator, serve, serveExpress, exchange, describeFetchResponse, cookieHeaderFor, expressRefreshRoute } = require('../helpers/harness.js')
+const {
+  assertSame,
+  runBoth,
+  withEmulator,
+  serve,
+  serveExpress,
+  exchange,
+  describeFetchResponse,
+  cookieHeaderFor,
+  expressRefreshRoute,
+} = require('../helpers/harness.js')
 
 function refreshRequest(body, cookie) {
   return new Request('http://app.test/api/refresh', {

@@ -226,7 +226,7 @@ function expressApp(auth) {
         const { jwt, userId } = await auth.getSession(req, res)
         req.user = { userId, jwt }
         next()
-      } catch (error) {
+      } catch {
         res.status(401).json({ error: 'Authentication failed' })
       }
     })

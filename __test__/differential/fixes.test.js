@@ -6,7 +6,19 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { runBoth, withEmulator, serve, exchange, describeFetchResponse, cookieHeaderFor, ours, authFor, now, vanillaRefreshRoute, expressRefreshRoute } = require('../helpers/harness.js')
+const {
+  runBoth,
+  withEmulator,
+  serve,
+  exchange,
+  describeFetchResponse,
+  cookieHeaderFor,
+  ours,
+  authFor,
+  now,
+  vanillaRefreshRoute,
+  expressRefreshRoute,
+} = require('../helpers/harness.js')
 
 const HEADERS_SENT = 'Cannot set headers after they are sent to the client'
 
@@ -115,7 +127,10 @@ test('fix: getSession failing on a node:http response clears the cookies before 
     assert.equal(record.value.status, 401)
     assert.equal(record.value.body, 'Failed to get session')
     // Both revoke the dead refresh token at Crossmint.
-    assert.deepEqual(record.crossmint.map((c) => c.path.split('/').at(-1)), ['refresh', 'logout'])
+    assert.deepEqual(
+      record.crossmint.map((c) => c.path.split('/').at(-1)),
+      ['refresh', 'logout'],
+    )
   }
   assert.deepEqual(reference.value.setCookie, [])
   assert.deepEqual(reference.unhandledRejections, [HEADERS_SENT])
@@ -179,7 +194,10 @@ test('fix: the key set is fetched once and reused, not once per verification', a
   const emulator = await withEmulator(t)
   const sessions = [1, 2, 3].map((n) => emulator.createSession(`user-cache-${n}`))
   const jwksFetches = {}
-  for (const [name, sdk] of [['reference', require('@crossmint/server-sdk')], ['ours', ours]]) {
+  for (const [name, sdk] of [
+    ['reference', require('@crossmint/server-sdk')],
+    ['ours', ours],
+  ]) {
     emulator.clearRequests()
     const auth = sdk.CrossmintAuth.from(sdk.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }))
     for (const s of sessions) await auth.getSession({ jwt: s.jwt, refreshToken: s.refreshToken.secret })
@@ -254,14 +272,19 @@ test('fix: an unusable JSON refresh answer ends the session (the token is spent)
     const session = emulator.createSession('unusable-answer')
     emulator.clearRequests()
     emulator.faults.refresh = { ...fault, times: 1 }
-    const refresh = () => auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: session.refreshToken.secret }) }))
+    const refresh = () =>
+      auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: session.refreshToken.secret }) }))
     const response = await refresh()
     const body = await response.json()
     assert.equal(response.status, 401, JSON.stringify(body))
     assert.match(body.message, /not JSON|Invalid refresh response/)
     assert.equal(response.headers.getSetCookie().length, 2, 'the session cookies are cleared')
     const revoked = emulator.requests.filter((r) => r.path.endsWith('/logout')).map((r) => r.json && r.json.refresh)
-    assert.deepEqual(revoked.filter((secret) => secret === issued), issued === undefined ? [] : [issued], 'what Crossmint issued is revoked')
+    assert.deepEqual(
+      revoked.filter((secret) => secret === issued),
+      issued === undefined ? [] : [issued],
+      'what Crossmint issued is revoked',
+    )
     // The same token again: answered here, never presented to Crossmint twice.
     assert.equal((await refresh()).status, 401)
     const presented = emulator.requests.filter((r) => r.path.endsWith('/refresh')).length
@@ -306,7 +329,11 @@ test('fix: a Crossmint outage during handleCustomRefresh keeps the session cooki
   assert.equal(reference.value.setCookie.length, 2)
   assert.equal(mine.value.status, 503)
   assert.deepEqual(mine.value.setCookie, [])
-  assert.deepEqual(mine.crossmint.map((c) => c.path.split('/').at(-1)), ['refresh'], 'no logout call')
+  assert.deepEqual(
+    mine.crossmint.map((c) => c.path.split('/').at(-1)),
+    ['refresh'],
+    'no logout call',
+  )
 })
 
 test('fix: with refreshRoute, a Crossmint outage behind the route keeps the session', async (t) => {

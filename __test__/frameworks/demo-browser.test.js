@@ -13,7 +13,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const haveChromium = fs.existsSync(CHROMIUM)
 
 // CI installs Chromium (.ci/run); there a missing browser is a failure, not a skip.
-test('demo page: sign in, protected data, refresh, logout', { skip: !haveChromium && !process.env.CI && `no Chromium at ${CHROMIUM}`, timeout: 90000 }, async (t) => {
+test('demo page: sign in, protected data, refresh, logout', {
+  skip: !haveChromium && !process.env.CI && `no Chromium at ${CHROMIUM}`,
+  timeout: 90000,
+}, async (t) => {
   assert.ok(haveChromium, `Chromium is required in CI (looked for ${CHROMIUM})`)
   const { chromium } = require('playwright-core')
   const outDir = path.join(root, 'test-output')
@@ -41,7 +44,16 @@ test('demo page: sign in, protected data, refresh, logout', { skip: !haveChromiu
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   t.after(() => browser.close())
   const page = await browser.newPage()
@@ -55,7 +67,10 @@ test('demo page: sign in, protected data, refresh, logout', { skip: !haveChromiu
   // The JWT lives 3 s; the page polls every second, so a refresh shows up.
   await page.waitForFunction(() => Number(document.getElementById('refreshes').textContent) >= 1, null, { timeout: 15000 })
   const cookies = await page.context().cookies()
-  assert.ok(cookies.find((c) => c.name === 'crossmint-refresh-token' && c.value.length > 20), 'the rotated refresh token is stored')
+  assert.ok(
+    cookies.find((c) => c.name === 'crossmint-refresh-token' && c.value.length > 20),
+    'the rotated refresh token is stored',
+  )
   await page.screenshot({ path: path.join(outDir, 'demo-refreshed.png') })
 
   await page.click('#logout')

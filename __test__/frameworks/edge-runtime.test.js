@@ -12,11 +12,15 @@ const { spawnSync } = require('node:child_process')
 const { root } = require('../helpers/common.js')
 
 function load(condition, how, specifier) {
-  const code =
+  const code = how === 'require' ? `require(${JSON.stringify(specifier)})` : `await import(${JSON.stringify(specifier)})`
+  const args = [
+    ...(condition ? [`--conditions=${condition}`] : []),
+    '--input-type=module',
+    '-e',
     how === 'require'
-      ? `require(${JSON.stringify(specifier)})`
-      : `await import(${JSON.stringify(specifier)})`
-  const args = [...(condition ? [`--conditions=${condition}`] : []), '--input-type=module', '-e', how === 'require' ? `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(path.join(root, 'index.js'))}); ${code}` : code]
+      ? `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(path.join(root, 'index.js'))}); ${code}`
+      : code,
+  ]
   return spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' })
 }
 
@@ -47,7 +51,11 @@ test('a named import of any export of any subpath, under an edge condition, name
     // The names the real module exports on Node.js.
     const names = Object.keys(require(specifier)).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name))
     assert.ok(names.length > 0, specifier)
-    const run = spawnSync(process.execPath, ['--conditions=edge-light', '--input-type=module', '-e', `import { ${names.join(', ')} } from ${JSON.stringify(specifier)}`], { cwd: root, encoding: 'utf8' })
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=edge-light', '--input-type=module', '-e', `import { ${names.join(', ')} } from ${JSON.stringify(specifier)}`],
+      { cwd: root, encoding: 'utf8' },
+    )
     assert.notEqual(run.status, 0)
     assert.match(run.stderr, /runs on the Node\.js runtime only/, `${specifier}: ${run.stderr.split('\n').find((line) => /SyntaxError/.test(line))}`)
   }

@@ -20,7 +20,6 @@ function run(script, args, env) {
   return { child, exited, output: () => output }
 }
 
-
 async function waitFor(predicate, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs
   while (!predicate()) {
@@ -29,7 +28,7 @@ async function waitFor(predicate, timeoutMs = 10000) {
   }
 }
 
-test('npm run demo: the walk-through of the guide\'s Express server (examples/express-server.js) passes', async () => {
+test("npm run demo: the walk-through of the guide's Express server (examples/express-server.js) passes", async () => {
   const demo = run('examples/demo.js', ['--once'], { PORT: '0' })
   const code = await demo.exited
   assert.equal(code, 0, demo.output())
@@ -37,7 +36,7 @@ test('npm run demo: the walk-through of the guide\'s Express server (examples/ex
   assert.match(demo.output(), /curl -i -X POST http:\/\/127\.0\.0\.1:\d+\/logout/)
 })
 
-test('the guide\'s vanilla node:http server works unchanged but for the import', async (t) => {
+test("the guide's vanilla node:http server works unchanged but for the import", async (t) => {
   const emulator = await withEmulator(t)
   const port = await freePort()
   const server = run('examples/http-server.js', [], {

@@ -48,7 +48,9 @@ test('Hono example: tsc --strict compiles it (typed c.var.crossmint, SDK calls t
   assert.equal(run.status, 0, run.stdout + run.stderr)
 })
 
-test('lib/public/fastify.d.ts and lib/public/hono.d.ts: typed routes compile with tsc --strict and the mistakes in examples/typescript/frameworks.ts are caught', { timeout: 120000 }, () => {
+test('lib/public/fastify.d.ts and lib/public/hono.d.ts: typed routes compile with tsc --strict and the mistakes in examples/typescript/frameworks.ts are caught', {
+  timeout: 120000,
+}, () => {
   const tsc = require.resolve('typescript/bin/tsc')
   const run = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'examples/typescript/tsconfig.frameworks.json')], { encoding: 'utf8' })
   assert.equal(run.status, 0, run.stdout + run.stderr)
@@ -75,7 +77,11 @@ test('Fastify plugin: Fastify conventions, optional sessions, outages 503 + Retr
   const { crossmintPlugin, crossmintPreHandler } = require('crossmint-server-native/fastify')
   const emulator = await withEmulator(t)
   const crossmintAuth = authFor(emulator)
-  const broken = { getSession: async () => { throw new RangeError('database exploded') } }
+  const broken = {
+    getSession: async () => {
+      throw new RangeError('database exploded')
+    },
+  }
 
   const app = Fastify()
   // Without skip-override, register would give the plugin its own scope and the decorator would stay in it.
@@ -86,14 +92,19 @@ test('Fastify plugin: Fastify conventions, optional sessions, outages 503 + Retr
   app.get('/home', { preHandler: crossmintPreHandler(crossmintAuth, { required: false }) }, async (request) => ({ crossmint: request.crossmint }))
   app.get('/broken', { preHandler: crossmintPreHandler(broken) }, async () => ({ reached: true }))
   app.get('/plain', async (request) => ({ crossmint: request.crossmint }))
-  app.get('/throws', { preHandler: crossmintPreHandler(crossmintAuth) }, async () => { throw new Error('handler failed') })
+  app.get('/throws', { preHandler: crossmintPreHandler(crossmintAuth) }, async () => {
+    throw new Error('handler failed')
+  })
   app.setErrorHandler((error, request, reply) => reply.code(500).send({ handled: error.message }))
   const url = await listenFastify(t, app)
 
   // The token was rotated before the route failed: the new cookies must still reach the browser.
   const rotated = await exchangeText(`${url}/throws`, { cookie: cookieHeaderFor(emulator.createSession('fastify-user', { jwtTtlSeconds: -60 })) })
   assert.deepEqual([rotated.status, rotated.json], [500, { handled: 'handler failed' }])
-  assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
+  assert.deepEqual(
+    rotated.setCookie.map((line) => line.split('=')[0]),
+    ['crossmint-jwt', 'crossmint-refresh-token'],
+  )
 
   assert.deepEqual((await exchangeText(`${url}/plain`)).json, { crossmint: null }, 'decorated with null')
   const guest = await exchangeText(`${url}/home`)
@@ -120,17 +131,30 @@ test('Hono middleware: optional sessions, outages 503 + Retry-After, errors to a
   const { crossmintMiddleware, refreshRoute } = require('crossmint-server-native/hono')
   const emulator = await withEmulator(t)
   const crossmintAuth = authFor(emulator)
-  const broken = { getSession: async () => { throw new RangeError('database exploded') } }
+  const broken = {
+    getSession: async () => {
+      throw new RangeError('database exploded')
+    },
+  }
 
   const app = new Hono()
   app.get('/home', crossmintMiddleware(crossmintAuth, { required: false }), (c) => c.json({ crossmint: c.var.crossmint }))
   app.get('/me', crossmintMiddleware(crossmintAuth), (c) => c.json({ userId: c.var.crossmint.userId }))
   // A handler that returns its own Response, and one that throws: the refreshed cookies must reach the browser either way.
   app.get('/raw', crossmintMiddleware(crossmintAuth), () => new Response('raw', { status: 202 }))
-  app.get('/throws', crossmintMiddleware(crossmintAuth), () => { throw new Error('handler failed') })
+  app.get('/throws', crossmintMiddleware(crossmintAuth), () => {
+    throw new Error('handler failed')
+  })
   app.get('/broken', crossmintMiddleware(broken), (c) => c.json({ reached: true }))
   // A validator-like middleware that reads the body through Hono before the refresh route.
-  app.post('/refresh-after-read', async (c, next) => { await c.req.json(); await next() }, refreshRoute(crossmintAuth))
+  app.post(
+    '/refresh-after-read',
+    async (c, next) => {
+      await c.req.json()
+      await next()
+    },
+    refreshRoute(crossmintAuth),
+  )
   app.onError((error, c) => c.json({ handled: error.message }, 500))
   const call = (route, init = {}) => app.request(route, init)
 
@@ -141,7 +165,10 @@ test('Hono middleware: optional sessions, outages 503 + Retry-After, errors to a
   const handled = await call('/broken')
   assert.deepEqual([handled.status, await handled.json()], [500, { handled: 'database exploded' }])
 
-  for (const [route, status] of [['/raw', 202], ['/throws', 500]]) {
+  for (const [route, status] of [
+    ['/raw', 202],
+    ['/throws', 500],
+  ]) {
     const expired = emulator.createSession('hono-user', { jwtTtlSeconds: -60 })
     const answer = await call(route, { headers: { cookie: cookieHeaderFor(expired) } })
     assert.equal(answer.status, status, route)
@@ -154,7 +181,11 @@ test('Hono middleware: optional sessions, outages 503 + Retry-After, errors to a
   assert.match(bad.headers.getSetCookie().join('\n'), /^crossmint-jwt=;/m, 'cleared cookies on the 401')
 
   const spare = emulator.issueRefreshToken('hono-user')
-  const refreshed = await call('/refresh-after-read', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  const refreshed = await call('/refresh-after-read', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh: spare.secret }),
+  })
   assert.equal(refreshed.status, 200, await refreshed.clone().text())
   assert.match((await refreshed.json()).jwt, /^eyJ/)
 
@@ -184,7 +215,10 @@ test('Koa recipe: optional sessions, outages 503 + Retry-After', async (t) => {
   const failing = await listenDuring(t, app.callback())
   const rotated = await exchangeText(`${failing}/fails`, { cookie: cookieHeaderFor(emulator.createSession('koa-user', { jwtTtlSeconds: -60 })) })
   assert.equal(rotated.status, 500)
-  assert.deepEqual(rotated.setCookie.map((line) => line.split('=')[0]), ['crossmint-jwt', 'crossmint-refresh-token'])
+  assert.deepEqual(
+    rotated.setCookie.map((line) => line.split('=')[0]),
+    ['crossmint-jwt', 'crossmint-refresh-token'],
+  )
 
   emulator.faults.refresh = { status: 503 }
   const expired = emulator.createSession('outage-user', { jwtTtlSeconds: -60 })
@@ -275,9 +309,10 @@ test('Koa: a response the SDK cannot write to is refused before any call to Cros
 })
 
 test('/fastify and /hono load by import as well as require', () => {
-  const code = "import { crossmintPlugin, crossmintPreHandler } from 'crossmint-server-native/fastify'; " +
+  const code =
+    "import { crossmintPlugin, crossmintPreHandler } from 'crossmint-server-native/fastify'; " +
     "import { crossmintMiddleware, refreshRoute, logoutRoute } from 'crossmint-server-native/hono'; " +
-    "console.log([crossmintPlugin, crossmintPreHandler, crossmintMiddleware, refreshRoute, logoutRoute].map((f) => typeof f).join())"
+    'console.log([crossmintPlugin, crossmintPreHandler, crossmintMiddleware, refreshRoute, logoutRoute].map((f) => typeof f).join())'
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' })
   assert.equal(run.status, 0, run.stderr)
   assert.equal(run.stdout.trim(), 'function,function,function,function,function')
@@ -310,7 +345,11 @@ test('Fastify, no helper: getSession, handleCustomRefresh and logout given reque
   assert.equal(me.setCookie.length, 2)
 
   const spare = emulator.issueRefreshToken('direct-user')
-  const refreshed = await exchangeText(`${url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  const refreshed = await exchangeText(`${url}/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh: spare.secret }),
+  })
   assert.equal(refreshed.status, 200, refreshed.text)
   assert.match(refreshed.json.jwt, /^eyJ/)
   assert.equal(refreshed.setCookie.length, 2)
@@ -333,7 +372,9 @@ test('README: every example in the framework table is run by the test file its r
     const cells = row.split(' | ')
     // Links are relative (examples/...) or absolute to the repository
     // (https://github.com/<owner>/<repo>/blob|tree/main/examples/...), as on npm.
-    const examples = [...cells[2].matchAll(/\]\((?:https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/(?:blob|tree)\/main\/)?(examples\/[^)]+)\)/g)].map((match) => match[1])
+    const examples = [...cells[2].matchAll(/\]\((?:https:\/\/github\.com\/[\w.-]+\/[\w.-]+\/(?:blob|tree)\/main\/)?(examples\/[^)]+)\)/g)].map(
+      (match) => match[1],
+    )
     const testFiles = [...cells[3].matchAll(/`([\w.-]+\.test\.js)`/g)].map((match) => match[1])
     assert.ok(examples.length > 0 && testFiles.length > 0, row)
     const testSources = testFiles.map((file) => fs.readFileSync(testFilePath(file), 'utf8')).join('\n')
@@ -342,7 +383,10 @@ test('README: every example in the framework table is run by the test file its r
       // Named by path, or (examples run through the demo or a directory copy) by file or directory name.
       const named = [example, example.replace(/^examples\//, ''), path.basename(example)]
       if (path.dirname(example) !== 'examples') named.push(path.dirname(example))
-      assert.ok(named.some((name) => testSources.includes(name)), `${example} is run by ${testFiles.join(', ')}`)
+      assert.ok(
+        named.some((name) => testSources.includes(name)),
+        `${example} is run by ${testFiles.join(', ')}`,
+      )
     }
   }
 })

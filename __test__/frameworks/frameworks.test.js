@@ -33,7 +33,11 @@ test('Express middleware: required, optional, refresh and logout routes', async 
   assert.match(refreshedByMiddleware.setCookie[1], /HttpOnly/)
 
   const spare = emulator.issueRefreshToken('mw-user')
-  const refreshed = await exchange(`${server.url}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: spare.secret }) })
+  const refreshed = await exchange(`${server.url}/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh: spare.secret }),
+  })
   assert.equal(refreshed.status, 200)
   assert.equal(refreshed.setCookie.length, 2)
 
@@ -45,7 +49,11 @@ test('Express middleware: required, optional, refresh and logout routes', async 
 test('Express middleware: unexpected failures go to the error handler', async (t) => {
   const express = require('express')
   const { crossmintMiddleware } = require('crossmint-server-native/express')
-  const broken = { getSession: async () => { throw new TypeError('database exploded') } }
+  const broken = {
+    getSession: async () => {
+      throw new TypeError('database exploded')
+    },
+  }
   const app = express()
   app.get('/me', crossmintMiddleware(broken), (req, res) => res.json({ reached: true }))
   app.use((error, req, res, next) => res.status(500).json({ handled: error.message }))

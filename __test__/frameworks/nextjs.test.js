@@ -66,7 +66,7 @@ async function serve(t, app, env, standalone) {
     try {
       await fetch(`${base}/`)
       break
-    } catch (error) {
+    } catch {
       if (attempt > 150 || child.exitCode !== null) throw new Error(`the app did not start: ${log}`)
       await sleep(100)
     }
@@ -76,7 +76,9 @@ async function serve(t, app, env, standalone) {
 
 /** The text a page renders, without React's `<!-- -->` separators. */
 function pageText(body) {
-  return String(body).replace(/<!-- -->/g, '').replace(/<[^>]+>/g, ' ')
+  return String(body)
+    .replace(/<!-- -->/g, '')
+    .replace(/<[^>]+>/g, ' ')
 }
 
 async function checkSessions(emulator, base) {
@@ -110,8 +112,14 @@ async function checkSessions(emulator, base) {
   const signedOut = await exchange(`${base}/protected`, { cookie: cookieHeaderFor(refused) })
   assert.equal(signedOut.status, 200)
   assert.match(pageText(signedOut.body), /Please log in to access this page\./)
-  assert.ok(signedOut.setCookie.some((c) => /^crossmint-jwt=;/.test(c)), 'JWT cookie cleared')
-  assert.ok(signedOut.setCookie.some((c) => /^crossmint-refresh-token=;/.test(c)), 'refresh cookie cleared')
+  assert.ok(
+    signedOut.setCookie.some((c) => /^crossmint-jwt=;/.test(c)),
+    'JWT cookie cleared',
+  )
+  assert.ok(
+    signedOut.setCookie.some((c) => /^crossmint-refresh-token=;/.test(c)),
+    'refresh cookie cleared',
+  )
 
   // The refresh route handler: by JSON body, then a refused token.
   const spare = emulator.issueRefreshToken('next-user')
@@ -120,7 +128,7 @@ async function checkSessions(emulator, base) {
   assert.equal(refreshRoute.body.user.id, 'next-user')
   assert.equal(refreshRoute.setCookie.length, 2)
   assert.match(refreshRoute.setCookie[1], /^crossmint-refresh-token=[^;]+; path=\/; SameSite=lax; HttpOnly;/)
-  const reused = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: spare.secret + 'x' }) })
+  const reused = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: `${spare.secret}x` }) })
   assert.equal(reused.status, 401)
   assert.equal(reused.body.error, 'Unauthorized')
 
@@ -128,12 +136,15 @@ async function checkSessions(emulator, base) {
   const leaving = emulator.createSession('next-leaving')
   const loggedOut = await exchange(`${base}/api/logout`, { method: 'POST', cookie: cookieHeaderFor(leaving) })
   assert.equal(loggedOut.status, 200)
-  assert.deepEqual(loggedOut.setCookie.map((c) => c.split(';')[0]), ['crossmint-jwt=', 'crossmint-refresh-token='])
+  assert.deepEqual(
+    loggedOut.setCookie.map((c) => c.split(';')[0]),
+    ['crossmint-jwt=', 'crossmint-refresh-token='],
+  )
   const afterLogout = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: leaving.refreshToken.secret }) })
   assert.equal(afterLogout.status, 401, 'the revoked token no longer refreshes')
 }
 
-test('Next.js 16: the guide\'s app builds and runs with the packed package', { timeout: 600000 }, async (t) => {
+test("Next.js 16: the guide's app builds and runs with the packed package", { timeout: 600000 }, async (t) => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmint-native-next-'))
   t.after(() => fs.rmSync(work, { recursive: true, force: true }))
   const tarballs = packTarballs(work)
@@ -183,7 +194,7 @@ test('Next.js 16: the guide\'s app builds and runs with the packed package', { t
     await checkSessions(emulator, base)
   })
 
-  await t.test('the guide\'s middleware.ts on the Edge runtime fails with the sentence that names the fix', async (t) => {
+  await t.test("the guide's middleware.ts on the Edge runtime fails with the sentence that names the fix", async (t) => {
     const proxy = path.join(app, 'proxy.ts')
     const middleware = path.join(app, 'middleware.ts')
     const proxySource = fs.readFileSync(proxy, 'utf8')

@@ -52,7 +52,7 @@ test('Deno 2: examples/deno (Deno.serve, TypeScript) passes the nine checks', { 
   const flags = [...DENO_FLAGS, `--allow-net=127.0.0.1:${port}`]
   const { url } = await startExample(t, deno, ['run', ...flags, 'main.ts'], { emulator, cwd: app, env })
   await runNineChecks(t, { url, emulator, label: 'deno' })
-  await t.test('deno check: the example type-checks against the installed package\'s types', () => {
+  await t.test("deno check: the example type-checks against the installed package's types", () => {
     execFileSync(deno, ['check', 'main.ts'], { cwd: app, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe' })
   })
 })

@@ -26,6 +26,4 @@ app.use(express.json())
 app.post('/refresh', refreshRoute(crossmintAuth))
 app.post('/logout', logoutRoute(crossmintAuth))
 app.get('/me', crossmintMiddleware(crossmintAuth), (req, res) => res.json({ userId: req.crossmint.userId, pid: process.pid }))
-const server = app.listen(Number(process.env.PORT || 0), '127.0.0.1', () =>
-  console.log(`Listening on http://127.0.0.1:${server.address().port}`),
-)
+const server = app.listen(Number(process.env.PORT || 0), '127.0.0.1', () => console.log(`Listening on http://127.0.0.1:${server.address().port}`))

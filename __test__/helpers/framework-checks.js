@@ -64,7 +64,9 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
     const values = assertNewSession(answer, 'refreshed')
     assert.equal(callsTo(emulator, REFRESH_PATH) - before, 1, 'exactly one refresh at Crossmint')
     // The new material is a working session.
-    const again = await exchangeText(url + me, { cookie: `crossmint-jwt=${values['crossmint-jwt']}; crossmint-refresh-token=${values['crossmint-refresh-token']}` })
+    const again = await exchangeText(url + me, {
+      cookie: `crossmint-jwt=${values['crossmint-jwt']}; crossmint-refresh-token=${values['crossmint-refresh-token']}`,
+    })
     assert.equal(again.status, 200, again.text)
   })
 

@@ -16,7 +16,12 @@ const shell = process.platform === 'win32'
 
 /** `npm pack` of `dir` into `destination`: `{ file }`, the tarball's path, and `files`, the paths it holds. */
 function packListing(dir, destination) {
-  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], shell })
+  const out = execFileSync(npm, ['pack', '--json', '--pack-destination', destination], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    shell,
+  })
   const [info] = JSON.parse(out)
   return { file: path.join(destination, info.filename), files: info.files.map((f) => f.path) }
 }

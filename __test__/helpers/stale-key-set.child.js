@@ -15,7 +15,11 @@ async function staleWindow() {
   const strict = ours.CrossmintAuth.from(crossmint, { logger: false, keySetStaleIfErrorSeconds: 1 })
   const lenient = ours.CrossmintAuth.from(crossmint, { logger: false })
   const token = () => emulator.signJwt({ sub: 'stale-user', exp: now() + 600, jti: String(Math.random()) })
-  const outcome = (promise) => promise.then((payload) => payload.sub, (error) => error.code)
+  const outcome = (promise) =>
+    promise.then(
+      (payload) => payload.sub,
+      (error) => error.code,
+    )
   const fetchedAt = Date.now()
   await strict.verifyCrossmintJwt(token())
   emulator.faults.jwks = { status: 500 }

@@ -81,23 +81,26 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
   fs.cpSync(path.join(root, 'examples', 'deno'), app, { recursive: true, filter: (src) => !src.includes('node_modules') })
   npmInstall(app, [mainTarball, platformTarball])
   const linuxFlags = '--allow-ffi --allow-env --allow-read=/usr/bin/ldd'
-  const denoHeadline =
-    `Run Deno with ${linuxFlags} (and --allow-net for your server): ${name} loads a native addon and Deno refused a permission it needs.`
+  const denoHeadline = `Run Deno with ${linuxFlags} (and --allow-net for your server): ${name} loads a native addon and Deno refused a permission it needs.`
 
-  await t.test('Deno without any permission: the headline gives the flags', { skip: process.platform !== 'linux' && 'the flags asserted are Linux\'s' }, () => {
+  await t.test('Deno without any permission: the headline gives the flags', { skip: process.platform !== 'linux' && "the flags asserted are Linux's" }, () => {
     const run = runDeno(app, [])
     assert.notEqual(run.status, 0)
     assert.ok(run.stderr.includes(`error: Uncaught (in promise) Error: ${denoHeadline}`), run.stderr)
     assert.match(run.stderr, /Caused by: NotCapable: Requires env access/, 'the cause is kept')
   })
 
-  await t.test('Deno with everything but --allow-ffi: the same headline, and the refusal named', { skip: process.platform !== 'linux' && 'the flags asserted are Linux\'s' }, () => {
-    const run = runDeno(app, ['--allow-env', '--allow-read=/usr/bin/ldd'])
-    assert.notEqual(run.status, 0)
-    assert.ok(run.stderr.includes(`error: Uncaught (in promise) Error: ${denoHeadline}`), run.stderr)
-    assert.match(run.stderr, /Deno said: Requires ffi access to "[^"]+\.node"/)
-    assert.match(run.stderr, /Caused by: Error: Cannot find native binding/, 'napi\'s own error is kept as the cause')
-  })
+  await t.test(
+    'Deno with everything but --allow-ffi: the same headline, and the refusal named',
+    { skip: process.platform !== 'linux' && "the flags asserted are Linux's" },
+    () => {
+      const run = runDeno(app, ['--allow-env', '--allow-read=/usr/bin/ldd'])
+      assert.notEqual(run.status, 0)
+      assert.ok(run.stderr.includes(`error: Uncaught (in promise) Error: ${denoHeadline}`), run.stderr)
+      assert.match(run.stderr, /Deno said: Requires ffi access to "[^"]+\.node"/)
+      assert.match(run.stderr, /Caused by: Error: Cannot find native binding/, "napi's own error is kept as the cause")
+    },
+  )
 
   // No machine here has a platform outside napi.targets, so Node runs with
   // process.arch replaced by an architecture the package is not built for,
@@ -108,37 +111,53 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
   const fakeArch = path.join(work, 'fake-arch.js')
   fs.writeFileSync(fakeArch, `Object.defineProperty(process, 'arch', { value: ${JSON.stringify(foreignArch)} })\n`)
 
-  await t.test('an unsupported platform: says so, lists the supported ones, says build from source', { skip: process.platform !== 'linux' && 'the glibc platform name is asserted' }, () => {
-    const answer = requireIn(app, ['--require', fakeArch])
-    assert.equal(answer.loaded, false)
-    assert.ok(
-      answer.message.startsWith(`${name} has no prebuilt binary for linux-${foreignArch}-gnu: it is built for ${supported.join(', ')}. `),
-      answer.message,
-    )
-    assert.match(answer.message, /build it from source with a Rust toolchain/)
-    assert.match(answer.chain.join('\n'), new RegExp(`Unsupported architecture on Linux: ${foreignArch}|${name}-linux-${foreignArch}-gnu`))
-  })
-
-  await t.test('napi.targets is read when the error is made, not when the package was written', { skip: process.platform !== 'linux' && 'the glibc platform name is asserted' }, () => {
-    const installedPackageJson = path.join(app, 'node_modules', name, 'package.json')
-    const original = fs.readFileSync(installedPackageJson, 'utf8')
-    const edited = JSON.parse(original)
-    edited.napi.targets.push(Object.keys(NAPI_NAMES).find((triple) => NAPI_NAMES[triple] === `linux-${foreignArch}-gnu`))
-    fs.writeFileSync(installedPackageJson, JSON.stringify(edited))
-    try {
+  await t.test(
+    'an unsupported platform: says so, lists the supported ones, says build from source',
+    { skip: process.platform !== 'linux' && 'the glibc platform name is asserted' },
+    () => {
       const answer = requireIn(app, ['--require', fakeArch])
-      assert.ok(answer.message.startsWith(`${name}-linux-${foreignArch}-gnu, the optional package that carries the linux-${foreignArch}-gnu binary, is not installed. `), answer.message)
-    } finally {
-      fs.writeFileSync(installedPackageJson, original)
-    }
-  })
+      assert.equal(answer.loaded, false)
+      assert.ok(
+        answer.message.startsWith(`${name} has no prebuilt binary for linux-${foreignArch}-gnu: it is built for ${supported.join(', ')}. `),
+        answer.message,
+      )
+      assert.match(answer.message, /build it from source with a Rust toolchain/)
+      assert.match(answer.chain.join('\n'), new RegExp(`Unsupported architecture on Linux: ${foreignArch}|${name}-linux-${foreignArch}-gnu`))
+    },
+  )
 
-  await t.test('the platform package installed but its binary broken: names the package and the loader\'s reason', () => {
+  await t.test(
+    'napi.targets is read when the error is made, not when the package was written',
+    { skip: process.platform !== 'linux' && 'the glibc platform name is asserted' },
+    () => {
+      const installedPackageJson = path.join(app, 'node_modules', name, 'package.json')
+      const original = fs.readFileSync(installedPackageJson, 'utf8')
+      const edited = JSON.parse(original)
+      edited.napi.targets.push(Object.keys(NAPI_NAMES).find((triple) => NAPI_NAMES[triple] === `linux-${foreignArch}-gnu`))
+      fs.writeFileSync(installedPackageJson, JSON.stringify(edited))
+      try {
+        const answer = requireIn(app, ['--require', fakeArch])
+        assert.ok(
+          answer.message.startsWith(
+            `${name}-linux-${foreignArch}-gnu, the optional package that carries the linux-${foreignArch}-gnu binary, is not installed. `,
+          ),
+          answer.message,
+        )
+      } finally {
+        fs.writeFileSync(installedPackageJson, original)
+      }
+    },
+  )
+
+  await t.test("the platform package installed but its binary broken: names the package and the loader's reason", () => {
     const binary = path.join(app, 'node_modules', `${name}-${here}`, `${name}.${here}.node`)
     fs.writeFileSync(binary, 'not a shared object')
     const answer = requireIn(app)
     assert.equal(answer.loaded, false)
-    assert.ok(answer.message.startsWith(`${name}-${here} is installed but its binary did not load on ${here} (Node ${process.versions.node}): `), answer.message)
+    assert.ok(
+      answer.message.startsWith(`${name}-${here} is installed but its binary did not load on ${here} (Node ${process.versions.node}): `),
+      answer.message,
+    )
     assert.ok(answer.message.includes(`${name}.${here}.node`), 'the file that failed is named')
     assert.match(answer.message, /Reinstall crossmint-server-native-[\w-]+@\d+\.\d+\.\d+/)
   })
@@ -152,7 +171,10 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
     assert.equal(answer.loaded, false)
     const platformPackage = `${name}-${here}`
     assert.ok(answer.message.startsWith(`${platformPackage}, the optional package that carries the ${here} binary, is not installed. `), answer.message)
-    assert.ok(answer.message.includes(`Reinstall without --omit=optional (or --no-optional), or add it: npm install ${platformPackage}@${version}.`), answer.message)
+    assert.ok(
+      answer.message.includes(`Reinstall without --omit=optional (or --no-optional), or add it: npm install ${platformPackage}@${version}.`),
+      answer.message,
+    )
     assert.ok(answer.chain.length > 0, 'the cause is kept')
     // The step it names: this platform package at this version (from its
     // tarball: it is not published to the registry this machine reaches).

@@ -12,13 +12,30 @@ const { execFileSync, spawn } = require('node:child_process')
 const { withEmulator, exchange, cookieHeaderFor, freePort } = require('../helpers/harness.js')
 const { packListing, root, npm, shell } = require('../helpers/packed-package.js')
 
-test('npm pack ships only what is needed, and the packed package runs the guide\'s Express server', { timeout: 240000 }, async (t) => {
+test("npm pack ships only what is needed, and the packed package runs the guide's Express server", { timeout: 240000 }, async (t) => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crossmint-native-pack-'))
   t.after(() => fs.rmSync(work, { recursive: true, force: true }))
 
   const main = packListing(root, work)
-  assert.deepEqual(main.files.filter((f) => /^(src|__test__|bench|fuzz|examples|target)\//.test(f)), [], 'no sources or tests in the tarball')
-  for (const needed of ['index.js', 'index.mjs', 'index.d.ts', 'native.js', 'lib/public/express.js', 'lib/public/fastify.js', 'lib/public/fastify.d.ts', 'lib/public/hono.js', 'lib/public/hono.d.ts', 'lib/public/testing.js', 'testing/emulator.js', 'package.json']) {
+  assert.deepEqual(
+    main.files.filter((f) => /^(src|__test__|bench|fuzz|examples|target)\//.test(f)),
+    [],
+    'no sources or tests in the tarball',
+  )
+  for (const needed of [
+    'index.js',
+    'index.mjs',
+    'index.d.ts',
+    'native.js',
+    'lib/public/express.js',
+    'lib/public/fastify.js',
+    'lib/public/fastify.d.ts',
+    'lib/public/hono.js',
+    'lib/public/hono.d.ts',
+    'lib/public/testing.js',
+    'testing/emulator.js',
+    'package.json',
+  ]) {
     assert.ok(main.files.includes(needed), `${needed} is packed`)
   }
 
@@ -34,7 +51,11 @@ test('npm pack ships only what is needed, and the packed package runs the guide\
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'drop-in-check', private: true }))
   const express = require('express/package.json').version
-  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file, `express@${express}`], { cwd: app, stdio: 'ignore', shell })
+  execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file, `express@${express}`], {
+    cwd: app,
+    stdio: 'ignore',
+    shell,
+  })
   fs.copyFileSync(path.join(root, 'examples', 'express-server.js'), path.join(app, 'server.js'))
 
   const emulator = await withEmulator(t)

@@ -104,5 +104,9 @@ test('a redirect to another origin is refused as an outage, with its own code, f
     const session = emulator.createSession('redirected', { jwtTtlSeconds: -1 })
     assertAnswer(name, await call(cookieHeaderFor(session)), { status: 503, code: 'REDIRECT_REFUSED' }, 'a redirect')
   }
-  assert.deepEqual(emulator.requests.filter((r) => r.path.startsWith('/api/')).map((r) => r.path), [], 'nothing followed the redirect')
+  assert.deepEqual(
+    emulator.requests.filter((r) => r.path.startsWith('/api/')).map((r) => r.path),
+    [],
+    'nothing followed the redirect',
+  )
 })

@@ -21,13 +21,18 @@ test('a logout costs the same whatever the number of recent refreshes', async (t
   await timeLogouts(auth, 50) // warm the connection pool
   const onEmptyTable = await timeLogouts(auth, 300)
   for (let batch = 0; batch < 40; batch += 1) {
-    await Promise.all(Array.from({ length: 100 }, (_, i) => {
-      const session = emulator.createSession(`flood-${batch}-${i}`, { jwtTtlSeconds: -1, alg: 'ES256' })
-      return auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
-    }))
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => {
+        const session = emulator.createSession(`flood-${batch}-${i}`, { jwtTtlSeconds: -1, alg: 'ES256' })
+        return auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
+      }),
+    )
   }
   const afterRefreshes = await timeLogouts(auth, 300)
-  assert.ok(afterRefreshes < onEmptyTable * 4, `300 logouts: ${afterRefreshes.toFixed(0)} ms after 4,000 refreshes vs ${onEmptyTable.toFixed(0)} ms on an empty table`)
+  assert.ok(
+    afterRefreshes < onEmptyTable * 4,
+    `300 logouts: ${afterRefreshes.toFixed(0)} ms after 4,000 refreshes vs ${onEmptyTable.toFixed(0)} ms on an empty table`,
+  )
 })
 
 test('a logout flood slows sessions no more than the same number of other Crossmint calls', async (t) => {
@@ -53,10 +58,12 @@ test('a logout flood slows sessions no more than the same number of other Crossm
     return Number(process.hrtime.bigint() - started) / 1e6
   }
   // A table with recent refreshes in it, as on a busy server.
-  await Promise.all(Array.from({ length: 1000 }, (_, i) => {
-    const session = emulator.createSession(`refreshed-${i}`, { jwtTtlSeconds: -1, alg: 'ES256' })
-    return auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
-  }))
+  await Promise.all(
+    Array.from({ length: 1000 }, (_, i) => {
+      const session = emulator.createSession(`refreshed-${i}`, { jwtTtlSeconds: -1, alg: 'ES256' })
+      return auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
+    }),
+  )
   await timeSessions(sessions(50, 'warm'))
   const during = async (startFlood, tag) => {
     const flood = Array.from({ length: 300 }, (_, i) => startFlood(i).catch(() => {}))
@@ -72,10 +79,7 @@ test('a logout flood slows sessions no more than the same number of other Crossm
     otherCalls = Math.min(otherCalls, await during((i) => flooder.getUser(`someone-${round}-${i}`), `users-${round}`))
     logouts = Math.min(logouts, await during((i) => flooder.logout(withRefreshCookie(`flood-${round}-${i}-${Math.random()}`)), `logouts-${round}`))
   }
-  assert.ok(
-    logouts < otherCalls * 2 + 50,
-    `200 sessions: ${logouts.toFixed(0)} ms during 300 logouts vs ${otherCalls.toFixed(0)} ms during 300 getUser calls`,
-  )
+  assert.ok(logouts < otherCalls * 2 + 50, `200 sessions: ${logouts.toFixed(0)} ms during 300 logouts vs ${otherCalls.toFixed(0)} ms during 300 getUser calls`)
 })
 
 test('refreshGraceSeconds: 0 holds against another instance replaying the rotated token', async (t) => {
@@ -137,7 +141,11 @@ test('the API key and refresh token do not follow a redirect to another origin',
   await assert.rejects(auth.getUser('redirected'))
   await auth.logout(withRefreshCookie(session.refreshToken.secret))
   const leaked = emulator.requests.filter((r) => r.path.startsWith('/api/'))
-  assert.deepEqual(leaked.map((r) => r.path), [], 'nothing carrying the key reached the other origin')
+  assert.deepEqual(
+    leaked.map((r) => r.path),
+    [],
+    'nothing carrying the key reached the other origin',
+  )
 })
 
 test('a "__proto__" key in a token payload is an own property, never the prototype', async (t) => {
@@ -192,7 +200,11 @@ for (const [what, refresh] of [
     emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt, refresh, user: { id: 'cookie-injection' } }) }
     const response = new Response()
     await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response), { code: 'INVALID_RESPONSE' })
-    assert.deepEqual(response.headers.getSetCookie().filter((c) => !c.includes('=;')), [], 'no session cookie written')
+    assert.deepEqual(
+      response.headers.getSetCookie().filter((c) => !c.includes('=;')),
+      [],
+      'no session cookie written',
+    )
   })
 }
 
@@ -200,7 +212,11 @@ test('a jwt with ";" from Crossmint is refused as INVALID_RESPONSE', async (t) =
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
   const session = emulator.createSession('jwt-injection', { jwtTtlSeconds: -1 })
-  emulator.faults.refresh = { times: 1, contentType: 'application/json', body: JSON.stringify({ jwt: 'a.b.c; Domain=evil.example', refresh: { secret: 'next' }, user: { id: 'jwt-injection' } }) }
+  emulator.faults.refresh = {
+    times: 1,
+    contentType: 'application/json',
+    body: JSON.stringify({ jwt: 'a.b.c; Domain=evil.example', refresh: { secret: 'next' }, user: { id: 'jwt-injection' } }),
+  }
   await assert.rejects(auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, new Response()), { code: 'INVALID_RESPONSE' })
 })
 

@@ -133,7 +133,10 @@ for (const scenario of SCENARIOS) {
     assert.deepEqual(failures, [])
   })
 
-  test(`logout race, two apps sharing Redis: ${scenario.name}; ${RACES} races without a live token or a second spend`, { skip: skipRedis, timeout: 240000 }, async (t) => {
+  test(`logout race, two apps sharing Redis: ${scenario.name}; ${RACES} races without a live token or a second spend`, {
+    skip: skipRedis,
+    timeout: 240000,
+  }, async (t) => {
     const emulator = await withEmulator(t)
     emulator.faults.logout = { delayMs: 50 }
     const redis = await startRedis(t)
@@ -146,7 +149,9 @@ for (const scenario of SCENARIOS) {
   })
 }
 
-test('a logout answers within timeoutMs while Crossmint hangs, however long its chain, and the revocations finish once Crossmint is back', { timeout: 60000 }, async (t) => {
+test('a logout answers within timeoutMs while Crossmint hangs, however long its chain, and the revocations finish once Crossmint is back', {
+  timeout: 60000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator, { timeoutMs: 400 })
   const first = emulator.createSession('long-chain', { jwtTtlSeconds: -1, refreshedJwtTtlSeconds: -1 })
@@ -195,7 +200,10 @@ test('after a logout, getSession refuses the JWTs of the chain however it verifi
   assert.equal((await auth.getSession({ jwt: other.jwt, refreshToken: other.refreshToken.secret })).userId, 'someone-else')
 })
 
-test('a logout on one process ends, on another sharing Redis, a session whose JWT it had verified and remembered', { skip: skipRedis, timeout: 60000 }, async (t) => {
+test('a logout on one process ends, on another sharing Redis, a session whose JWT it had verified and remembered', {
+  skip: skipRedis,
+  timeout: 60000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   const redis = await startRedis(t)
   const [a, b] = await startApps(t, emulator, 2, { refreshCoordination: { redisUrl: redis.url } })

@@ -41,7 +41,11 @@ async function get(url, cookie) {
 }
 
 const refreshesOf = (emulator, secret) => emulator.requests.filter((r) => r.path === REFRESH_PATH && r.json && r.json.refresh === secret)
-const warnings = (instance) => instance.output().split('\n').filter((line) => line.startsWith('WARN '))
+const warnings = (instance) =>
+  instance
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('WARN '))
 
 /**
  * `sessions` browsers whose JWT expired each fire 8 requests at once; request
@@ -75,11 +79,13 @@ function assertEverySessionKept(outcomes, label) {
   }
 }
 
-const expiredSessions = (emulator, count, prefix) =>
-  Array.from({ length: count }, (_, i) => emulator.createSession(`${prefix}-${i}`, { jwtTtlSeconds: -60 }))
+const expiredSessions = (emulator, count, prefix) => Array.from({ length: count }, (_, i) => emulator.createSession(`${prefix}-${i}`, { jwtTtlSeconds: -60 }))
 
 for (const count of [2, 4]) {
-  test(`${count} instances, round-robin: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each`, { skip, timeout: 90000 }, async (t) => {
+  test(`${count} instances, round-robin: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each`, {
+    skip,
+    timeout: 90000,
+  }, async (t) => {
     const emulator = await withEmulator(t)
     // A refresh takes Crossmint some time; the requests of a browser overlap it.
     emulator.faults.refresh = { delayMs: 40 }
@@ -141,8 +147,14 @@ test("the README's Express example takes REDIS_URL and coordinates", { skip, tim
   const redis = await startRedis(t)
   const instances = await startInstances(t, 2, { emulator, env: { REDIS_URL: redis.url }, script: path.join(root, 'examples/express-middleware.js') })
   const sessions = expiredSessions(emulator, 4, 'example')
-  const answers = await Promise.all(sessions.flatMap((s) => instances.flatMap((i) => [get(`${i.url}/me`, cookieHeaderFor(s)), get(`${i.url}/me`, cookieHeaderFor(s))])))
-  assert.deepEqual(answers.map((a) => a.status), Array(16).fill(200), answers.map((a) => a.text).join(' | '))
+  const answers = await Promise.all(
+    sessions.flatMap((s) => instances.flatMap((i) => [get(`${i.url}/me`, cookieHeaderFor(s)), get(`${i.url}/me`, cookieHeaderFor(s))])),
+  )
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    Array(16).fill(200),
+    answers.map((a) => a.text).join(' | '),
+  )
   for (const session of sessions) assert.equal(refreshesOf(emulator, session.refreshToken.secret).length, 1)
 })
 
@@ -182,7 +194,10 @@ test('Redis stopped mid-run: in-process behaviour, one warning per process; coor
   for (const instance of instances) assert.equal(warnings(instance).length, 2, warnings(instance).join('\n'))
 })
 
-test('Redis lost during a refresh: a late request with the old token on that process still gets the session, as without Redis', { skip, timeout: 60000 }, async (t) => {
+test('Redis lost during a refresh: a late request with the old token on that process still gets the session, as without Redis', {
+  skip,
+  timeout: 60000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   const redis = await startRedis(t)
   const [instance] = await startInstances(t, 1, { emulator, options: { refreshCoordination: { redisUrl: redis.url } } })
@@ -204,7 +219,10 @@ test('Redis lost during a refresh: a late request with the old token on that pro
   assert.equal(warnings(instance).length, 1, warnings(instance).join('\n'))
 })
 
-test('Redis with a password: the right one coordinates; a wrong one warns once, never shows the password, and sessions still work', { skip, timeout: 90000 }, async (t) => {
+test('Redis with a password: the right one coordinates; a wrong one warns once, never shows the password, and sessions still work', {
+  skip,
+  timeout: 90000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }
   const password = 'pass word/with:odd@chars'
@@ -260,14 +278,20 @@ test('refreshCoordination is checked when the instance is created', () => {
   assert.throws(from({}), { name: 'TypeError', message: /refreshCoordination\.redisUrl must be a redis:\/\/ or rediss:\/\/ URL/ })
   assert.throws(from({ redisUrl: undefined }), TypeError)
   assert.throws(from('redis://127.0.0.1'), TypeError)
-  assert.throws(from({ redisUrl: 'http://:hunter2@127.0.0.1:6379' }), (error) => /must start with redis:\/\//.test(error.message) && !error.message.includes('hunter2'))
+  assert.throws(
+    from({ redisUrl: 'http://:hunter2@127.0.0.1:6379' }),
+    (error) => /must start with redis:\/\//.test(error.message) && !error.message.includes('hunter2'),
+  )
   assert.throws(from({ redisUrl: 'redis://127.0.0.1:notaport' }), /cannot be used/)
   // Valid URLs are accepted without connecting (nothing listens on port 1).
   assert.doesNotThrow(from({ redisUrl: 'redis://127.0.0.1:1/3' }))
   assert.doesNotThrow(from(undefined))
 })
 
-test('refreshGraceSeconds: 0 with Redis: concurrent requests share the refresh, a later one with the old token does not', { skip, timeout: 60000 }, async (t) => {
+test('refreshGraceSeconds: 0 with Redis: concurrent requests share the refresh, a later one with the old token does not', {
+  skip,
+  timeout: 60000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }
   const redis = await startRedis(t)
@@ -335,7 +359,10 @@ test('two API keys on one Redis share nothing', { skip, timeout: 60000 }, async 
   assert.equal(onSecond.status, 401, onSecond.text)
   const calls = refreshesOf(emulator, session.refreshToken.secret)
   assert.equal(calls.length, 2)
-  assert.deepEqual(calls.map((c) => c.headers['x-api-key'] === emulator.apiKey), [true, false])
+  assert.deepEqual(
+    calls.map((c) => c.headers['x-api-key'] === emulator.apiKey),
+    [true, false],
+  )
 })
 
 // ---- a second API key that passes the signature check ----------------------

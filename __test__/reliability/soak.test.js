@@ -10,7 +10,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { runSoak, applySetCookie, cookieHeader } = require('../../testing/soak/driver.js')
 
-test('the soak\'s cookie jar keeps and drops cookies as a browser does', () => {
+test("the soak's cookie jar keeps and drops cookies as a browser does", () => {
   const jar = new Map()
   const now = Date.parse('2030-01-01T00:00:00Z')
   applySetCookie(jar, 'crossmint-jwt=a.b.c; path=/; SameSite=lax;', now)

@@ -20,7 +20,12 @@ function burst(emulator, label, count) {
     return { jwt: emulator.signJwt({ sub: `${label}-${i}`, exp: now() + 600 }), expected: `${label}-${i}` }
   })
   return {
-    input: { url: emulator.url, apiKey: emulator.apiKey, warmUp: emulator.signJwt({ sub: `${label}-warm-up`, exp: now() + 600 }), jwts: calls.map((call) => call.jwt) },
+    input: {
+      url: emulator.url,
+      apiKey: emulator.apiKey,
+      warmUp: emulator.signJwt({ sub: `${label}-warm-up`, exp: now() + 600 }),
+      jwts: calls.map((call) => call.jwt),
+    },
     expected: calls.map((call) => call.expected),
   }
 }
@@ -57,7 +62,7 @@ test('worker threads and the main thread check bursts at the same time, each get
     return outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.userId : null))
   }
   const answers = await Promise.all([runMain(), ...workerBursts.map(({ input }) => inWorker(input))])
-  answers.forEach((userIds, index) => assert.deepEqual(userIds, bursts[index].expected, `burst ${index}`))
+  for (const [index, userIds] of answers.entries()) assert.deepEqual(userIds, bursts[index].expected, `burst ${index}`)
 
   // The workers' environments are gone; the shared threads still answer the main thread.
   const after = burst(emulator, 'after-workers', 150)
@@ -78,5 +83,8 @@ test('a script awaiting only checks on the threads waits for them, then exits by
   // without the channel's hold it would exit with the burst unanswered, and
   // with a hold never released it would not exit at all (the 60 s timeout).
   const stdout = await inChildProcess(input)
-  assert.deepEqual(JSON.parse(stdout), valid.map((_, i) => `script-${i}`))
+  assert.deepEqual(
+    JSON.parse(stdout),
+    valid.map((_, i) => `script-${i}`),
+  )
 })

@@ -31,9 +31,7 @@ test('random key ids cannot turn into a flood of key set requests', async (t) =>
   const emulator = await withEmulator(t)
   const uri = jwksUriOf(emulator)
   await ours.verifyCrossmintJwt(emulator.signJwt({ sub: 'warm', exp: now() + 600 }), uri)
-  const forged = Array.from({ length: 100 }, (_, i) =>
-    emulator.signJwt({ sub: 'x', exp: now() + 600 }, { kid: `random-${i}`, key: 'unpublished' }),
-  )
+  const forged = Array.from({ length: 100 }, (_, i) => emulator.signJwt({ sub: 'x', exp: now() + 600 }, { kid: `random-${i}`, key: 'unpublished' }))
   const outcomes = await Promise.allSettled(forged.map((token) => ours.verifyCrossmintJwt(token, uri)))
   assert.ok(outcomes.every((o) => o.status === 'rejected' && o.reason.code === 'ERR_JWKS_NO_MATCHING_KEY'))
   // One warm-up fetch plus at most one refetch inside the cooldown.
@@ -45,9 +43,7 @@ test('callers waiting on a hanging key set endpoint share one fetch and one time
   emulator.faults.jwks = { hang: true }
   const uri = jwksUriOf(emulator)
   const started = Date.now()
-  const outcomes = await Promise.allSettled(
-    [1, 2, 3, 4].map((n) => ours.verifyCrossmintJwt(emulator.signJwt({ sub: `u${n}`, exp: now() + 600 }), uri)),
-  )
+  const outcomes = await Promise.allSettled([1, 2, 3, 4].map((n) => ours.verifyCrossmintJwt(emulator.signJwt({ sub: `u${n}`, exp: now() + 600 }), uri)))
   assert.ok(outcomes.every((o) => o.status === 'rejected' && o.reason.code === 'ERR_JWKS_TIMEOUT'))
   assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`)
   assert.equal(jwksFetches(emulator), 1)

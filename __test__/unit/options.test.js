@@ -5,7 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { withEmulator, authFor, now } = require('../helpers/harness.js')
 
-test('logger receives the reference\'s error lines; false silences them', async (t) => {
+test("logger receives the reference's error lines; false silences them", async (t) => {
   const emulator = await withEmulator(t)
   const lines = []
   const auth = authFor(emulator, { logger: { error: (...args) => lines.push(args) } })

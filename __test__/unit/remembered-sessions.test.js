@@ -12,12 +12,7 @@ const { execFileSync } = require('node:child_process')
 const { withEmulator, ours, authFor, cookieHeaderFor, cookieRequest, now, untilSecond, jwksUriOf, childScript, root } = require('../helpers/harness.js')
 const { Worker } = require('node:worker_threads')
 const native = require('../../native.js')
-const {
-  RememberedSessions,
-  REMEMBERED_SESSIONS_LIMIT,
-  REMEMBERED_CHARS,
-  LONGEST_REMEMBERED_HEADER,
-} = require('../../lib/core/remembered-sessions.js')
+const { RememberedSessions, REMEMBERED_SESSIONS_LIMIT, REMEMBERED_CHARS, LONGEST_REMEMBERED_HEADER } = require('../../lib/core/remembered-sessions.js')
 
 const { verifyCrossmintJwt } = ours
 

@@ -76,7 +76,11 @@ test('a refresh body cut off by the client ends the read at once, long before ti
 test('a Fetch refresh body that never ends is given up at timeoutMs', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator, { timeoutMs: 300 })
-  const body = new ReadableStream({ start(controller) { controller.enqueue(new TextEncoder().encode('{"refresh":')) } })
+  const body = new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"refresh":'))
+    },
+  })
   const request = new Request('http://127.0.0.1/refresh', { method: 'POST', body, duplex: 'half' })
   const answer = await auth.handleCustomRefresh(request)
   assert.equal(answer.status, 401)
@@ -153,7 +157,7 @@ test('Express middleware: a Crossmint outage answers 503 with Retry-After, requi
   assert.deepEqual(await guest.json(), { guest: true })
 })
 
-test('logRejections: one line at the chosen level instead of the reference\'s error with a stack', async (t) => {
+test("logRejections: one line at the chosen level instead of the reference's error with a stack", async (t) => {
   const emulator = await withEmulator(t)
   const lines = []
   const logger = Object.fromEntries(['error', 'warn', 'info', 'debug'].map((level) => [level, (...args) => lines.push([level, ...args])]))

@@ -50,7 +50,10 @@ test('concurrent refresh-route calls with one token make one Crossmint call', as
   const answers = await Promise.all(
     Array.from({ length: 5 }, () => exchange(server.url, { method: 'POST', body: JSON.stringify({ refresh: session.refreshToken.secret }) })),
   )
-  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200])
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200, 200, 200, 200],
+  )
   assert.equal(refreshCalls(emulator), 1)
   assert.ok(answers.every((a) => a.setCookie.length === 2))
 })
@@ -180,7 +183,7 @@ test('verified-token cache: instances with stricter options do not reuse laxer v
 test('logout ends reuse along the whole rotation chain', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
-  const refresh = async (token) => (await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) })))
+  const refresh = async (token) => await auth.handleCustomRefresh(new Request('http://app.test/', { method: 'POST', body: JSON.stringify({ refresh: token }) }))
   const first = emulator.createSession('chain-user')
   const mid = await (await refresh(first.refreshToken.secret)).json()
   const newest = await (await refresh(mid.refreshToken.secret)).json()

@@ -60,7 +60,9 @@ const sessionInProcess = (baseUrl, apiKey, material, env) =>
     error ? { ok: false, name: error.name, code: error.code } : { ok: true, userId: session.userId },
   )
 
-test('Crossmint over https: trusted through the system roots (SSL_CERT_FILE), and a clear CROSSMINT_UNAVAILABLE without them', { timeout: 60000 }, async (t) => {
+test('Crossmint over https: trusted through the system roots (SSL_CERT_FILE), and a clear CROSSMINT_UNAVAILABLE without them', {
+  timeout: 60000,
+}, async (t) => {
   const tls = makeCertificates(t)
   const emulator = await withEmulator(t)
   const session = emulator.createSession('tls-user')
@@ -74,7 +76,10 @@ test('Crossmint over https: trusted through the system roots (SSL_CERT_FILE), an
   const bare = await getUserInProcess(baseUrl, emulator.apiKey, session.userId, { SSL_CERT_FILE: tls.empty, SSL_CERT_DIR: emptyDir })
   assert.equal(bare.ok, false, JSON.stringify(bare))
   assert.equal(bare.code, 'CROSSMINT_UNAVAILABLE')
-  assert.match(bare.message, /cannot make HTTPS calls: .*No CA certificates were loaded from the system \(install the system's CA certificates, e\.g\. the ca-certificates package, or set SSL_CERT_FILE/)
+  assert.match(
+    bare.message,
+    /cannot make HTTPS calls: .*No CA certificates were loaded from the system \(install the system's CA certificates, e\.g\. the ca-certificates package, or set SSL_CERT_FILE/,
+  )
   // The session path too: an expired JWT's refresh fails the same way, and
   // the cookies are kept (an outage, not a sign-out).
   const expired = emulator.createSession('tls-expired', { jwtTtlSeconds: -60 })

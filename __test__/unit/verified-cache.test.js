@@ -251,7 +251,13 @@ test('instances built with the options CrossmintAuth.from passes share one nativ
   const first = shared(config(), options())
   assert.equal(shared(config(), options()), first, 'built from equal fresh objects')
   assert.equal(built, 1)
-  for (const different of [{ requireExpiration: true }, { timeoutMs: 5001 }, { issuer: ['https://other.example'] }, { redisUrl: 'redis://127.0.0.1:1' }, { refreshRoute: 'http://127.0.0.1:9/refresh' }]) {
+  for (const different of [
+    { requireExpiration: true },
+    { timeoutMs: 5001 },
+    { issuer: ['https://other.example'] },
+    { redisUrl: 'redis://127.0.0.1:1' },
+    { refreshRoute: 'http://127.0.0.1:9/refresh' },
+  ]) {
     assert.notEqual(shared(config(), options(different)), first, JSON.stringify(different))
   }
   assert.equal(built, 6)

@@ -5,7 +5,7 @@
 // browser-like users (cookie jars, parallel page requests, refreshes,
 // logouts racing their own page loads, new logins) plus attackers, with
 // every answer checked. `node testing/soak/driver.js --help` for options;
-// `npm run soak` runs it; __test__/soak.test.js runs one minute of it.
+// `npm run soak` runs it; __test__/reliability/soak.test.js runs one minute of it.
 //
 // Invariants (README of this folder says how each is decided):
 //   1 identity        a 200 (or a cookie it sets) never carries another user's identity
