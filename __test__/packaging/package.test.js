@@ -88,3 +88,23 @@ test("npm pack ships only what is needed, and the packed package runs the guide'
   assert.equal(refreshed.status, 200)
   assert.equal(refreshed.setCookie.length, 2)
 })
+
+test('only the entry and its documented subpaths are reachable: the internals (lib/core) are not', () => {
+  for (const specifier of [
+    'crossmint-server-native',
+    'crossmint-server-native/express',
+    'crossmint-server-native/fastify',
+    'crossmint-server-native/hono',
+    'crossmint-server-native/testing',
+  ]) {
+    assert.ok(require.resolve(specifier), specifier)
+  }
+  for (const specifier of [
+    'crossmint-server-native/lib/core/errors.js',
+    'crossmint-server-native/lib/core/crossmint-auth.js',
+    'crossmint-server-native/lib/public/express.js',
+    'crossmint-server-native/index.js',
+  ]) {
+    assert.throws(() => require.resolve(specifier), { code: 'ERR_PACKAGE_PATH_NOT_EXPORTED' }, specifier)
+  }
+})
