@@ -11,12 +11,39 @@ const { Logger } = require('./logger.js')
 const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
 const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
 const { verifyCrossmintJwt, tokenText, recordedPayload, payloadOf } = require('./verify.js')
-const { sharedNativeAuthFor } = require('./shared-native-auth.js')
+const { sharedNativeAuthFor, configurationKey } = require('./shared-native-auth.js')
 const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sessions.js')
+const { BoundedMap } = require('./bounded-map.js')
 
 // The guide's Next.js code builds a CrossmintAuth on every request: instances
-// with the same configuration share their native half (shared-native-auth.js).
+// with the same configuration share their native half (shared-native-auth.js),
+// and instances with the same cookie options their cookie writer.
 const sharedNativeAuth = sharedNativeAuthFor((config, options) => rethrowPlain(() => new native.NativeAuth(config, options)))
+const cookieWriters = new BoundedMap(256)
+
+/** The native cookie writer for these cookie options (it refuses unusable ones with a TypeError). */
+function cookieWriterFor(cookieOptions) {
+  const options = nativeCookieOptions(cookieOptions)
+  const key = configurationKey({}, options)
+  let writer = key === null ? undefined : cookieWriters.get(key)
+  if (writer === undefined) {
+    writer = new native.CookieWriter(options)
+    if (key !== null) cookieWriters.set(key, writer)
+  }
+  return writer
+}
+
+/** nativeAuth -> its timeout in ms, asked once per native half. */
+const timeouts = new WeakMap()
+
+function timeoutMsOf(nativeAuth) {
+  let timeoutMs = timeouts.get(nativeAuth)
+  if (timeoutMs === undefined) {
+    timeoutMs = nativeAuth.timeoutMs()
+    timeouts.set(nativeAuth, timeoutMs)
+  }
+  return timeoutMs
+}
 
 /** A session whose JWT verified: the material as given, `expiresAt` empty. */
 function unchangedSession(jwt, refreshToken, userId) {
@@ -40,10 +67,10 @@ class CrossmintAuth {
     if (constructedBy !== CONSTRUCTED_BY_FROM) throw new TypeError('Use CrossmintAuth.from(crossmint, options)')
     this.crossmint = crossmint
     this.refreshRoute = options.refreshRoute != null ? options.refreshRoute : null
-    this.#cookies = new native.CookieWriter(nativeCookieOptions(options.cookieOptions))
+    this.#cookies = cookieWriterFor(options.cookieOptions)
     this.#log = new Logger(options.logger, options.logRejections)
     this.#native = sharedNativeAuth(nativeConfig(crossmint), nativeAuthOptions(options, this.refreshRoute))
-    this.#timeoutMs = this.#native.timeoutMs()
+    this.#timeoutMs = timeoutMsOf(this.#native)
     this.#rememberedSessions = rememberedSessionsFor(this.#native, native.recordInvalidations)
   }
 
