@@ -836,9 +836,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CheckChannel = nativeBinding.CheckChannel
-module.exports.CookieWriter = nativeBinding.CookieWriter
 module.exports.NativeAuth = nativeBinding.NativeAuth
+module.exports.authSetCookies = nativeBinding.authSetCookies
 module.exports.checkApiKey = nativeBinding.checkApiKey
+module.exports.checkCookieOptions = nativeBinding.checkCookieOptions
+module.exports.clearedSetCookies = nativeBinding.clearedSetCookies
 module.exports.CROSSMINT_API_VERSION = nativeBinding.CROSSMINT_API_VERSION
 module.exports.jwtPayloadText = nativeBinding.jwtPayloadText
 module.exports.jwtVerifiedFor = nativeBinding.jwtVerifiedFor

@@ -11,27 +11,12 @@ const { Logger } = require('./logger.js')
 const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
 const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
 const { verifyCrossmintJwt, tokenText, recordedPayload, payloadOf } = require('./verify.js')
-const { sharedNativeAuthFor, configurationKey } = require('./shared-native-auth.js')
+const { sharedNativeAuthFor } = require('./shared-native-auth.js')
 const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sessions.js')
-const { BoundedMap } = require('./bounded-map.js')
 
 // The guide's Next.js code builds a CrossmintAuth on every request: instances
-// with the same configuration share their native half (shared-native-auth.js),
-// and instances with the same cookie options their cookie writer.
+// with the same configuration share their native half (shared-native-auth.js).
 const sharedNativeAuth = sharedNativeAuthFor((config, options) => rethrowPlain(() => new native.NativeAuth(config, options)))
-const cookieWriters = new BoundedMap(256)
-
-/** The native cookie writer for these cookie options (it refuses unusable ones with a TypeError). */
-function cookieWriterFor(cookieOptions) {
-  const options = nativeCookieOptions(cookieOptions)
-  const key = configurationKey({}, options)
-  let writer = key === null ? undefined : cookieWriters.get(key)
-  if (writer === undefined) {
-    writer = new native.CookieWriter(options)
-    if (key !== null) cookieWriters.set(key, writer)
-  }
-  return writer
-}
 
 /** nativeAuth -> its timeout in ms, asked once per native half. */
 const timeouts = new WeakMap()
@@ -58,7 +43,7 @@ const CONSTRUCTED_BY_FROM = Symbol('CrossmintAuth.from')
 class CrossmintAuth {
   #native
   #rememberedSessions
-  #cookies
+  #cookieOptions
   #log
   /** The native timeout, which also bounds reading a refresh body. */
   #timeoutMs
@@ -67,7 +52,9 @@ class CrossmintAuth {
     if (constructedBy !== CONSTRUCTED_BY_FROM) throw new TypeError('Use CrossmintAuth.from(crossmint, options)')
     this.crossmint = crossmint
     this.refreshRoute = options.refreshRoute != null ? options.refreshRoute : null
-    this.#cookies = cookieWriterFor(options.cookieOptions)
+    this.#cookieOptions = nativeCookieOptions(options.cookieOptions)
+    // Refused here, before any request, rather than when a cookie is written.
+    native.checkCookieOptions(this.#cookieOptions)
     this.#log = new Logger(options.logger, options.logRejections)
     this.#native = sharedNativeAuth(nativeConfig(crossmint), nativeAuthOptions(options, this.refreshRoute))
     this.#timeoutMs = timeoutMsOf(this.#native)
@@ -211,7 +198,7 @@ class CrossmintAuth {
     if (response == null) throw new Error('Response not found')
     const refresh = authMaterial == null ? undefined : authMaterial.refreshToken
     if (refresh == null) throw new TypeError('authMaterial.refreshToken is required')
-    http.setCookies(response, this.#cookies.session(String(authMaterial.jwt), String(refresh.secret), jsTimeMs(refresh.expiresAt)))
+    http.setCookies(response, native.authSetCookies(String(authMaterial.jwt), String(refresh.secret), jsTimeMs(refresh.expiresAt), this.#cookieOptions))
   }
 
   async logout(request, response) {
@@ -236,7 +223,7 @@ class CrossmintAuth {
 
   #storeCleared(response) {
     if (response == null) throw new Error('Response not found')
-    http.setCookies(response, this.#cookies.cleared())
+    http.setCookies(response, native.clearedSetCookies(this.#cookieOptions))
   }
 
   #clearCookiesQuietly(response) {

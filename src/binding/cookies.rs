@@ -1,5 +1,6 @@
 //! The session cookies: reading them from a `Cookie` header, and the
-//! `Set-Cookie` strings of one instance's cookie options.
+//! `Set-Cookie` strings for an instance's cookie options. Plain functions,
+//! not a class per instance: instances are built per request in some apps.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -18,41 +19,44 @@ pub struct NativeCookieOptions {
     pub expires_ms: Option<f64>,
 }
 
-/// Writes one instance's cookies. Built once per instance: options that
-/// would break out of their `Set-Cookie` attribute throw a `TypeError` here,
-/// before any request.
-#[napi]
-pub struct CookieWriter {
-    options: CookieOptions,
+/// The options as the core takes them; a `TypeError` for a value that
+/// would break out of its `Set-Cookie` attribute.
+fn checked(env: &Env, options: NativeCookieOptions) -> Result<CookieOptions> {
+    CookieOptions::new(
+        options.http_only,
+        options.secure,
+        options.same_site,
+        options.domain,
+        options.expires_ms.map(JsTime::from_millis),
+    )
+    .map_err(|error| super::type_error(env, &error.0))
 }
 
+/// Refuses, with a `TypeError`, cookie options that would break out of
+/// their `Set-Cookie` attribute: called when an instance is built, before
+/// any request.
 #[napi]
-impl CookieWriter {
-    #[napi(constructor)]
-    pub fn new(env: Env, options: NativeCookieOptions) -> Result<Self> {
-        CookieOptions::new(
-            options.http_only,
-            options.secure,
-            options.same_site,
-            options.domain,
-            options.expires_ms.map(JsTime::from_millis),
-        )
-        .map(|options| CookieWriter { options })
-        .map_err(|error| super::type_error(&env, &error.0))
-    }
+pub fn check_cookie_options(env: Env, options: NativeCookieOptions) -> Result<()> {
+    checked(&env, options).map(|_| ())
+}
 
-    /// The two `Set-Cookie` values that store a session.
-    #[napi]
-    pub fn session(&self, jwt: String, refresh_secret: String, refresh_expires_ms: Option<f64>) -> Vec<String> {
-        cookies::auth_set_cookies(&jwt, &refresh_secret, refresh_expires_ms.map(JsTime::from_millis), &self.options)
-            .into()
-    }
+/// The two `Set-Cookie` values that store a session.
+#[napi]
+pub fn auth_set_cookies(
+    env: Env,
+    jwt: String,
+    refresh_secret: String,
+    refresh_expires_ms: Option<f64>,
+    options: NativeCookieOptions,
+) -> Result<Vec<String>> {
+    let options = checked(&env, options)?;
+    Ok(cookies::auth_set_cookies(&jwt, &refresh_secret, refresh_expires_ms.map(JsTime::from_millis), &options).into())
+}
 
-    /// The two `Set-Cookie` values that clear it.
-    #[napi]
-    pub fn cleared(&self) -> Vec<String> {
-        cookies::cleared_auth_cookies(&self.options).into()
-    }
+/// The two `Set-Cookie` values that clear it.
+#[napi]
+pub fn cleared_set_cookies(env: Env, options: NativeCookieOptions) -> Result<Vec<String>> {
+    Ok(cookies::cleared_auth_cookies(&checked(&env, options)?).into())
 }
 
 #[napi(object)]
