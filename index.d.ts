@@ -136,8 +136,19 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   clockToleranceSeconds?: number
   /** Accepted `iss` values; unchecked by default. */
   issuer?: string | string[]
-  /** Accepted `aud` values; unchecked by default. */
+  /**
+   * Accepted `aud` values. When set, they replace the project binding: by
+   * default a JWT is accepted only when its `aud` is the API key's project id
+   * (a string, or an array holding it) or when it has no `aud`.
+   */
   audience?: string | string[]
+  /**
+   * `false` turns the project binding off: JWTs of any project are then
+   * accepted (as the reference 1.2.42 does). Default true.
+   */
+  projectAudience?: boolean
+  /** Refuse JWTs without an `aud` claim. Default false (Crossmint issued such JWTs before it added the claim). */
+  requireAudience?: boolean
   /** Seconds a finished refresh is reused for requests still carrying the old token. Default 30; 0 disables. */
   refreshGraceSeconds?: number
   /** Refuse tokens without an `exp` claim (they would otherwise never expire). Default false, as the reference. */
@@ -236,7 +247,28 @@ export type JWKSInput = string | JSONWebKeySet
  * and its `exp`/`nbf`/`iat` claims. A remote key set is fetched once and cached.
  * Rejects with an `Error` whose `code` says why (e.g. `TOKEN_EXPIRED`).
  */
-export declare function verifyCrossmintJwt(token: string, jwks: JWKSInput): Promise<JWTPayload>
+export declare function verifyCrossmintJwt(token: string, jwks: JWKSInput, options?: VerifyCrossmintJwtOptions): Promise<JWTPayload>
+
+export type VerifyCrossmintJwtOptions = {
+  /** The project id (or ids) the JWT must be issued for: its `aud` must name one of them. Unchecked when absent. */
+  audience?: string | string[]
+}
+
+/** The two cookie names a session travels under. */
+export type AuthCookieNames = {
+  /** `crossmint-jwt-<projectId>` */
+  jwt: string
+  /** `crossmint-refresh-token-<projectId>` */
+  refreshToken: string
+}
+
+/**
+ * The names Crossmint's current client (`@crossmint/client-sdk-auth` 1.3) stores
+ * a project's session under, for code that reads cookies itself (a Next.js
+ * Server Component's `cookies()`). Clients up to 1.2.50 use `crossmint-jwt` and
+ * `crossmint-refresh-token`; `getSession(request)` reads both.
+ */
+export declare function getAuthCookieNames(projectId: string): AuthCookieNames
 
 // ---- errors and constants --------------------------------------------------------
 
@@ -256,6 +288,7 @@ export type CrossmintAuthenticationErrorCode =
   | 'REDIRECT_REFUSED'
   | 'INVALID_RESPONSE'
   | 'INVALID_INPUT'
+  | 'WRONG_PROJECT'
 
 export declare class CrossmintAuthenticationError extends Error {
   constructor(message?: string, code?: CrossmintAuthenticationErrorCode)
@@ -276,10 +309,19 @@ export declare class CrossmintAuth {
   /** `${baseUrl}/.well-known/jwks.json` */
   getJwksUri(): string
 
+  /** The API key's project id: the scope of the cookie names, and the `aud` its JWTs carry. */
+  getProjectId(): string
+
+  /** `getAuthCookieNames(this.getProjectId())`. */
+  getAuthCookieNames(): AuthCookieNames
+
   /**
-   * The session of a request (cookies `crossmint-jwt` and `crossmint-refresh-token`)
-   * or of explicit material. Refreshes an expired JWT; when `response` is given the
-   * new cookies (or, on failure, cleared cookies) are set on it before this settles.
+   * The session of a request (this project's cookies `crossmint-jwt-<projectId>` and
+   * `crossmint-refresh-token-<projectId>`, else `crossmint-jwt` and
+   * `crossmint-refresh-token`) or of explicit material. Refreshes an expired JWT;
+   * when `response` is given the new cookies (under the naming the request came
+   * in with; scoped for explicit material) or, on failure, cleared cookies are
+   * set on it before this settles.
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 
@@ -304,14 +346,16 @@ export declare class CrossmintAuth {
   handleCustomRefresh<R extends ServerSideResponse>(request: GenericRequest, response: R): Promise<R>
   handleCustomRefresh(request: GenericRequest, response?: GenericResponse): Promise<GenericResponse>
 
-  verifyCrossmintJwt(token: string, jwks?: JSONWebKeySet): Promise<JWTPayload>
+  /** Verifies with this instance's options (project binding included), against its own key set or `jwks`. */
+  verifyCrossmintJwt(token: string, jwks?: JWKSInput): Promise<JWTPayload>
 
-  /** Sets the two session cookies on a Node or Fetch response. */
+  /** Sets the two session cookies, under the project-scoped names, on a Node or Fetch response. */
   storeAuthMaterial(response: GenericResponse, authMaterial: AuthMaterial): void
 
   /**
    * Revokes the request's refresh token at Crossmint (when a request is given) and
-   * clears both cookies on `response`, or on a new Fetch `Response` that is returned.
+   * clears the session cookies under both namings on `response`, or on a new Fetch
+   * `Response` that is returned.
    */
   logout(request?: GenericRequest, response?: Response): Promise<Response>
   /** Clears the cookies on a Node response, Fastify reply or Koa context (status 200) and returns it. */

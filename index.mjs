@@ -4,5 +4,14 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const sdk = require('./index.js')
 
-export const { createCrossmint, CrossmintAuth, CrossmintAuthenticationError, verifyCrossmintJwt, CROSSMINT_API_VERSION, SDK_NAME, SDK_VERSION } = sdk
+export const {
+  createCrossmint,
+  CrossmintAuth,
+  CrossmintAuthenticationError,
+  verifyCrossmintJwt,
+  getAuthCookieNames,
+  CROSSMINT_API_VERSION,
+  SDK_NAME,
+  SDK_VERSION,
+} = sdk
 export default sdk

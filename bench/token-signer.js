@@ -15,7 +15,8 @@ const SIGNING = {
   EdDSA: { hash: null, keyOptions: {} },
 }
 
-const JWT_AUDIENCE = 'crossmint.com'
+// The emulator's project: every Crossmint JWT names its project in `aud`.
+const JWT_AUDIENCE = require('../testing/emulator.js').TEST_PROJECT_ID
 
 function subjectFor(prefix, index) {
   return `${prefix}-${index}`

@@ -1,49 +1,37 @@
-//! The two session cookies: reading them from a `Cookie` request header and
-//! writing the `Set-Cookie` strings, attribute for attribute as the reference
+//! The two session cookies' names and their `Set-Cookie` strings (which
+//! cookies a request carries is `session_cookies`'), attribute for attribute as the reference
 //! SDK writes them, so a browser sees no difference after the switch.
-
-use cookie::Cookie;
 
 use crate::http_date::{to_utc_string, JsTime};
 
 pub const JWT_COOKIE: &str = "crossmint-jwt";
 pub const REFRESH_TOKEN_COOKIE: &str = "crossmint-refresh-token";
 
-/// The reference marks a cleared cookie with this literal date (note `UTC`, not `GMT`).
-const CLEARED_EXPIRY: &str = "expires=Thu, 01 Jan 1970 00:00:00 UTC";
-
-/// What a request's cookies carry. Both absent is not an error here: the
-/// session logic decides what a missing token means.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct AuthCookies {
-    pub jwt: Option<String>,
-    pub refresh_token: Option<String>,
+/// The names a session's two cookies go under: the unscoped pair the
+/// reference and Crossmint's clients up to 1.2.50 use, or the pair scoped to
+/// one project that its current client uses (see `session_cookies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieNames {
+    pub jwt: String,
+    pub refresh_token: String,
 }
 
-/// Reads `crossmint-jwt` and `crossmint-refresh-token` from a `Cookie` header.
-///
-/// Unlike the reference (which splits each pair on every `=` and keeps the
-/// last duplicate) a value keeps everything after its first `=` (base64
-/// padding survives), surrounding double quotes are dropped, and the first of
-/// two cookies with the same name wins, because browsers send the cookie with
-/// the most specific path first. Malformed parts are skipped, never fatal.
-pub fn parse_auth_cookies(header: &str) -> AuthCookies {
-    let mut found = AuthCookies::default();
-    for cookie in Cookie::split_parse(header).flatten() {
-        let slot = match cookie.name() {
-            JWT_COOKIE => &mut found.jwt,
-            REFRESH_TOKEN_COOKIE => &mut found.refresh_token,
-            _ => continue,
-        };
-        if slot.is_none() {
-            *slot = Some(cookie.value_trimmed().to_string());
-        }
-        if found.jwt.is_some() && found.refresh_token.is_some() {
-            break;
+impl CookieNames {
+    pub fn unscoped() -> CookieNames {
+        CookieNames { jwt: JWT_COOKIE.to_string(), refresh_token: REFRESH_TOKEN_COOKIE.to_string() }
+    }
+
+    /// `crossmint-jwt-<projectId>` and `crossmint-refresh-token-<projectId>`.
+    pub fn scoped(project_id: &str) -> CookieNames {
+        CookieNames {
+            jwt: format!("{JWT_COOKIE}-{project_id}"),
+            refresh_token: format!("{REFRESH_TOKEN_COOKIE}-{project_id}"),
         }
     }
-    found
 }
+
+/// The reference marks a cleared cookie with this literal date (note `UTC`, not `GMT`).
+const CLEARED_EXPIRY: &str = "expires=Thu, 01 Jan 1970 00:00:00 UTC";
 
 /// Whether `value` can be written as a cookie value as is: RFC 6265's
 /// cookie-octets (printable ASCII except space, `"`, `,`, `;` and `\`).
@@ -125,7 +113,8 @@ pub fn format_set_cookie(name: &str, value: &str, options: &CookieOptions, expir
 /// The two `Set-Cookie` values that store (or, with empty values, clear) a
 /// session. The JWT cookie is never HttpOnly because Crossmint's client SDK
 /// reads it; the refresh cookie expires with the refresh token.
-pub fn auth_set_cookies(
+pub fn named_set_cookies(
+    names: &CookieNames,
     jwt: &str,
     refresh_secret: &str,
     refresh_expires: Option<JsTime>,
@@ -133,14 +122,19 @@ pub fn auth_set_cookies(
 ) -> [String; 2] {
     let jwt_options = CookieOptions { http_only: false, ..options.clone() };
     [
-        format_set_cookie(JWT_COOKIE, jwt, &jwt_options, options.expires),
-        format_set_cookie(REFRESH_TOKEN_COOKIE, refresh_secret, options, refresh_expires),
+        format_set_cookie(&names.jwt, jwt, &jwt_options, options.expires),
+        format_set_cookie(&names.refresh_token, refresh_secret, options, refresh_expires),
     ]
 }
 
-/// The pair that logs a browser out.
-pub fn cleared_auth_cookies(options: &CookieOptions) -> [String; 2] {
-    auth_set_cookies("", "", None, options)
+/// `named_set_cookies` under the unscoped names, as the reference writes them.
+pub fn auth_set_cookies(
+    jwt: &str,
+    refresh_secret: &str,
+    refresh_expires: Option<JsTime>,
+    options: &CookieOptions,
+) -> [String; 2] {
+    named_set_cookies(&CookieNames::unscoped(), jwt, refresh_secret, refresh_expires, options)
 }
 
 #[cfg(test)]
@@ -153,35 +147,6 @@ mod tests {
         for bad in ["a;b", "a\r\nSet-Cookie: x=1", "a b", "a,b", "a\"b", "a\\b", "é", "\u{7f}"] {
             assert!(!is_cookie_value(bad), "{bad:?}");
         }
-    }
-
-    #[test]
-    fn reads_both_cookies() {
-        let c = parse_auth_cookies("a=b; crossmint-jwt=x.y.z; crossmint-refresh-token=r1");
-        assert_eq!(c.jwt.as_deref(), Some("x.y.z"));
-        assert_eq!(c.refresh_token.as_deref(), Some("r1"));
-    }
-
-    #[test]
-    fn keeps_padding_and_first_duplicate() {
-        let c =
-            parse_auth_cookies("crossmint-refresh-token=abc==; crossmint-refresh-token=second; crossmint-jwt=\"q\"");
-        assert_eq!(c.refresh_token.as_deref(), Some("abc=="));
-        assert_eq!(c.jwt.as_deref(), Some("q"));
-    }
-
-    #[test]
-    fn skips_malformed_parts() {
-        let c = parse_auth_cookies(";;  ; =x; novalue; crossmint-jwt ; crossmint-refresh-token= r ;");
-        assert_eq!(c.jwt, None);
-        assert_eq!(c.refresh_token.as_deref(), Some("r"));
-        assert_eq!(parse_auth_cookies(""), AuthCookies::default());
-    }
-
-    #[test]
-    fn empty_value_is_present_but_empty() {
-        let c = parse_auth_cookies("crossmint-refresh-token=");
-        assert_eq!(c.refresh_token.as_deref(), Some(""));
     }
 
     #[test]
@@ -205,7 +170,7 @@ mod tests {
 
     #[test]
     fn cleared_cookies_expire_in_1970() {
-        let [jwt, refresh] = cleared_auth_cookies(&CookieOptions::default());
+        let [jwt, refresh] = auth_set_cookies("", "", None, &CookieOptions::default());
         assert_eq!(jwt, "crossmint-jwt=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;");
         assert_eq!(refresh, "crossmint-refresh-token=; path=/; SameSite=lax; expires=Thu, 01 Jan 1970 00:00:00 UTC;");
     }

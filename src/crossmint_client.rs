@@ -106,6 +106,9 @@ pub enum ClientErrorKind {
     /// This process already exchanged the token: presenting it again could
     /// only be refused, so it was not sent.
     AlreadyRotated,
+    /// A refresh answered with a JWT issued for another project (its `aud`):
+    /// the token was spent, and what it issued was revoked.
+    OtherProject,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,6 +274,9 @@ fn encode_path_segment(segment: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct CrossmintClient {
     api_key_text: String,
+    /// The project the API key belongs to: the scope of its cookie names
+    /// and the `aud` its users' JWTs carry.
+    project_id: String,
     base_url: String,
     headers: HeaderMap,
     timeout: Duration,
@@ -303,7 +309,13 @@ impl CrossmintClient {
             put("authorization", &format!("Bearer {jwt}"))?;
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        Ok(CrossmintClient { api_key_text: config.api_key.clone(), base_url, headers, timeout })
+        Ok(CrossmintClient {
+            api_key_text: config.api_key.clone(),
+            project_id: api_key.project_id,
+            base_url,
+            headers,
+            timeout,
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -312,6 +324,10 @@ impl CrossmintClient {
 
     pub fn api_key_text(&self) -> &str {
         &self.api_key_text
+    }
+
+    pub fn project_id(&self) -> &str {
+        &self.project_id
     }
 
     pub fn jwks_uri(&self) -> String {

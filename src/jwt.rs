@@ -24,11 +24,63 @@ pub struct VerifyOptions {
     pub clock_tolerance_seconds: f64,
     /// Accepted `iss` values.
     pub issuer: Option<Vec<String>>,
-    /// Accepted `aud` values (one match suffices).
+    /// Accepted `aud` values (one match suffices). When set, it replaces
+    /// the project binding below.
     pub audience: Option<Vec<String>>,
+    /// The project every JWT must be issued for: a JWT whose `aud` names
+    /// other projects only is refused; one without `aud` passes (Crossmint
+    /// issued those before it added the claim) unless `require_audience`.
+    pub project: Option<String>,
+    /// Refuse JWTs without `aud`.
+    pub require_audience: bool,
     /// Refuse tokens without `exp` (jose's `requiredClaims: ["exp"]`): such
     /// a token would otherwise stay a valid session forever.
     pub require_expiration: bool,
+}
+
+/// A token's `aud` claim, as far as the checks need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceClaim {
+    Absent,
+    /// Its string values (a string, or the strings of an array).
+    Values(Vec<String>),
+}
+
+impl AudienceClaim {
+    fn of(aud: Option<&Value>) -> AudienceClaim {
+        match aud {
+            None | Some(Value::Null) => AudienceClaim::Absent,
+            Some(Value::Array(values)) => {
+                AudienceClaim::Values(values.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            }
+            Some(Value::String(value)) => AudienceClaim::Values(vec![value.clone()]),
+            Some(_) => AudienceClaim::Values(Vec::new()),
+        }
+    }
+
+    fn names(&self, wanted: &str) -> bool {
+        matches!(self, AudienceClaim::Values(values) if values.iter().any(|v| v == wanted))
+    }
+
+    /// Whether `options` accept this `aud`.
+    pub fn accepted(&self, options: &VerifyOptions) -> bool {
+        if let Some(audiences) = &options.audience {
+            return audiences.iter().any(|a| self.names(a));
+        }
+        match (self, &options.project) {
+            (AudienceClaim::Absent, _) => !options.require_audience,
+            (_, Some(project)) => self.names(project),
+            (AudienceClaim::Values(_), None) => true,
+        }
+    }
+}
+
+/// The `aud` of a token, read without checking its signature: for deciding
+/// whose cookies a request carries, or what a refresh answer issued (which
+/// comes from Crossmint over TLS), never for accepting a session.
+pub fn unverified_audience(token: &str) -> AudienceClaim {
+    let claims = payload_text(token).and_then(|text| serde_json::from_str::<Claims>(&text).ok());
+    AudienceClaim::of(claims.as_ref().and_then(|claims| claims.get("aud")))
 }
 
 pub type Claims = Map<String, Value>;
@@ -188,16 +240,12 @@ pub fn validate_claims(token: &ParsedToken<'_>, options: &VerifyOptions, now: f6
             return Err(claim_error("unexpected \"iss\" claim value"));
         }
     }
-    if let Some(audiences) = &options.audience {
-        let accepted = |aud: &Value| aud.as_str().is_some_and(|a| audiences.iter().any(|x| x == a));
-        let ok = match claims.get("aud") {
-            Some(Value::Array(auds)) => auds.iter().any(accepted),
-            Some(aud) => accepted(aud),
-            None => false,
-        };
-        if !ok {
-            return Err(claim_error("unexpected \"aud\" claim value"));
-        }
+    let audience = AudienceClaim::of(claims.get("aud"));
+    if !audience.accepted(options) {
+        return Err(match audience {
+            AudienceClaim::Absent => claim_error("missing required \"aud\" claim"),
+            _ => claim_error("unexpected \"aud\" claim value"),
+        });
     }
     if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
         return Err(claim_error("\"iat\" claim must be a number"));
@@ -271,14 +319,20 @@ pub fn validate_session_claims(
         // Read only to refuse a non-number, as jose does.
         #[serde(default, rename = "iat", deserialize_with = "number")]
         _iat: Option<f64>,
+        /// A string: Crossmint's project id. Anything else (an array)
+        /// takes the tree path.
+        aud: Option<String>,
     }
     if options.issuer.is_none() && options.audience.is_none() {
         let mut buffer = [0u8; 1024];
         let plain = decode_into(token.payload, &mut buffer)
             .and_then(|bytes| serde_json::from_slice::<PlainClaims>(&bytes).ok());
         if let Some(plain) = plain {
-            check_times(plain.nbf.map(Some), plain.exp.map(Some), options, now)?;
-            return Ok(SessionClaims { subject: plain.sub, exp: plain.exp });
+            let audience = plain.aud.map_or(AudienceClaim::Absent, |aud| AudienceClaim::Values(vec![aud]));
+            if audience.accepted(options) {
+                check_times(plain.nbf.map(Some), plain.exp.map(Some), options, now)?;
+                return Ok(SessionClaims { subject: plain.sub, exp: plain.exp });
+            }
         }
     }
     validate_claims(token, options, now).map(|claims| SessionClaims::of(&claims))
@@ -435,6 +489,43 @@ mod tests {
         assert_eq!(verify(&token, &k.set, &bad_iss).unwrap_err().message, "unexpected \"iss\" claim value");
         let bad_aud = VerifyOptions { audience: Some(vec!["c".into()]), ..Default::default() };
         assert_eq!(verify(&token, &k.set, &bad_aud).unwrap_err().message, "unexpected \"aud\" claim value");
+    }
+
+    #[test]
+    fn a_project_binding_accepts_its_own_aud_and_none() {
+        let k = keys();
+        let bound = VerifyOptions { project: Some("p1".into()), ..Default::default() };
+        let strict = VerifyOptions { require_audience: true, ..bound.clone() };
+        let token = |aud: Value| {
+            let mut claims = json!({"sub": "u", "exp": now() + 60});
+            if !aud.is_null() {
+                claims["aud"] = aud;
+            }
+            sign(&k.ed, Algorithm::EdDSA, Some("ed"), &claims)
+        };
+        for (aud, bound_ok, strict_ok) in [
+            (json!("p1"), true, true),
+            (json!(["x", "p1"]), true, true),
+            (Value::Null, true, false),
+            (json!("p2"), false, false),
+            (json!(["p2", "p3"]), false, false),
+            (json!(7), false, false),
+        ] {
+            let t = token(aud.clone());
+            assert_eq!(verify(&t, &k.set, &bound).is_ok(), bound_ok, "{aud}");
+            assert_eq!(verify(&t, &k.set, &strict).is_ok(), strict_ok, "{aud} required");
+            // The session fast path agrees with the full check.
+            let parsed = parse_token(&t).unwrap();
+            assert_eq!(validate_session_claims(&parsed, &bound, now() as f64).is_ok(), bound_ok, "{aud} session");
+        }
+        assert_eq!(verify(&token(json!("p2")), &k.set, &bound).unwrap_err().message, "unexpected \"aud\" claim value");
+        assert_eq!(verify(&token(Value::Null), &k.set, &strict).unwrap_err().message, "missing required \"aud\" claim");
+        // An explicit audience replaces the binding; without a project every aud passes.
+        let explicit = VerifyOptions { audience: Some(vec!["p2".into()]), ..bound.clone() };
+        assert!(verify(&token(json!("p2")), &k.set, &explicit).is_ok());
+        assert!(verify(&token(json!("p2")), &k.set, &VerifyOptions::default()).is_ok());
+        assert_eq!(unverified_audience(&token(json!("p1"))), AudienceClaim::Values(vec!["p1".into()]));
+        assert_eq!(unverified_audience("not-a-jwt"), AudienceClaim::Absent);
     }
 
     #[test]

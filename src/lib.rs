@@ -22,6 +22,7 @@ mod redis_refresh_store;
 mod refresh_flight;
 mod revoked_jwts;
 mod session;
+mod session_cookies;
 mod token_verifier;
 mod verified_tokens;
 mod verify_error;
@@ -33,6 +34,7 @@ mod warnings;
 mod binding;
 
 pub use api_key::validate_api_key;
-pub use cookies::{auth_set_cookies, parse_auth_cookies, CookieOptions};
+pub use cookies::{auth_set_cookies, CookieOptions};
 pub use jwks::KeySet;
 pub use jwt::{verify, VerifyOptions};
+pub use session_cookies::{ProjectCookies, Reader};

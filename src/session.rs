@@ -12,6 +12,7 @@ use crate::api_key::ApiKeyError;
 use crate::crossmint_client::{
     AuthMaterial, ClientError, ClientErrorKind, CrossmintClient, CrossmintConfig, DEFAULT_TIMEOUT,
 };
+use crate::jwt;
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
 use crate::redis_refresh_store::{self, RedisRefreshStore, SharedOutcome, Verdict};
@@ -19,6 +20,7 @@ use crate::refresh_flight::{
     OutcomeKind, RefreshFlights, RefreshHandout, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
 };
 use crate::revoked_jwts;
+use crate::session_cookies::ProjectCookies;
 use crate::token_verifier::{TokenVerifier, VerifiedSubject};
 use crate::warnings;
 
@@ -43,7 +45,7 @@ impl RefreshOutcome for Result<AuthMaterial, ClientError> {
         match self {
             Ok(_) => OutcomeKind::Rotated,
             Err(error) => match error.kind {
-                ClientErrorKind::InvalidResponse => OutcomeKind::SpentUnusable,
+                ClientErrorKind::InvalidResponse | ClientErrorKind::OtherProject => OutcomeKind::SpentUnusable,
                 ClientErrorKind::LoggedOut => OutcomeKind::LoggedOut,
                 ClientErrorKind::AlreadyRotated => OutcomeKind::Refused,
                 ClientErrorKind::Rejected(status) if status < 500 => OutcomeKind::Refused,
@@ -77,6 +79,7 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
                     ClientErrorKind::InvalidInput => ("invalid_input", None),
                     ClientErrorKind::LoggedOut => ("logged_out", None),
                     ClientErrorKind::AlreadyRotated => ("already_rotated", None),
+                    ClientErrorKind::OtherProject => ("other_project", None),
                 };
                 json!({ "error": { "kind": kind, "status": status, "message": error.message, "errno": error.errno } })
             }
@@ -99,6 +102,7 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
             ("invalid_input", _) => ClientErrorKind::InvalidInput,
             ("logged_out", _) => ClientErrorKind::LoggedOut,
             ("already_rotated", _) => ClientErrorKind::AlreadyRotated,
+            ("other_project", _) => ClientErrorKind::OtherProject,
             _ => return None,
         };
         let mut decoded = ClientError::new(kind, error.get("message")?.as_str()?);
@@ -153,6 +157,7 @@ impl SessionError {
             ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", true),
             ClientErrorKind::InvalidInput => ("INVALID_INPUT", false),
             ClientErrorKind::LoggedOut | ClientErrorKind::AlreadyRotated => ("SESSION_EXPIRED", true),
+            ClientErrorKind::OtherProject => ("WRONG_PROJECT", true),
         };
         SessionError { code, cause: error.message, authentication_failure }
     }
@@ -176,6 +181,10 @@ pub struct EngineOptions {
     pub clock_tolerance_seconds: Option<f64>,
     pub issuer: Option<Vec<String>>,
     pub audience: Option<Vec<String>>,
+    /// `projectAudience: false` turns the project binding off.
+    pub project_audience: Option<bool>,
+    /// `requireAudience`: JWTs without `aud` are refused.
+    pub require_audience: bool,
     pub require_expiration: bool,
     pub refresh_grace_seconds: Option<f64>,
     pub key_set_stale_if_error_seconds: Option<f64>,
@@ -215,6 +224,8 @@ fn js_duration(value: Option<f64>, unit: Duration, longest: Duration) -> Option<
 
 pub struct SessionEngine {
     pub client: CrossmintClient,
+    /// Under which names this project's session travels, read and written.
+    pub cookies: ProjectCookies,
     pub refresh_route: Option<String>,
     /// The instance's key set and options; its records are shared with
     /// every verifier of the same key set and options.
@@ -236,10 +247,14 @@ impl SessionEngine {
             js_duration(options.timeout_ms.filter(|ms| ms.is_finite()), Duration::from_millis(1), MAX_TIMEOUT)
                 .filter(|t| !t.is_zero())
                 .unwrap_or(DEFAULT_TIMEOUT);
+        let client = CrossmintClient::new(config, timeout)?;
         let verify_options = VerifyOptions {
             clock_tolerance_seconds: options.clock_tolerance_seconds.unwrap_or(0.0).max(0.0),
             issuer: options.issuer,
             audience: options.audience,
+            // Bound to the API key's project unless turned off explicitly.
+            project: (options.project_audience != Some(false)).then(|| client.project_id().to_string()),
+            require_audience: options.require_audience,
             require_expiration: options.require_expiration,
         };
         let coordination = match (options.coordination_requested, options.redis_url) {
@@ -249,8 +264,8 @@ impl SessionEngine {
             }
             (true, _) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
         };
-        let client = CrossmintClient::new(config, timeout)?;
         let jwks_uri = client.jwks_uri();
+        let cookies = ProjectCookies::new(client.project_id(), &verify_options);
         // jose's 5 s, or the instance's `timeoutMs` when shorter.
         let key_set_deadline = timeout.min(key_set_cache::FETCH_TIMEOUT);
         let mut verifier = TokenVerifier::new(&jwks_uri, verify_options, key_set_deadline);
@@ -263,6 +278,7 @@ impl SessionEngine {
         }
         Ok(SessionEngine {
             client,
+            cookies,
             refresh_route: options.refresh_route,
             verifier,
             // The table caps any grace at ROTATION_GRACE anyway.
@@ -333,7 +349,7 @@ impl SessionEngine {
             if REFRESH_FLIGHTS.ended(&key) {
                 return Err(ClientError::already_rotated());
             }
-            refresh().await
+            self.for_this_project(refresh().await)
         };
         let across_processes = || async {
             let Some(store) = coordination else { return call_crossmint().await };
@@ -342,6 +358,23 @@ impl SessionEngine {
             self.handed_out(store.run(&key, self.refresh_grace, lock_for, &successor, call_crossmint).await)
         };
         self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, &successor, across_processes).await)
+    }
+
+    /// A refresh result whose JWT is issued for another project (its `aud`,
+    /// read unverified: the answer came from Crossmint, or from the app's
+    /// own route) is no session of this project: the refresh token it
+    /// issued is revoked and the outcome is a failure that ends the session.
+    /// Checked before the outcome is shared, so every caller gets the same.
+    fn for_this_project(&self, outcome: Result<AuthMaterial, ClientError>) -> Result<AuthMaterial, ClientError> {
+        let material = outcome?;
+        if jwt::unverified_audience(&material.jwt).accepted(&self.verifier.options) {
+            return Ok(material);
+        }
+        drop(self.revoke_in_background(material.refresh_secret().to_string()));
+        Err(ClientError::new(
+            ClientErrorKind::OtherProject,
+            format!("The refreshed JWT is not issued for this project ({})", self.client.project_id()),
+        ))
     }
 
     /// What callers of a shared refresh receive: its outcome, or, when a

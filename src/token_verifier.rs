@@ -168,18 +168,23 @@ impl TokenVerifier {
     }
 }
 
-/// `verifyCrossmintJwt(token, uri)`'s verifiers: default options, jose's
+/// A key set URI and the verification options (as their `Debug` text,
+/// which the record keys hash too).
+type UriAndOptions = (String, String);
+
+/// The verifiers of `verifyCrossmintJwt(token, uri)`, free (its `audience`
+/// option) or an instance's (its options), per URI and options: jose's
 /// fetch deadline. When full the table is emptied (the records themselves
 /// live in `VERIFIED` and stay valid).
-static BY_URI: LazyLock<Mutex<BoundedMap<String, Arc<TokenVerifier>>>> =
+static BY_URI: LazyLock<Mutex<BoundedMap<UriAndOptions, Arc<TokenVerifier>>>> =
     LazyLock::new(|| Mutex::new(BoundedMap::new(BY_URI_LIMIT)));
 const BY_URI_LIMIT: usize = 256;
 
-pub fn for_uri(jwks_uri: &str) -> Arc<TokenVerifier> {
+pub fn for_uri(jwks_uri: &str, options: &VerifyOptions) -> Arc<TokenVerifier> {
     let mut verifiers = BY_URI.lock().unwrap_or_else(|p| p.into_inner());
     verifiers
-        .get_or_insert_with(jwks_uri.to_string(), || {
-            Arc::new(TokenVerifier::new(jwks_uri, VerifyOptions::default(), key_set_cache::FETCH_TIMEOUT))
+        .get_or_insert_with((jwks_uri.to_string(), format!("{options:?}")), || {
+            Arc::new(TokenVerifier::new(jwks_uri, options.clone(), key_set_cache::FETCH_TIMEOUT))
         })
         .clone()
 }

@@ -22,7 +22,38 @@ const REFRESH_PATH = '/api/2024-09-26/session/sdk/auth/refresh'
 const LOGOUT_PATH = '/api/2024-09-26/session/sdk/auth/logout'
 const USER_PATH_PREFIX = '/api/2024-09-26/sdk/auth/user/'
 
-const JWT_AUDIENCE = 'crossmint.com'
+const BASE58_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
+
+/** The bytes base58 `text` stands for (undefined when it is not base58). */
+function base58Decode(text) {
+  let value = 0n
+  for (const char of text) {
+    const digit = BASE58_ALPHABET.indexOf(char)
+    if (digit < 0) return undefined
+    value = value * 58n + BigInt(digit)
+  }
+  const hex = value === 0n ? '' : value.toString(16)
+  const body = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex')
+  const leadingZeros = text.length - text.replace(/^1+/, '').length
+  return Buffer.concat([Buffer.alloc(leadingZeros), body])
+}
+
+/**
+ * The project id an API key carries (`<ck|sk>_<env>_` then base58 of
+ * `<projectId>.<...>:<signature>`), as Crossmint reads it; undefined for a
+ * key that does not have that shape. The signature is not checked here.
+ */
+function projectIdOf(apiKey) {
+  const match = /^(?:ck|sk)_(?:development|staging|production)_(.+)$/.exec(String(apiKey || ''))
+  const decoded = match && base58Decode(match[1])
+  if (!decoded) return undefined
+  const keyData = decoded.toString('utf8').split(':')[0]
+  const projectId = keyData.split('.')[0]
+  return projectId || undefined
+}
+
+/** The test key's project: Crossmint sets it as every JWT's `aud`. */
+const TEST_PROJECT_ID = projectIdOf(TEST_API_KEY)
 const DEFAULT_JWT_TTL_SECONDS = 3600
 const DEFAULT_REFRESH_TTL_SECONDS = 7 * 24 * 3600
 
@@ -112,10 +143,15 @@ function sendHtml(res, status) {
  *   (default: rsa-1, rsa-ps, ec-1, ec-384, ed-1).
  * @returns {Promise<object>} the emulator:
  *   - `url` base URL without trailing slash; `apiKey` (= TEST_API_KEY);
+ *     `projectId` (the key's project, every JWT's `aud` by default);
  *   - `jwks` the published `{ keys }` set (assigning replaces what is served);
  *   - `signJwt(claims, { alg, kid, key, header, secret })` compact JWS;
- *   - `createSession(userId?, { email, jwtTtlSeconds, refreshedJwtTtlSeconds, alg, refreshTtlSeconds })`
- *     (`jwtTtlSeconds` is the lifetime of this session's first JWT only, so
+ *   - `createSession(userId?, { email, jwtTtlSeconds, refreshedJwtTtlSeconds, alg, refreshTtlSeconds, project, aud })`
+ *     (`project`: the project its refresh tokens are bound to, the key's by
+ *     default; a refresh with another project's key is refused. `aud`: what
+ *     every JWT of the session carries: the project's id by default, `null`
+ *     for none, or any string or array, such as another project's id.
+ *     `jwtTtlSeconds` is the lifetime of this session's first JWT only, so
  *     `-60` gives an expired one; JWTs issued by a refresh live
  *     `refreshedJwtTtlSeconds`, default one hour; every JWT has its own `jti`)
  *     → `{ jwt, refreshToken: { secret, expiresAt }, userId, family }`;
@@ -275,6 +311,10 @@ async function startCrossmintEmulator(options = {}) {
   const refreshTokensBySecret = new Map()
   // family → its secrets in the order they were issued.
   const secretsByFamily = new Map()
+  // family → { project, audience }: the project its refresh tokens are bound
+  // to and the `aud` its JWTs carry (createSession's options).
+  const familyScopes = new Map()
+  const scopeOf = (family) => familyScopes.get(family) || { project: TEST_PROJECT_ID, audience: undefined }
   let familyCount = 0
 
   const registerUser = (userId, settings = {}) => {
@@ -295,9 +335,11 @@ async function startCrossmintEmulator(options = {}) {
 
   // A random jti makes every issued JWT distinct, even two issued for the
   // same user within one second (as a refresh right after sign-in is).
-  const issueJwtFor = (user, ttlSeconds = user.refreshedJwtTtlSeconds) => {
+  const issueJwtFor = (user, ttlSeconds = user.refreshedJwtTtlSeconds, audience = undefined) => {
     const iat = Math.floor(Date.now() / 1000)
-    const claims = { sub: user.id, iat, exp: iat + ttlSeconds, iss: emulator.url, aud: JWT_AUDIENCE, email: user.email }
+    const claims = { sub: user.id, iat, exp: iat + ttlSeconds, iss: emulator.url, email: user.email }
+    // A family's `aud` (createSession's option): its project's id by default.
+    if (audience !== null) claims.aud = audience === undefined ? TEST_PROJECT_ID : audience
     return signJwt({ ...claims, jti: crypto.randomUUID() }, { alg: user.alg })
   }
 
@@ -345,7 +387,11 @@ async function startCrossmintEmulator(options = {}) {
     const user = registerUser(userId, sessionOptions)
     const ttlSeconds = sessionOptions.jwtTtlSeconds ?? user.refreshedJwtTtlSeconds
     const family = newFamily()
-    return { jwt: issueJwtFor(user, ttlSeconds), refreshToken: issueToken(userId, family, 0), userId, family }
+    const project = sessionOptions.project || TEST_PROJECT_ID
+    // `aud`: undefined → the project's id; null → none; else as given.
+    const audience = 'aud' in sessionOptions ? sessionOptions.aud : project
+    familyScopes.set(family, { project, audience })
+    return { jwt: issueJwtFor(user, ttlSeconds, audience), refreshToken: issueToken(userId, family, 0), userId, family }
   }
 
   const isLive = (token, now = Date.now()) => !token.used && !token.revoked && token.expiresAtMs > now
@@ -531,6 +577,15 @@ async function startCrossmintEmulator(options = {}) {
       send(401, errorPayload(401, 'Invalid refresh token'))
       return
     }
+    // A refresh token is bound to its project: another project's API key
+    // cannot exchange it (and does not spend it).
+    const scope = scopeOf(token.family)
+    const callerProject = projectIdOf(request.headers['x-api-key'])
+    if (callerProject !== undefined && callerProject !== scope.project) {
+      notePresentation(request, 'refused', { reason: 'other-project' })
+      send(401, errorPayload(401, 'Invalid refresh token'))
+      return
+    }
     token.used = true
     token.usedAtMs = now
     const user = usersById.get(token.userId)
@@ -541,7 +596,7 @@ async function startCrossmintEmulator(options = {}) {
     // the new token, though the old one is spent.
     if (res.destroyed) presentation.delivered = false
     send(200, {
-      jwt: issueJwtFor(user),
+      jwt: issueJwtFor(user, undefined, scope.audience),
       refresh,
       user: { id: user.id, email: user.email },
     })
@@ -661,6 +716,7 @@ async function startCrossmintEmulator(options = {}) {
   const emulator = {
     url: `http://127.0.0.1:${server.address().port}`,
     apiKey: TEST_API_KEY,
+    projectId: TEST_PROJECT_ID,
     get jwks() {
       return jwksOverride || buildJwks()
     },
@@ -721,6 +777,8 @@ async function startCrossmintEmulator(options = {}) {
 
 module.exports = {
   startCrossmintEmulator,
+  projectIdOf,
+  TEST_PROJECT_ID,
   TEST_API_KEY,
   REFRESH_PATH,
   LOGOUT_PATH,

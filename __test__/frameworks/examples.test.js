@@ -65,7 +65,8 @@ test("the guide's vanilla node:http server works unchanged but for the import", 
 
   const logout = await exchange(`${base}/logout`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('vanilla-user')) })
   assert.equal(logout.status, 200)
-  assert.match(logout.setCookie[0], /^crossmint-jwt=; /)
+  assert.match(logout.setCookie[0], new RegExp(`^crossmint-jwt-${emulator.projectId}=; `))
+  assert.match(logout.setCookie[2], /^crossmint-jwt=; /, 'both namings cleared')
 
   const anonymous = await exchange(`${base}/`)
   assert.equal(anonymous.status, 500)

@@ -43,7 +43,8 @@ test('Express middleware: required, optional, refresh and logout routes', async 
 
   const loggedOut = await exchange(`${server.url}/logout`, { method: 'POST', cookie: cookieHeaderFor(session) })
   assert.equal(loggedOut.status, 200)
-  assert.match(loggedOut.setCookie[0], /^crossmint-jwt=; /)
+  assert.match(loggedOut.setCookie[0], new RegExp(`^crossmint-jwt-${emulator.projectId}=; `))
+  assert.match(loggedOut.setCookie[2], /^crossmint-jwt=; /, 'both namings cleared')
 })
 
 test('Express middleware: unexpected failures go to the error handler', async (t) => {
@@ -82,7 +83,7 @@ test('fetch-style handler: session, refresh with cookies, logout, 401 with a cod
   assert.equal((await refresh.json()).user.id, 'fetch-user')
 
   const logout = await call('/api/logout', { method: 'POST', headers: { cookie: cookieHeaderFor(session) } })
-  assert.equal(logout.headers.getSetCookie().length, 2)
+  assert.equal(logout.headers.getSetCookie().length, 4, 'both namings cleared')
 
   const anonymous = await call('/api/me')
   assert.deepEqual([anonymous.status, await anonymous.json()], [401, { error: 'Unauthorized', code: 'NO_AUTH_MATERIAL' }])

@@ -29,16 +29,24 @@ function cookieValues(setCookie) {
   return values
 }
 
-function assertCleared(answer, label) {
-  const values = cookieValues(answer.setCookie)
-  assert.deepEqual(values, { 'crossmint-jwt': '', 'crossmint-refresh-token': '' }, `${label}: cookies cleared`)
+const UNSCOPED = { jwt: 'crossmint-jwt', refreshToken: 'crossmint-refresh-token' }
+/** The names Crossmint's current client uses for the emulator's project. */
+const scopedNames = (emulator) => ({ jwt: `crossmint-jwt-${emulator.projectId}`, refreshToken: `crossmint-refresh-token-${emulator.projectId}` })
+
+/** Exactly the cookies of `namings` cleared (a logout clears both namings, a refusal the one it read). */
+function assertCleared(answer, label, namings) {
+  const expected = {}
+  for (const names of namings) Object.assign(expected, { [names.jwt]: '', [names.refreshToken]: '' })
+  assert.deepEqual(cookieValues(answer.setCookie), expected, `${label}: cookies cleared`)
 }
 
-function assertNewSession(answer, label) {
+/** A new session under `names`; returns `{ jwt, refreshToken }`. */
+function assertNewSession(answer, label, names) {
   const values = cookieValues(answer.setCookie)
-  assert.match(values['crossmint-jwt'] || '', /^eyJ/, `${label}: a new JWT cookie`)
-  assert.match(values['crossmint-refresh-token'] || '', /^\S+$/, `${label}: a new refresh cookie`)
-  return values
+  const session = { jwt: values[names.jwt] || '', refreshToken: values[names.refreshToken] || '' }
+  assert.match(session.jwt, /^eyJ/, `${label}: a new JWT cookie named ${names.jwt}`)
+  assert.match(session.refreshToken, /^\S+$/, `${label}: a new refresh cookie named ${names.refreshToken}`)
+  return session
 }
 
 /**
@@ -47,12 +55,17 @@ function assertNewSession(answer, label) {
  */
 async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
   const { me, refresh, logout } = { ...DEFAULT_ROUTES, ...routes }
+  const scoped = scopedNames(emulator)
 
   await t.test(`${label}: 1 valid session`, async () => {
     const session = emulator.createSession('valid-user')
     const answer = await exchangeText(url + me, { cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
     assert.equal(answer.json.userId, 'valid-user')
+    // The same under the names Crossmint's current client writes.
+    const current = await exchangeText(url + me, { cookie: `${scoped.jwt}=${session.jwt}; ${scoped.refreshToken}=${session.refreshToken.secret}` })
+    assert.equal(current.status, 200, current.text)
+    assert.equal(current.json.userId, 'valid-user')
   })
 
   await t.test(`${label}: 2 expired JWT refreshed once, cookies stored`, async () => {
@@ -61,11 +74,12 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
     const answer = await exchangeText(url + me, { cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
     assert.equal(answer.json.userId, 'expired-user')
-    const values = assertNewSession(answer, 'refreshed')
+    // Under the names the request came in with: the page's own client reads them.
+    const values = assertNewSession(answer, 'refreshed', UNSCOPED)
     assert.equal(callsTo(emulator, REFRESH_PATH) - before, 1, 'exactly one refresh at Crossmint')
     // The new material is a working session.
     const again = await exchangeText(url + me, {
-      cookie: `crossmint-jwt=${values['crossmint-jwt']}; crossmint-refresh-token=${values['crossmint-refresh-token']}`,
+      cookie: `crossmint-jwt=${values.jwt}; crossmint-refresh-token=${values.refreshToken}`,
     })
     assert.equal(again.status, 200, again.text)
   })
@@ -73,7 +87,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
   await t.test(`${label}: 3 bad token refused, cookies cleared`, async () => {
     const answer = await exchangeText(url + me, { cookie: 'crossmint-jwt=not-a-jwt; crossmint-refresh-token=not-a-token' })
     assert.equal(answer.status, 401, answer.text)
-    assertCleared(answer, 'bad token')
+    assertCleared(answer, 'bad token', [UNSCOPED])
   })
 
   await t.test(`${label}: 4 no cookies`, async () => {
@@ -85,7 +99,9 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
     const session = emulator.createSession('cookie-refresh-user')
     const answer = await exchangeText(url + refresh, { method: 'POST', cookie: cookieHeaderFor(session) })
     assert.equal(answer.status, 200, answer.text)
-    assertNewSession(answer, 'refresh by cookie')
+    // A refresh route answers under the scoped names, and expires the unscoped pair it replaces.
+    assertNewSession(answer, 'refresh by cookie', scoped)
+    assert.equal(cookieValues(answer.setCookie)['crossmint-refresh-token'], '', 'the unscoped pair expired')
     assert.match(answer.json.jwt, /^eyJ/)
   })
 
@@ -97,7 +113,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
       body: JSON.stringify({ refresh: spare.secret }),
     })
     assert.equal(answer.status, 200, answer.text)
-    assertNewSession(answer, 'refresh by body')
+    assertNewSession(answer, 'refresh by body', scoped)
     assert.match(answer.json.jwt, /^eyJ/)
   })
 
@@ -108,7 +124,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
       body: JSON.stringify({ refresh: 'not-a-token' }),
     })
     assert.equal(answer.status, 401, answer.text)
-    assertCleared(answer, 'bad refresh')
+    assertCleared(answer, 'bad refresh', [scoped])
   })
 
   const loggedOut = emulator.createSession('logout-user', { jwtTtlSeconds: -60 })
@@ -116,7 +132,7 @@ async function runNineChecks(t, { url, emulator, routes = {}, label = 'app' }) {
     const before = callsTo(emulator, LOGOUT_PATH)
     const answer = await exchangeText(url + logout, { method: 'POST', cookie: cookieHeaderFor(loggedOut) })
     assert.equal(answer.status, 200, answer.text)
-    assertCleared(answer, 'logout')
+    assertCleared(answer, 'logout', [scoped, UNSCOPED])
     assert.equal(callsTo(emulator, LOGOUT_PATH) - before, 1, 'one logout at Crossmint')
   })
 

@@ -175,7 +175,7 @@ test('a "__proto__" key in a refresh answer cannot supply the refresh cookie\'s 
   const response = new Response()
   const result = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }, response)
   assert.equal(result.refreshToken.expiresAt, undefined)
-  const refreshCookie = response.headers.getSetCookie().find((c) => c.startsWith('crossmint-refresh-token='))
+  const refreshCookie = response.headers.getSetCookie().find((c) => c.startsWith(`crossmint-refresh-token-${emulator.projectId}=`))
   assert.doesNotMatch(refreshCookie, /2001/)
 })
 

@@ -157,7 +157,7 @@ describe('crossmint emulator', () => {
     const claims = decodeSegment(session.jwt.split('.')[1])
     assert.equal(claims.sub, 'user-claims')
     assert.equal(claims.iss, emulator.url)
-    assert.equal(claims.aud, 'crossmint.com')
+    assert.equal(claims.aud, emulator.projectId)
     assert.equal(claims.email, 'c@example.com')
     assert.equal(claims.exp - claims.iat, 3600)
     assert.equal(verifyAgainstJwks(session.jwt, await fetchJwks()), true)

@@ -41,7 +41,7 @@ test('clockToleranceSeconds accepts a just-expired JWT without a refresh', async
 
 test('issuer and audience checks, when configured, refuse foreign tokens', async (t) => {
   const emulator = await withEmulator(t)
-  const good = authFor(emulator, { issuer: emulator.url, audience: 'crossmint.com' })
+  const good = authFor(emulator, { issuer: emulator.url, audience: emulator.projectId })
   const session = emulator.createSession('scoped')
   assert.equal((await good.verifyCrossmintJwt(session.jwt)).sub, 'scoped')
   const wrongAudience = authFor(emulator, { audience: ['other-app'], logger: false })

@@ -98,7 +98,7 @@ test('instances with other options never take a header another remembered', asyn
   const plain = authFor(emulator)
   const otherAudience = authFor(emulator, { audience: 'someone-else' })
   const sameAsPlain = authFor(emulator)
-  const header = cookieHeader(emulator.signJwt({ sub: 'u', aud: 'crossmint.com', exp: now() + 600 }), 'unknown-refresh-token')
+  const header = cookieHeader(emulator.signJwt({ sub: 'u', aud: emulator.projectId, exp: now() + 600 }), 'unknown-refresh-token')
   await rememberHeader(plain, header, 'u')
 
   await assert.rejects(otherAudience.getSession(cookieRequest(header)))

@@ -120,10 +120,11 @@ test('refresh and logout answer 200 even where the framework preset another stat
   t.after(() => server.close())
   const refreshed = await exchange(`${server.url}/refresh`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u1')) })
   assert.equal(refreshed.status, 200)
-  assert.equal(refreshed.setCookie.length, 2)
+  assert.equal(refreshed.setCookie.length, 4, 'the scoped session, and the unscoped pair expired')
   const loggedOut = await exchange(`${server.url}/logout`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u2')) })
   assert.equal(loggedOut.status, 200)
-  assert.match(loggedOut.setCookie[0], /^crossmint-jwt=;/)
+  assert.match(loggedOut.setCookie[0], new RegExp(`^crossmint-jwt-${emulator.projectId}=;`))
+  assert.match(loggedOut.setCookie[2], /^crossmint-jwt=;/)
 })
 
 test('Express middleware: a Crossmint outage answers 503 with Retry-After, required or optional, and keeps the cookies', async (t) => {

@@ -54,7 +54,7 @@ test('instances with other issuer, audience or clock tolerance never share a ver
   const otherAudience = authFor(emulator, { audience: 'someone-else' })
   const tolerant = authFor(emulator, { clockToleranceSeconds: 120 })
 
-  const token = emulator.signJwt({ sub: 'u', iss: emulator.url, aud: 'crossmint.com', exp: now() + 600 })
+  const token = emulator.signJwt({ sub: 'u', iss: emulator.url, aud: emulator.projectId, exp: now() + 600 })
   assert.equal((await plain.verifyCrossmintJwt(token)).sub, 'u')
   assert.equal((await verifyCrossmintJwt(token, jwksUriOf(emulator))).sub, 'u')
   await assert.rejects(otherIssuer.verifyCrossmintJwt(token), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED' })

@@ -10,7 +10,8 @@ const { CrossmintAuthenticationError, sessionError, crossmintError, rethrowPlain
 const { Logger } = require('./logger.js')
 const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
 const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
-const { verifyCrossmintJwt, tokenText, recordedPayload, payloadOf } = require('./verify.js')
+const { checkJwksUri, tokenText, recordedPayload, payloadOf } = require('./verify.js')
+const { getAuthCookieNames } = require('./cookie-names.js')
 const { sharedNativeAuthFor } = require('./shared-native-auth.js')
 const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sessions.js')
 
@@ -69,15 +70,25 @@ class CrossmintAuth {
     return this.#native.jwksUri()
   }
 
+  /** The API key's project id: the scope of the cookie names and the `aud` every JWT must carry. */
+  getProjectId() {
+    return this.#native.projectId()
+  }
+
+  /** `{ jwt, refreshToken }`: the cookie names Crossmint's current client stores this project's session under. */
+  getAuthCookieNames() {
+    return getAuthCookieNames(this.#native.projectId())
+  }
+
   async getSession(input, response) {
     if (response != null) http.assertResponse(response, 'getSession')
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
-    let jwt, refreshToken, recordedUserId
+    let jwt, refreshToken, recordedUserId, header
     if (request === undefined) {
       ;({ jwt, refreshToken } = input)
     } else {
-      const header = http.cookieHeader(request)
+      header = http.cookieHeader(request)
       if (header == null) throw noCookies()
       // The same header answered from the record before, while that answer holds.
       const remembered = this.#rememberedSessions.lookup(header)
@@ -104,14 +115,15 @@ class CrossmintAuth {
     const { failure, material, userId } = reply
     if (failure == null) {
       if (material == null) return unchangedSession(jwt, refreshToken, userId)
-      if (response != null) this.storeAuthMaterial(response, material)
+      // Under the names the page's own client reads (the request's naming).
+      if (response != null) this.#storeMaterial(response, material, header, String(refreshToken), false)
       return { jwt: material.jwt, refreshToken: material.refreshToken, userId }
     }
     if (!failure.outage && response != null) {
       // Cleared before the promise settles, so a handler that answers in its
       // catch block never races us for the headers.
-      this.#clearCookiesQuietly(response)
-      if (request !== undefined) this.#revokeInBackground(request)
+      this.#clearCookiesQuietly(response, header)
+      if (request !== undefined) this.#revokeInBackground(header)
     }
     this.#log.rejection(failure)
     throw sessionError(failure)
@@ -130,7 +142,7 @@ class CrossmintAuth {
     const body = await readRefreshBody(request, this.#timeoutMs)
     const bodyRefresh = body != null && typeof body === 'object' ? body.refresh : undefined
     const header = http.cookieHeader(request)
-    const cookieRefresh = header == null ? undefined : native.parseAuthCookies(header).refreshToken
+    const cookieRefresh = header == null ? undefined : this.#native.sessionCookies(header).refreshToken
     const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
 
     const { failure, material } =
@@ -143,7 +155,7 @@ class CrossmintAuth {
         json: JSON.stringify(material),
         fetchInit: { headers: { 'Content-Type': 'application/json' } },
         // Cookies first: once the body is written the headers are gone.
-        setCookies: (target) => this.storeAuthMaterial(target, material),
+        setCookies: (target) => this.#storeMaterial(target, material, header, String(refreshToken), true),
       })
     }
     // An outage (5xx, unreachable, timeout) says nothing about the session:
@@ -153,14 +165,16 @@ class CrossmintAuth {
     const statusText = endSession ? 'Unauthorized' : 'Service Unavailable'
     const status = endSession ? 401 : 503
     const headers = endSession ? {} : { 'Retry-After': String(http.RETRY_AFTER_SECONDS) }
-    if (endSession) this.#revokeInBackground(request)
+    if (endSession) this.#revokeInBackground(header)
     return this.#refreshAnswer(response, {
       status,
       statusText,
       headers,
       json: JSON.stringify({ error: statusText, message: failure.message }),
       fetchInit: { status, statusText, headers },
-      setCookies: endSession ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target) : this.#storeCleared(target)) : undefined,
+      setCookies: endSession
+        ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target, header) : this.#storeCleared(target, header, false))
+        : undefined,
     })
   }
 
@@ -178,10 +192,11 @@ class CrossmintAuth {
     return fetchResponse
   }
 
-  /** Verifies with this instance's options (issuer, audience, clock tolerance). */
+  /** Verifies with this instance's options (project binding, issuer, audience, clock tolerance). */
   async verifyCrossmintJwt(token, jwks) {
-    // A URI string is accepted, as the reference's free function accepts it.
-    if (typeof jwks === 'string') return verifyCrossmintJwt(token, jwks)
+    // A URI string is accepted, as the reference's free function accepts
+    // it, and verified with this instance's options all the same.
+    if (typeof jwks === 'string') checkJwksUri(jwks)
     const text = tokenText(token)
     if (jwks == null) {
       // As in getSession: a token verified before is answered from the
@@ -194,42 +209,61 @@ class CrossmintAuth {
     return payloadOf(reply)
   }
 
+  /** With no request to go on, the material goes under the project-scoped names. */
   storeAuthMaterial(response, authMaterial) {
+    this.#storeMaterial(response, authMaterial, undefined, undefined, false)
+  }
+
+  /**
+   * Writes material for the request whose Cookie header was `header`, which
+   * spent `spent`; `forRefreshRoute` for a client in refresh-route mode.
+   * Which names it goes under is the native half's rule (session_cookies.rs).
+   */
+  #storeMaterial(response, authMaterial, header, spent, forRefreshRoute) {
     if (response == null) throw new Error('Response not found')
     const refresh = authMaterial == null ? undefined : authMaterial.refreshToken
     if (refresh == null) throw new TypeError('authMaterial.refreshToken is required')
-    http.setCookies(response, native.authSetCookies(String(authMaterial.jwt), String(refresh.secret), jsTimeMs(refresh.expiresAt), this.#cookieOptions))
+    const lines = this.#native.materialSetCookies(
+      header == null ? undefined : header,
+      spent,
+      forRefreshRoute,
+      String(authMaterial.jwt),
+      String(refresh.secret),
+      jsTimeMs(refresh.expiresAt),
+      this.#cookieOptions,
+    )
+    http.setCookies(response, lines)
   }
 
   async logout(request, response) {
     if (response != null) http.assertResponse(response, 'logout')
+    const header = request != null ? http.cookieHeader(request) : undefined
     if (request != null) {
-      const header = http.cookieHeader(request)
       if (header == null) {
         this.#log.error(noCookies())
       } else {
         // The request's JWT is refused as a session too: it would verify
         // until its exp whatever happens to the refresh token.
-        const { jwt, refreshToken } = native.parseAuthCookies(header)
-        const { failure } = await this.#native.logout(refreshToken, jwt)
+        const { failure } = await this.#native.logout(header)
         if (failure != null) this.#log.error(crossmintError(failure))
       }
     }
     const target = response != null ? response : new Response()
-    this.#storeCleared(target)
+    this.#storeCleared(target, header, true)
     if (response != null) http.markSuccess(response)
     return http.settledValue(target)
   }
 
-  #storeCleared(response) {
+  /** Clears the session of `header`'s request: every naming (a logout), or the one it came in with. */
+  #storeCleared(response, header, everyNaming) {
     if (response == null) throw new Error('Response not found')
-    http.setCookies(response, native.clearedSetCookies(this.#cookieOptions))
+    http.setCookies(response, this.#native.clearedSetCookies(header == null ? undefined : header, everyNaming, this.#cookieOptions))
   }
 
-  #clearCookiesQuietly(response) {
+  #clearCookiesQuietly(response, header) {
     if (http.headersSent(response)) return
     try {
-      this.#storeCleared(response)
+      this.#storeCleared(response, header, false)
     } catch (error) {
       this.#log.error('Failed to clear the session cookies', error)
     }
@@ -240,13 +274,12 @@ class CrossmintAuth {
    * answer, after the session failed. Not a logout: a late request carrying
    * a replaced token must not end the newer session its chain led to.
    */
-  #revokeInBackground(request) {
-    const header = http.cookieHeader(request)
+  #revokeInBackground(header) {
     if (header == null) {
       this.#log.error(noCookies())
       return
     }
-    this.#native.revokeRefreshToken(native.parseAuthCookies(header).refreshToken).then(
+    this.#native.revokeRefreshToken(this.#native.sessionCookies(header).refreshToken).then(
       ({ failure }) => failure != null && this.#log.error(crossmintError(failure)),
       (error) => this.#log.error(error),
     )

@@ -10,7 +10,7 @@ function jsTimeMs(value) {
   return value ? new Date(value).getTime() : undefined
 }
 
-/** `cookieOptions` for the native CookieWriter. */
+/** `cookieOptions` as the native cookie functions take them. */
 function nativeCookieOptions(options = {}) {
   return {
     httpOnly: Boolean(options.httpOnly),
@@ -52,6 +52,9 @@ function nativeAuthOptions(options, refreshRoute) {
     clockToleranceSeconds: options.clockToleranceSeconds,
     issuer: stringList(options.issuer),
     audience: stringList(options.audience),
+    // Only an explicit false turns the project binding off.
+    projectAudience: options.projectAudience === false ? false : undefined,
+    requireAudience: Boolean(options.requireAudience),
     refreshGraceSeconds: options.refreshGraceSeconds,
     requireExpiration: Boolean(options.requireExpiration),
     keySetStaleIfErrorSeconds: options.keySetStaleIfErrorSeconds,

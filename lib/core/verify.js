@@ -62,15 +62,27 @@ function checkJwksUri(jwksUri) {
  * would have to be keyed by a digest of the whole set, serialised on every
  * call, for a path used mostly in tests and offline tools.
  */
-async function verifyCrossmintJwt(token, jwks) {
+async function verifyCrossmintJwt(token, jwks, options) {
+  const audience = audienceOption(options)
   if (typeof jwks === 'string') {
     checkJwksUri(jwks)
     const text = tokenText(token)
-    const payload = recordedPayload(text, (allowCheck) => native.jwtVerifiedFor(text, jwks, allowCheck))
+    const payload = recordedPayload(text, (allowCheck) => native.jwtVerifiedFor(text, jwks, allowCheck, audience))
     if (payload !== undefined) return payload
-    return payloadOf(await native.verifyJwt(text, jwks, undefined))
+    return payloadOf(await native.verifyJwt(text, jwks, undefined, audience))
   }
-  return payloadOf(await native.verifyJwt(tokenText(token), undefined, jwks == null ? null : jwks))
+  return payloadOf(await native.verifyJwt(tokenText(token), undefined, jwks == null ? null : jwks, audience))
 }
 
-module.exports = { verifyCrossmintJwt, tokenText, recordedPayload, payloadOf }
+/** `{ audience }`: the project id (or ids) the JWT's `aud` must name. */
+function audienceOption(options) {
+  const audience = options == null ? undefined : options.audience
+  if (audience == null) return undefined
+  const list = Array.isArray(audience) ? audience : [audience]
+  if (list.length === 0 || list.some((value) => typeof value !== 'string' || value === '')) {
+    throw new TypeError('verifyCrossmintJwt: options.audience must be a non-empty string or an array of them')
+  }
+  return list
+}
+
+module.exports = { verifyCrossmintJwt, checkJwksUri, tokenText, recordedPayload, payloadOf }

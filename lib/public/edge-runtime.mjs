@@ -9,6 +9,7 @@ export const createCrossmint = undefined
 export const CrossmintAuth = undefined
 export const CrossmintAuthenticationError = undefined
 export const verifyCrossmintJwt = undefined
+export const getAuthCookieNames = undefined
 export const CROSSMINT_API_VERSION = undefined
 export const SDK_NAME = undefined
 export const SDK_VERSION = undefined

@@ -9,14 +9,17 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use super::check_channel::CheckChannel;
+use super::cookies::{checked_cookie_options, NativeCookieOptions};
 use super::json::Json;
 use super::process::record_invalidations_now;
 use super::reply::Reply;
 use super::verify::{verify_inline, verify_reply};
 use crate::check_threads::{Check, CHECK_THREADS};
 use crate::crossmint_client::CrossmintConfig;
+use crate::http_date::JsTime;
 use crate::jwt;
 use crate::session::{ConfigError, EngineOptions, Session, SessionEngine};
+use crate::session_cookies::{Clearing, Reader, SessionCookies};
 use crate::token_verifier::VerifiedSubject;
 
 /// `NativeAuth::cookie_session`'s answer, a JavaScript array (see there).
@@ -40,6 +43,9 @@ pub struct NativeAuthOptions {
     pub clock_tolerance_seconds: Option<f64>,
     pub issuer: Option<Vec<String>>,
     pub audience: Option<Vec<String>>,
+    /// `false` turns off the binding of JWTs to the API key's project.
+    pub project_audience: Option<bool>,
+    pub require_audience: Option<bool>,
     pub refresh_grace_seconds: Option<f64>,
     pub require_expiration: bool,
     pub key_set_stale_if_error_seconds: Option<f64>,
@@ -47,6 +53,12 @@ pub struct NativeAuthOptions {
     pub refresh_coordination: Option<bool>,
     /// `refreshCoordination.redisUrl`, when a string.
     pub redis_url: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeSessionCookies {
+    pub jwt: Option<String>,
+    pub refresh_token: Option<String>,
 }
 
 #[napi]
@@ -73,6 +85,8 @@ impl NativeAuth {
             clock_tolerance_seconds: options.clock_tolerance_seconds,
             issuer: options.issuer,
             audience: options.audience,
+            project_audience: options.project_audience,
+            require_audience: options.require_audience.unwrap_or(false),
             require_expiration: options.require_expiration,
             refresh_grace_seconds: options.refresh_grace_seconds,
             key_set_stale_if_error_seconds: options.key_set_stale_if_error_seconds,
@@ -89,6 +103,71 @@ impl NativeAuth {
             napi::bindgen_prelude::within_runtime_if_available(|| store.listen_for_revocations());
         }
         Ok(NativeAuth { engine: Arc::new(engine) })
+    }
+
+    /// The API key's project id, which scopes the cookie names and binds
+    /// the JWTs' `aud`.
+    #[napi]
+    pub fn project_id(&self) -> String {
+        self.engine.client.project_id().to_string()
+    }
+
+    /// This project's session in a `Cookie` header (scoped names first).
+    #[napi]
+    pub fn session_cookies(&self, header: String) -> NativeSessionCookies {
+        let found = self.engine.cookies.read(&header);
+        NativeSessionCookies { jwt: found.jwt, refresh_token: found.refresh_token }
+    }
+
+    /// The `Set-Cookie` lines for new material: for the page whose `Cookie`
+    /// header was `header` (getSession), or, with `refresh_route`, for a
+    /// client in refresh-route mode; `spent` is the refresh token exchanged.
+    /// The naming rule is `session_cookies::ProjectCookies`'.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn material_set_cookies(
+        &self,
+        env: Env,
+        header: Option<String>,
+        spent: Option<String>,
+        refresh_route: bool,
+        jwt: String,
+        refresh_secret: String,
+        refresh_expires_ms: Option<f64>,
+        options: NativeCookieOptions,
+    ) -> Result<Vec<String>> {
+        let options = checked_cookie_options(&env, options)?;
+        let request = self.request_cookies(header.as_deref());
+        let reader = if refresh_route { Reader::RefreshRoute } else { Reader::Page };
+        Ok(self.engine.cookies.material_set_cookies(
+            request.as_ref(),
+            spent.as_deref(),
+            reader,
+            &jwt,
+            &refresh_secret,
+            refresh_expires_ms.map(JsTime::from_millis),
+            &options,
+        ))
+    }
+
+    /// The `Set-Cookie` lines that clear the session of `header`'s request:
+    /// every naming (a logout), or the naming it came in with.
+    #[napi]
+    pub fn cleared_set_cookies(
+        &self,
+        env: Env,
+        header: Option<String>,
+        every_naming: bool,
+        options: NativeCookieOptions,
+    ) -> Result<Vec<String>> {
+        let options = checked_cookie_options(&env, options)?;
+        let request = self.request_cookies(header.as_deref());
+        let clearing = if every_naming { Clearing::Everything } else { Clearing::RequestSession };
+        Ok(self.engine.cookies.cleared_set_cookies(request.as_ref(), clearing, &options))
+    }
+
+    fn request_cookies(&self, header: Option<&str>) -> Option<SessionCookies> {
+        header.map(|header| self.engine.cookies.read(header))
     }
 
     #[napi]
@@ -126,7 +205,7 @@ impl NativeAuth {
     #[napi(ts_return_type = "[string | undefined, string | undefined, string | undefined, number | undefined, number]")]
     pub fn cookie_session(&self, header: String) -> CookieSession {
         let invalidations = record_invalidations_now();
-        let found = crate::cookies::parse_auth_cookies(&header);
+        let found = self.engine.cookies.read(&header);
         let record = match found.jwt.as_deref() {
             Some(jwt) if !jwt.is_empty() => self.engine.verifier.record_of(jwt),
             _ => None,
@@ -179,12 +258,15 @@ impl NativeAuth {
         }
     }
 
-    /// Verifies with this instance's options, against its key set URI or `jwks`.
+    /// Verifies with this instance's options, against its own key set, or
+    /// `jwks`: another key set URI (a string) or an inline JWK set.
     #[napi]
     pub async fn verify(&self, token: String, jwks: Option<Value>) -> Reply {
+        let options = &self.engine.verifier.options;
         let result = match jwks {
             None => self.engine.verifier.verify(&token).await,
-            Some(set) => verify_inline(&token, &set, &self.engine.verifier.options),
+            Some(Value::String(uri)) => crate::token_verifier::for_uri(&uri, options).verify(&token).await,
+            Some(set) => verify_inline(&token, &set, options),
         };
         verify_reply(&token, result)
     }
@@ -206,21 +288,29 @@ impl NativeAuth {
         }
     }
 
-    /// Ends the session of the request's cookies: `jwt` is refused as a
-    /// session and `refresh_token`'s chain is logged out in this process
-    /// before this call returns; the promise settles when the rest (Crossmint,
-    /// other processes) is done or the timeout passed.
+    /// Ends the session of a request's `Cookie` header: its JWT is refused
+    /// as a session and its refresh token's chain is logged out in this
+    /// process before this call returns (so is the chain of an unscoped
+    /// refresh token of this project it also carries); the promise settles
+    /// when the rest (Crossmint, other processes) is done or the timeout
+    /// passed, with the outcome for the session's own token.
     #[napi(ts_return_type = "Promise<Reply>")]
-    pub fn logout<'env>(
-        &self,
-        env: &'env Env,
-        refresh_token: Option<String>,
-        jwt: Option<String>,
-    ) -> Result<PromiseRaw<'env, Reply>> {
-        let started = self.engine.begin_logout(refresh_token.as_deref(), jwt.as_deref());
+    pub fn logout<'env>(&self, env: &'env Env, header: Option<String>) -> Result<PromiseRaw<'env, Reply>> {
+        let found = self.request_cookies(header.as_deref()).unwrap_or_default();
+        let started = self.engine.begin_logout(found.refresh_token.as_deref(), found.jwt.as_deref());
+        let also = found
+            .unscoped_refresh_token
+            .filter(|token| Some(token) != found.refresh_token.as_ref())
+            .map(|token| self.engine.begin_logout(Some(&token), None));
         let engine = self.engine.clone();
         env.spawn_future(async move {
-            Ok(match engine.finish_logout(started).await {
+            let (own, _) = tokio::join!(engine.finish_logout(started), async {
+                match also {
+                    Some(started) => engine.finish_logout(started).await,
+                    None => Ok(()),
+                }
+            });
+            Ok(match own {
                 Ok(()) => Reply::default(),
                 Err(error) => Reply::failed(error),
             })

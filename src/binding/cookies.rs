@@ -21,7 +21,7 @@ pub struct NativeCookieOptions {
 
 /// The options as the core takes them; a `TypeError` for a value that
 /// would break out of its `Set-Cookie` attribute.
-fn checked(env: &Env, options: NativeCookieOptions) -> Result<CookieOptions> {
+pub(super) fn checked_cookie_options(env: &Env, options: NativeCookieOptions) -> Result<CookieOptions> {
     CookieOptions::new(
         options.http_only,
         options.secure,
@@ -37,37 +37,19 @@ fn checked(env: &Env, options: NativeCookieOptions) -> Result<CookieOptions> {
 /// any request.
 #[napi]
 pub fn check_cookie_options(env: Env, options: NativeCookieOptions) -> Result<()> {
-    checked(&env, options).map(|_| ())
-}
-
-/// The two `Set-Cookie` values that store a session.
-#[napi]
-pub fn auth_set_cookies(
-    env: Env,
-    jwt: String,
-    refresh_secret: String,
-    refresh_expires_ms: Option<f64>,
-    options: NativeCookieOptions,
-) -> Result<Vec<String>> {
-    let options = checked(&env, options)?;
-    Ok(cookies::auth_set_cookies(&jwt, &refresh_secret, refresh_expires_ms.map(JsTime::from_millis), &options).into())
-}
-
-/// The two `Set-Cookie` values that clear it.
-#[napi]
-pub fn cleared_set_cookies(env: Env, options: NativeCookieOptions) -> Result<Vec<String>> {
-    Ok(cookies::cleared_auth_cookies(&checked(&env, options)?).into())
+    checked_cookie_options(&env, options).map(|_| ())
 }
 
 #[napi(object)]
-pub struct NativeAuthCookies {
-    pub jwt: Option<String>,
-    pub refresh_token: Option<String>,
+pub struct NativeCookieNames {
+    pub jwt: String,
+    pub refresh_token: String,
 }
 
-/// `{ jwt, refreshToken }` found in a `Cookie` header.
+/// `getAuthCookieNames(projectId)`: the cookie names Crossmint's current
+/// client stores a project's session under.
 #[napi]
-pub fn parse_auth_cookies(header: String) -> NativeAuthCookies {
-    let found = cookies::parse_auth_cookies(&header);
-    NativeAuthCookies { jwt: found.jwt, refresh_token: found.refresh_token }
+pub fn auth_cookie_names(project_id: String) -> NativeCookieNames {
+    let names = cookies::CookieNames::scoped(&project_id);
+    NativeCookieNames { jwt: names.jwt, refresh_token: names.refresh_token }
 }

@@ -30,11 +30,18 @@ pub(super) fn verify_reply(token: &str, result: Result<Claims, VerifyError>) -> 
     }
 }
 
-/// Whether a token was verified before against this key set URI with default
-/// options, or, when allowed, verifies now with the key set already held.
+/// Whether a token was verified before against this key set URI (and
+/// accepted `aud` values, when given), or, when allowed, verifies now with
+/// the key set already held.
 #[napi]
-pub fn jwt_verified_for(token: String, jwks_uri: String, allow_signature_check: bool) -> bool {
-    token_verifier::for_uri(&jwks_uri).verified_now(&token, allow_signature_check)
+pub fn jwt_verified_for(
+    token: String,
+    jwks_uri: String,
+    allow_signature_check: bool,
+    audience: Option<Vec<String>>,
+) -> bool {
+    token_verifier::for_uri(&jwks_uri, &VerifyOptions { audience, ..Default::default() })
+        .verified_now(&token, allow_signature_check)
 }
 
 /// A token's payload as the JSON text it carries (`undefined` when that is
@@ -45,12 +52,20 @@ pub fn jwt_payload_text(token: String) -> Option<String> {
 }
 
 /// Verifies a token against a key set URI (cached, and remembered for
-/// `jwtVerifiedFor`) or an inline JWK set.
+/// `jwtVerifiedFor`) or an inline JWK set; with `audience`, its `aud` must
+/// name one of them.
 #[napi]
-pub async fn verify_jwt(token: String, jwks_uri: Option<String>, jwks: Option<Value>) -> Reply {
+pub async fn verify_jwt(
+    token: String,
+    jwks_uri: Option<String>,
+    jwks: Option<Value>,
+    audience: Option<Vec<String>>,
+) -> Reply {
     let result = match (jwks, jwks_uri) {
-        (Some(set), _) => verify_inline(&token, &set, &VerifyOptions::default()),
-        (None, Some(uri)) => token_verifier::for_uri(&uri).verify(&token).await,
+        (Some(set), _) => verify_inline(&token, &set, &VerifyOptions { audience, ..Default::default() }),
+        (None, Some(uri)) => {
+            token_verifier::for_uri(&uri, &VerifyOptions { audience, ..Default::default() }).verify(&token).await
+        }
         (None, None) => Err(VerifyError::new(VerifyErrorKind::KeySetInvalid, "JSON Web Key Set malformed")),
     };
     verify_reply(&token, result)

@@ -27,7 +27,7 @@ function attackKinds(context) {
     iat: now(),
     exp: now() + 600,
     iss: emulator.url,
-    aud: 'crossmint.com',
+    aud: emulator.projectId,
     jti: crypto.randomUUID(),
     ...extra,
   })
@@ -59,6 +59,8 @@ function attackKinds(context) {
       },
     ],
     ['unpublished-key', () => cookie(forged({}, { key: 'unpublished' }), garbageSecret())],
+    // Signed by Crossmint's own key, for another project (two projects on one domain).
+    ['other-project', () => cookie(forged({ aud: ['other-project-id'] }), garbageSecret())],
     ['unknown-kid', () => cookie(forged({}, { kid: `rsa-${crypto.randomInt(1e6)}`, key: 'unpublished' }), garbageSecret())],
     ['wrong-kid', () => cookie(forged({}, { kid: 'rsa-ps', key: 'unpublished' }), garbageSecret())],
     [

@@ -522,7 +522,7 @@ async function runSoak(options = {}) {
   const withdrawnKeyProbe = async (appPort) => {
     const now = Math.floor(Date.now() / 1000)
     const jwt = emulator.signJwt(
-      { sub: 'soak-user-1', iat: now, exp: now + 600, iss: emulator.url, aud: 'crossmint.com', jti: crypto.randomUUID() },
+      { sub: 'soak-user-1', iat: now, exp: now + 600, iss: emulator.url, aud: emulator.projectId, jti: crypto.randomUUID() },
       { kid: keys.withdrawn },
     )
     figures.checks += 1
