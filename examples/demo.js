@@ -21,6 +21,8 @@ const JWT_TTL_SECONDS = Number(process.env.DEMO_JWT_TTL || 20)
 function demoApp(emulator, guideApp, crossmintAuth) {
   const app = express()
   app.get('/', (req, res) => res.sendFile(path.join(__dirname, 'demo-page.html')))
+  // The names Crossmint's current client keeps this project's session under.
+  app.get('/dev/cookie-names', (req, res) => res.json(crossmintAuth.getAuthCookieNames()))
   app.post('/dev/sign-in', express.json(), (req, res) => {
     const email = String((req.body && req.body.email) || '')
       .trim()

@@ -9,6 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const { root } = require('../helpers/common.js')
+const { TEST_PROJECT_ID } = require('../../testing/emulator.js')
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const haveChromium = fs.existsSync(CHROMIUM)
 
@@ -68,7 +69,7 @@ test('demo page: sign in, protected data, refresh, logout', {
   await page.waitForFunction(() => Number(document.getElementById('refreshes').textContent) >= 1, null, { timeout: 15000 })
   const cookies = await page.context().cookies()
   assert.ok(
-    cookies.find((c) => c.name === 'crossmint-refresh-token' && c.value.length > 20),
+    cookies.find((c) => c.name === `crossmint-refresh-token-${TEST_PROJECT_ID}` && c.value.length > 20),
     'the rotated refresh token is stored',
   )
   await page.screenshot({ path: path.join(outDir, 'demo-refreshed.png') })

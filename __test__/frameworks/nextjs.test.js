@@ -14,6 +14,7 @@ const path = require('node:path')
 const { execFileSync, spawn } = require('node:child_process')
 const { withEmulator, exchange, cookieHeaderFor, freePort, refreshCalls, sleep, root } = require('../helpers/harness.js')
 const { runNineChecks } = require('../helpers/framework-checks.js')
+const { getAuthCookieNames } = require('../../index.js')
 const { packTarballs, npmInstall } = require('../helpers/packed-package.js')
 
 const example = path.join(root, 'examples', 'nextjs')
@@ -126,8 +127,9 @@ async function checkSessions(emulator, base) {
   const refreshRoute = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: spare.secret }) })
   assert.equal(refreshRoute.status, 200)
   assert.equal(refreshRoute.body.user.id, 'next-user')
+  // A refresh route answers under the scoped names (its clients read them).
   assert.equal(refreshRoute.setCookie.length, 2)
-  assert.match(refreshRoute.setCookie[1], /^crossmint-refresh-token=[^;]+; path=\/; SameSite=lax; HttpOnly;/)
+  assert.match(refreshRoute.setCookie[1], new RegExp(`^crossmint-refresh-token-${emulator.projectId}=[^;]+; path=/; SameSite=lax; HttpOnly;`))
   const reused = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: `${spare.secret}x` }) })
   assert.equal(reused.status, 401)
   assert.equal(reused.body.error, 'Unauthorized')
@@ -138,10 +140,42 @@ async function checkSessions(emulator, base) {
   assert.equal(loggedOut.status, 200)
   assert.deepEqual(
     loggedOut.setCookie.map((c) => c.split(';')[0]),
-    ['crossmint-jwt=', 'crossmint-refresh-token='],
+    [`crossmint-jwt-${emulator.projectId}=`, `crossmint-refresh-token-${emulator.projectId}=`, 'crossmint-jwt=', 'crossmint-refresh-token='],
+    'both namings cleared',
   )
   const afterLogout = await exchange(`${base}/api/refresh`, { method: 'POST', body: JSON.stringify({ refresh: leaving.refreshToken.secret }) })
   assert.equal(afterLogout.status, 401, 'the revoked token no longer refreshes')
+
+  await checkScopedSessions(emulator, base)
+}
+
+/**
+ * Crossmint's current client keeps the session under project-scoped names:
+ * the Server Component reading them through getAuthCookieNames, and the
+ * proxy refreshing them in the naming it found.
+ */
+async function checkScopedSessions(emulator, base) {
+  const names = getAuthCookieNames(emulator.projectId)
+  const scopedCookie = (session) => `${names.jwt}=${session.jwt}; ${names.refreshToken}=${session.refreshToken.secret}`
+  const session = emulator.createSession('next-current', { email: 'next-current@example.com' })
+  const valid = await exchange(`${base}/account`, { cookie: scopedCookie(session) })
+  assert.match(pageText(valid.body), /Account of next-current@example\.com/)
+  assert.deepEqual(valid.setCookie, [])
+
+  const expired = emulator.createSession('next-current-expired', { email: 'next-current-expired@example.com', jwtTtlSeconds: -60 })
+  const before = refreshCalls(emulator)
+  const refreshed = await exchange(`${base}/account`, { cookie: scopedCookie(expired) })
+  assert.match(pageText(refreshed.body), /Account of next-current-expired@example\.com/)
+  assert.equal(refreshCalls(emulator) - before, 1, 'the proxy refreshed once; the page used its result')
+  const rotated = refreshed.setCookie.find((c) => c.startsWith(`${names.refreshToken}=`))
+  assert.ok(rotated && !rotated.startsWith(`${names.refreshToken}=${expired.refreshToken.secret};`), 'rotated under the scoped name')
+  assert.ok(!refreshed.setCookie.some((c) => c.startsWith('crossmint-refresh-token=')), 'nothing written under the unscoped name')
+
+  // Another project's JWT beside no session of ours: signed out, no error page.
+  const foreign = emulator.createSession('next-foreign', { aud: 'other-project' })
+  const refused = await exchange(`${base}/account`, { cookie: `${names.jwt}=${foreign.jwt}; ${names.refreshToken}=not-ours` })
+  assert.equal(refused.status, 200)
+  assert.match(pageText(refused.body), /Please log in to see your account\./)
 }
 
 test("Next.js 16: the guide's app builds and runs with the packed package", { timeout: 600000 }, async (t) => {
