@@ -66,6 +66,10 @@ pub const LOGOUT_WINDOW: Duration = Duration::from_secs(120);
 /// How long a rotated (or refused) token's marker stays: a late request
 /// carrying it on any process is answered without presenting it again.
 pub const SPENT_WINDOW: Duration = crate::refresh_flight::ROTATED_MEMORY;
+/// How far apart the clocks of the processes sharing a Redis may be: a
+/// record's age is read against the sealed creation time by the reader's own
+/// clock, and this much is allowed on top of every window.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(2);
 /// Where logouts announce the JWTs they refused.
 const REVOKED_JWTS_CHANNEL: &str = "crossmint-auth:revoked-jwts";
 /// A logout follows a rotation chain this many links at most.
@@ -105,14 +109,19 @@ pub trait SharedOutcome: Sized {
     /// The outcome for a token some process already exchanged (or that
     /// Crossmint refused): it is not presented again.
     fn already_spent() -> Self;
+    /// Whether a logout this process heard of ended the session this
+    /// outcome carries (its JWT was refused).
+    fn logged_out(&self) -> bool;
 }
 
 /// Looks at the record under KEYS[1]. Answers a lock marker (`lock:`) or a
 /// logout marker (`logged-out`) as is, and an outcome (`r:`) when the caller may reuse
 /// it; `spent` when the token was exchanged or refused (KEYS[2]) and nothing
-/// is left to reuse; otherwise takes the lock and answers `lead`. The age of
-/// an outcome is read off its remaining time to live, so no clocks are
-/// compared. ARGV: lock marker, lock ms, caller's grace ms, refusal window ms.
+/// is left to reuse; otherwise takes the lock and answers `lead`. Here the
+/// age of an outcome is read off its remaining time to live; the caller
+/// checks it again against the creation time sealed in the record (its TTL
+/// is whatever whoever wrote the key set). ARGV: lock marker, lock ms,
+/// caller's grace ms, refusal window ms.
 const CLAIM: &str = r#"
 local v = redis.call('GET', KEYS[1])
 if v then
@@ -192,13 +201,15 @@ pub fn shared_store(url: &str) -> Result<Arc<RedisRefreshStore>, String> {
     Ok(store)
 }
 
-/// A URL with any password replaced, for messages.
+/// A URL with its user information replaced, for messages. Everything
+/// before the last `@` goes: a password may hold `/`, `@`, `:` or escapes,
+/// and no parse of a URL that may not parse decides where it ends (a host
+/// never holds an `@`, so what follows the last one is host, port, path).
 fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_string(),
+    let Some(at) = url.rfind('@') else { return url.to_string() };
+    match url.split_once("://") {
+        Some((scheme, _)) if scheme.len() < at => format!("{scheme}://***@{}", &url[at + 1..]),
+        _ => format!("***@{}", &url[at + 1..]),
     }
 }
 
@@ -230,8 +241,45 @@ fn sealing_key(flight_key: &str, id: &str) -> LessSafeKey {
     LessSafeKey::new(UnboundKey::from(okm))
 }
 
-/// `r:<keep ms>:<grace ms>:<verdict>:` followed by the sealed outcome; the
-/// header is authenticated with it.
+/// What a record's authenticated header says: how long it may be used, by
+/// whom, and when it was written (ms since the epoch, the writer's clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RecordHeader {
+    keep: Duration,
+    grace: Duration,
+    verdict: Verdict,
+    created_ms: u64,
+}
+
+impl RecordHeader {
+    /// `r:<keep ms>:<grace ms>:<verdict>:<created ms>:`
+    fn text(&self) -> String {
+        format!("r:{}:{}:{}:{}:", millis(self.keep), millis(self.grace), self.verdict.name(), self.created_ms)
+    }
+
+    /// Whether a reader may still use the record by its own clock: a process
+    /// that was waiting for it within `keep`, a newcomer within the grace
+    /// window (its own, when shorter) for a success and REFUSAL_WINDOW for a
+    /// refusal; a failure serves only waiters. A record copied out of Redis
+    /// and written back later is too old here whatever its TTL says.
+    fn usable(&self, now_ms: u64, waiting: bool, caller_grace: Duration) -> bool {
+        let age = Duration::from_millis(now_ms.saturating_sub(self.created_ms));
+        let window = match (waiting, self.verdict) {
+            (true, _) => self.keep,
+            (false, Verdict::Succeeded) => self.grace.min(caller_grace),
+            (false, Verdict::Refused) => REFUSAL_WINDOW,
+            (false, Verdict::Failed) => return false,
+        };
+        age < window + CLOCK_SKEW
+    }
+}
+
+fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| millis(d))
+}
+
+/// The header's text followed by the sealed outcome; the header is
+/// authenticated with it.
 fn seal(flight_key: &str, id: &str, header: &str, plaintext: &[u8]) -> String {
     let mut nonce = [0u8; NONCE_LEN];
     aws_lc_rs::rand::fill(&mut nonce).expect("the system random source works");
@@ -244,16 +292,27 @@ fn seal(flight_key: &str, id: &str, header: &str, plaintext: &[u8]) -> String {
     format!("{header}{}", BASE64.encode(blob))
 }
 
-/// Opens a record written by `seal` for the same flight key; `None` when it
-/// was not (or was altered).
-fn open(flight_key: &str, id: &str, record: &str) -> Option<Vec<u8>> {
-    let mut fields = record.splitn(5, ':');
-    let (tag, keep, grace, verdict, body) =
-        (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+/// Opens a record written by `seal` for the same flight key: its header and
+/// outcome; `None` when it was not (or was altered).
+fn open(flight_key: &str, id: &str, record: &str) -> Option<(RecordHeader, Vec<u8>)> {
+    let mut fields = record.splitn(6, ':');
+    let (tag, keep, grace, verdict, created, body) =
+        (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
     if tag != "r" {
         return None;
     }
-    let header = format!("r:{keep}:{grace}:{verdict}:");
+    let parsed = RecordHeader {
+        keep: Duration::from_millis(keep.parse().ok()?),
+        grace: Duration::from_millis(grace.parse().ok()?),
+        verdict: match verdict {
+            "succeeded" => Verdict::Succeeded,
+            "refused" => Verdict::Refused,
+            "failed" => Verdict::Failed,
+            _ => return None,
+        },
+        created_ms: created.parse().ok()?,
+    };
+    let header = format!("r:{keep}:{grace}:{verdict}:{created}:");
     let blob = BASE64.decode(body).ok()?;
     if blob.len() < NONCE_LEN {
         return None;
@@ -262,7 +321,7 @@ fn open(flight_key: &str, id: &str, record: &str) -> Option<Vec<u8>> {
     let mut buffer = sealed.to_vec();
     let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
     let plain = sealing_key(flight_key, id).open_in_place(nonce, Aad::from(header.as_bytes()), &mut buffer).ok()?;
-    Some(plain.to_vec())
+    Some((parsed, plain.to_vec()))
 }
 
 fn millis(d: Duration) -> u64 {
@@ -571,11 +630,27 @@ impl RedisRefreshStore {
                 Claimed::LoggedOut => return RefreshHandout::LoggedOut { to_revoke: None },
                 Claimed::Spent => return RefreshHandout::Outcome(T::already_spent()),
                 Claimed::Outcome(record) => {
-                    match open(flight_key, &id, &record).and_then(|plain| T::decode(&plain)) {
-                        Some(outcome) => return RefreshHandout::Outcome(outcome),
+                    let opened = open(flight_key, &id, &record)
+                        .and_then(|(header, plain)| T::decode(&plain).map(|outcome| (header, outcome)));
+                    let Some((header, outcome)) = opened else {
                         // Not written by a holder of this token: ignore it.
-                        None => return RefreshHandout::Outcome(refresh().await),
+                        return RefreshHandout::Outcome(refresh().await);
+                    };
+                    if !header.usable(wall_clock_ms(), waiting, grace) {
+                        // Written back after its time (a replay), or seen
+                        // too late: the token was presented, so it is not
+                        // again, unless what came back was an outage.
+                        return match header.verdict {
+                            Verdict::Failed => RefreshHandout::Outcome(refresh().await),
+                            _ => RefreshHandout::Outcome(T::already_spent()),
+                        };
                     }
+                    if outcome.logged_out() {
+                        // Its session was logged out (announced to this
+                        // process): whatever Redis says now, it stays out.
+                        return RefreshHandout::LoggedOut { to_revoke: None };
+                    }
+                    return RefreshHandout::Outcome(outcome);
                 }
                 Claimed::Wait => {
                     if Instant::now() >= wait_until {
@@ -593,7 +668,7 @@ impl RedisRefreshStore {
             Verdict::Refused => REFUSAL_WINDOW.max(PICKUP_WINDOW),
             Verdict::Failed => PICKUP_WINDOW,
         };
-        let header = format!("r:{}:{}:{}:", millis(keep), millis(grace), verdict.name());
+        let header = RecordHeader { keep, grace, verdict, created_ms: wall_clock_ms() }.text();
         let record = seal(flight_key, &id, &header, &outcome.encode());
         let next_id = match verdict {
             Verdict::Succeeded => successor(&outcome).map(|next| record_id(&next)),
@@ -650,7 +725,8 @@ impl RedisRefreshStore {
                 .arg(MAX_CHAIN);
             let old = self.call::<Option<String>>(logout).await;
             let Some(Some(old)) = old else { break };
-            let Some(outcome) = open(&current, &id, &old).and_then(|plain| T::decode(&plain)) else { break };
+            // Followed whatever its age: a logout revokes more, never less.
+            let Some(outcome) = open(&current, &id, &old).and_then(|(_, plain)| T::decode(&plain)) else { break };
             let next = (outcome.verdict() == Verdict::Succeeded).then(|| successor(&outcome)).flatten();
             dropped.push(outcome);
             match next {
@@ -670,9 +746,12 @@ mod tests {
     fn sealed_outcomes_open_only_with_the_same_flight_key_and_unaltered() {
         let key = "https://crossmint\nsk_key\nrefresh-secret-1";
         let id = record_id(key);
-        let record = seal(key, &id, "r:30000:30000:succeeded:", b"{\"jwt\":\"eyJ.secret\"}");
+        let header = "r:30000:30000:succeeded:1700000000000:";
+        let record = seal(key, &id, header, b"{\"jwt\":\"eyJ.secret\"}");
         assert!(!record.contains("eyJ") && !record.contains("secret"), "{record}");
-        assert_eq!(open(key, &id, &record).as_deref(), Some(&b"{\"jwt\":\"eyJ.secret\"}"[..]));
+        let (opened_header, plain) = open(key, &id, &record).unwrap();
+        assert_eq!(plain, b"{\"jwt\":\"eyJ.secret\"}");
+        assert_eq!(opened_header.text(), header);
         // Another token, another API key, another record id.
         assert_eq!(open("https://crossmint\nsk_key\nrefresh-secret-2", &id, &record), None);
         assert_eq!(open("https://crossmint\nsk_other\nrefresh-secret-1", &id, &record), None);
@@ -682,11 +761,37 @@ mod tests {
         assert_eq!(open(key, &id, &altered), None);
         let altered = record.replacen("r:30000:30000:", "r:30000:99999:", 1);
         assert_eq!(open(key, &id, &altered), None);
-        for garbage in ["", "r:", "r:1:2:succeeded:", "r:1:2:succeeded:!!!!", "lock:owner:1", "logged-out"] {
+        // Nor can its creation time be moved to make it young again.
+        let altered = record.replacen(":1700000000000:", ":1700000099999:", 1);
+        assert_eq!(open(key, &id, &altered), None);
+        for garbage in ["", "r:", "r:1:2:succeeded:", "r:1:2:succeeded:3:!!!!", "lock:owner:1", "logged-out"] {
             assert_eq!(open(key, &id, garbage), None, "{garbage}");
         }
         // Two seals of the same outcome differ (fresh nonce).
-        assert_ne!(record, seal(key, &id, "r:30000:30000:succeeded:", b"{\"jwt\":\"eyJ.secret\"}"));
+        assert_ne!(record, seal(key, &id, header, b"{\"jwt\":\"eyJ.secret\"}"));
+    }
+
+    #[test]
+    fn a_record_is_used_only_within_its_sealed_window_by_the_readers_clock() {
+        let written = 1_700_000_000_000;
+        let success = RecordHeader {
+            keep: Duration::from_secs(30),
+            grace: Duration::from_secs(30),
+            verdict: Verdict::Succeeded,
+            created_ms: written,
+        };
+        let at = |seconds: u64| written + seconds * 1000;
+        assert!(success.usable(at(10), false, Duration::from_secs(30)));
+        assert!(!success.usable(at(10), false, Duration::from_secs(5)), "the caller's shorter grace");
+        assert!(success.usable(at(31), true, Duration::ZERO), "within keep and the clock allowance");
+        assert!(!success.usable(at(33), true, Duration::ZERO));
+        assert!(!success.usable(at(3600), false, Duration::from_secs(30)), "written back an hour later");
+        assert!(success.usable(written - 5000, false, Duration::from_secs(30)), "a reader whose clock is behind");
+        let refused = RecordHeader { verdict: Verdict::Refused, ..success };
+        assert!(refused.usable(at(6), false, Duration::ZERO) && !refused.usable(at(8), false, Duration::ZERO));
+        let failed = RecordHeader { verdict: Verdict::Failed, keep: PICKUP_WINDOW, ..success };
+        assert!(!failed.usable(at(0), false, Duration::from_secs(30)), "a failure serves only waiters");
+        assert!(failed.usable(at(1), true, Duration::ZERO));
     }
 
     #[test]
@@ -702,6 +807,26 @@ mod tests {
         assert_eq!(redacted("redis://user:hunter2@host:6379/2"), "redis://***@host:6379/2");
         assert_eq!(redacted("rediss://:hunter2@host"), "rediss://***@host");
         assert_eq!(redacted("redis://host:6379"), "redis://host:6379");
+        // Whatever the password holds, and whether or not the URL parses.
+        for password in ["s3cr/et", "p@ss/w0rd", "a:b:c", "pa%2Fss%40wd", "/@/:%", "x?y#z", "trailing@"] {
+            for url in [
+                format!("redis://:{password}@host:6379/0"),
+                format!("redis://user:{password}@host"),
+                format!("rediss://{password}@host:notaport"),
+                format!("http://:{password}@host"),
+                format!("redis:/:{password}@host"),
+            ] {
+                let shown = redacted(&url);
+                assert!(!shown.contains(password), "{url} -> {shown}");
+                for fragment in password.split(['/', '@', ':', '%', '?', '#']).filter(|f| f.len() >= 3) {
+                    assert!(!shown.contains(fragment), "{url} -> {shown}");
+                }
+                let error = RedisRefreshStore::new(&url).err().unwrap_or_default();
+                for fragment in password.split(['/', '@', ':', '%', '?', '#']).filter(|f| f.len() >= 3) {
+                    assert!(!error.contains(fragment), "{url} -> {error}");
+                }
+            }
+        }
         assert!(RedisRefreshStore::new("redis://127.0.0.1:6379/0").is_ok());
         assert!(RedisRefreshStore::new("rediss://user:pw@127.0.0.1:6380").is_ok());
         let error = RedisRefreshStore::new("http://:hunter2@127.0.0.1:6379").err().unwrap();

@@ -117,6 +117,10 @@ impl SharedOutcome for Result<AuthMaterial, ClientError> {
     fn already_spent() -> Self {
         Err(ClientError::already_rotated())
     }
+
+    fn logged_out(&self) -> bool {
+        self.as_ref().is_ok_and(|material| revoked_jwts::is_revoked(&material.jwt))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

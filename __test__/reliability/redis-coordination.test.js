@@ -376,3 +376,38 @@ function otherValidKey(apiKey) {
   createCrossmint({ apiKey: key }) // still accepted
   return key
 }
+
+// Someone who can write to Redis copies a record while it lives and writes
+// it back later with a fresh TTL, then presents the old, rotated refresh
+// token: the record must not hand out the session it was once exchanged for.
+test('a Redis record written back after its time never revives a rotated refresh token, nor a logged-out session', { skip, timeout: 60000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  const redis = await startRedis(t)
+  const [a, b, c] = await startInstances(t, 3, { emulator, options: { refreshCoordination: { redisUrl: redis.url }, refreshGraceSeconds: 1 } })
+  const records = () =>
+    new Map(redis.dump().flatMap((e) => (e.key.startsWith('crossmint-auth:refresh:') && e.value.startsWith('r:') ? [[e.key, e.value]] : [])))
+
+  for (const [label, loggedOut, victim] of [
+    ['after the grace window', false, b],
+    ['after a logout', true, c],
+  ]) {
+    const session = emulator.createSession(`replay-${label}`, { jwtTtlSeconds: -60 })
+    const before = records()
+    const refreshed = await get(`${a.url}/me`, cookieHeaderFor(session))
+    assert.equal(refreshed.status, 200, refreshed.text)
+    const copied = [...records()].filter(([key]) => !before.has(key))
+    assert.equal(copied.length, 1, `${label}: one record for the refresh`)
+    const [[key, value]] = copied
+    if (loggedOut) {
+      const newCookie = `crossmint-jwt=${refreshed.cookies['crossmint-jwt']}; crossmint-refresh-token=${refreshed.cookies['crossmint-refresh-token']}`
+      assert.equal((await fetch(`${a.url}/logout`, { method: 'POST', headers: { cookie: newCookie } })).status, 200)
+    }
+    // Past the grace window, the pickup window and the clock allowance.
+    await sleep(5500)
+    redis.cli('SET', key, value, 'PX', '60000')
+    const replayed = await get(`${victim.url}/me`, cookieHeaderFor(session))
+    assert.equal(replayed.status, 401, `${label}: ${replayed.text}`)
+    assert.equal(replayed.cookies['crossmint-refresh-token'] || '', '', `${label}: no session handed out`)
+    assert.equal(refreshesOf(emulator, session.refreshToken.secret).length, 1, `${label}: the old token is not presented again`)
+  }
+})

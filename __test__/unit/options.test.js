@@ -70,3 +70,54 @@ test('logger.warn receives the key set outage warning raised in Rust, once', asy
   assert.equal((await auth.verifyCrossmintJwt(session.jwt)).sub, 'warned')
   assert.equal(warnings.length, 1)
 })
+
+// A plain-JavaScript caller may pass a key set URI where the types say a key
+// set: the instance's checks apply whatever the key source.
+test("the instance's verifyCrossmintJwt applies its options with every key source", async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { issuer: emulator.url, requireExpiration: true, requireAudience: true, logger: false })
+  const claims = { sub: 'u', iss: emulator.url, aud: emulator.projectId, exp: now() + 600 }
+  const good = emulator.signJwt(claims)
+  const refused = [
+    ['another issuer', emulator.signJwt({ ...claims, iss: 'https://elsewhere.example' }), 'unexpected "iss" claim value'],
+    ['no exp', emulator.signJwt({ sub: 'u', iss: emulator.url, aud: emulator.projectId }), 'missing required "exp" claim'],
+    ['another project', emulator.signJwt({ ...claims, aud: 'other-project' }), 'unexpected "aud" claim value'],
+    ['no aud', emulator.signJwt({ sub: 'u', iss: emulator.url, exp: now() + 600 }), 'missing required "aud" claim'],
+  ]
+  for (const [source, jwks] of [
+    ['its own key set', undefined],
+    ['a key set URI', auth.getJwksUri()],
+    ['an inline key set', emulator.jwks],
+  ]) {
+    assert.equal((await auth.verifyCrossmintJwt(good, jwks)).sub, 'u', source)
+    for (const [what, token, message] of refused) {
+      await assert.rejects(auth.verifyCrossmintJwt(token, jwks), { code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', message }, `${what} with ${source}`)
+    }
+  }
+  // The free function checks aud only when asked.
+  const { verifyCrossmintJwt } = require('../..')
+  assert.equal((await verifyCrossmintJwt(refused[2][1], auth.getJwksUri())).aud, 'other-project')
+  await assert.rejects(verifyCrossmintJwt(refused[2][1], auth.getJwksUri(), { audience: emulator.projectId }), { message: 'unexpected "aud" claim value' })
+  assert.equal((await verifyCrossmintJwt(good, emulator.jwks, { audience: [emulator.projectId] })).sub, 'u')
+  await assert.rejects(verifyCrossmintJwt(good, emulator.jwks, { audience: '' }), TypeError)
+})
+
+test('a Redis password never shows in the error of an unusable URL, whatever it holds', () => {
+  const { createCrossmint, CrossmintAuth } = require('../..')
+  const { TEST_API_KEY } = require('../../testing/emulator.js')
+  const crossmint = createCrossmint({ apiKey: TEST_API_KEY, overrideBaseUrl: 'http://127.0.0.1:9' })
+  for (const password of ['s3cr/et', 'p@ss/w0rd', 'a:b:c', 'pa%2Fss%40wd']) {
+    for (const url of [`redis://:${password}@127.0.0.1:notaport`, `http://:${password}@127.0.0.1:6379`, `rediss://user:${password}@[::1`]) {
+      let message = ''
+      try {
+        CrossmintAuth.from(crossmint, { refreshCoordination: { redisUrl: url } })
+      } catch (error) {
+        message = String(error.message)
+      }
+      assert.ok(message.length > 0, `${url} is refused`)
+      for (const fragment of password.split(/[/@:%]/).filter((f) => f.length >= 3)) {
+        assert.ok(!message.includes(fragment), `${url}: ${message}`)
+      }
+    }
+  }
+})
