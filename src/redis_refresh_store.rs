@@ -275,7 +275,7 @@ impl RecordHeader {
 }
 
 fn wall_clock_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| millis(d))
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, millis)
 }
 
 /// The header's text followed by the sealed outcome; the header is
