@@ -15,12 +15,14 @@ use crate::crossmint_client::{
 use crate::jwt;
 use crate::jwt::VerifyOptions;
 use crate::key_set_cache;
-use crate::redis_refresh_store::{self, RedisRefreshStore, SharedOutcome, Verdict};
+use crate::redis_refresh_store;
 use crate::refresh_flight::{
     OutcomeKind, RefreshFlights, RefreshHandout, RefreshOutcome, MAX_TRACKED_TOKENS, ROTATION_GRACE,
 };
 use crate::revoked_jwts;
+use crate::sealed_records::{SharedOutcome, Verdict};
 use crate::session_cookies::ProjectCookies;
+use crate::shared_refresh_store::{self, SharedRefreshStore};
 use crate::token_verifier::{TokenVerifier, VerifiedSubject};
 use crate::warnings;
 
@@ -196,6 +198,13 @@ pub struct EngineOptions {
     pub coordination_requested: bool,
     /// `refreshCoordination.redisUrl` when it is a string.
     pub redis_url: Option<String>,
+    /// `localCoordination`: `Some(false)` off, `Some(true)` on; by default on
+    /// in a worker of Node's `cluster` (PM2 cluster mode included).
+    pub local_coordination: Option<bool>,
+    /// `localCoordination.file`: the store's file (turns it on).
+    pub local_coordination_file: Option<String>,
+    /// The process is a worker of Node's `cluster`.
+    pub cluster_worker: bool,
 }
 
 /// Why an instance cannot be built; the message is what the user sees.
@@ -237,7 +246,7 @@ pub struct SessionEngine {
     /// How long a finished refresh is reused for requests carrying the old token.
     refresh_grace: Duration,
     /// Shares refreshes with other processes (`refreshCoordination`).
-    coordination: Option<Arc<RedisRefreshStore>>,
+    coordination: Option<Arc<SharedRefreshStore>>,
     /// The deadline of one Crossmint call, of reading a refresh body, and of
     /// a whole logout.
     timeout: Duration,
@@ -262,11 +271,21 @@ impl SessionEngine {
             require_expiration: options.require_expiration,
         };
         let coordination = match (options.coordination_requested, options.redis_url) {
-            (false, _) => None,
+            // Redis, when configured, takes precedence.
             (true, Some(url)) if !url.is_empty() => {
-                Some(redis_refresh_store::shared_store(&url).map_err(ConfigError::Option)?)
+                Some(shared_refresh_store::redis_store(&url).map_err(ConfigError::Option)?)
             }
             (true, _) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
+            (false, _) => {
+                let file = options.local_coordination_file.filter(|file| !file.is_empty());
+                let local = options.local_coordination.unwrap_or(options.cluster_worker || file.is_some());
+                if local {
+                    let path = file.map_or_else(crate::file_refresh_store::default_path, std::path::PathBuf::from);
+                    shared_refresh_store::file_store(&path)
+                } else {
+                    None
+                }
+            }
         };
         let jwks_uri = client.jwks_uri();
         let cookies = ProjectCookies::new(client.project_id(), &verify_options);
@@ -305,7 +324,7 @@ impl SessionEngine {
 
     /// The refresh coordination store, so its listener can start where a
     /// runtime is at hand.
-    pub fn coordination(&self) -> Option<&Arc<RedisRefreshStore>> {
+    pub fn coordination(&self) -> Option<&Arc<SharedRefreshStore>> {
         self.coordination.as_ref()
     }
 

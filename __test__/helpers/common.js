@@ -230,6 +230,19 @@ function base58Decode(text) {
   return Buffer.from(hex, 'hex')
 }
 
+/**
+ * A second API key that passes the signature check, for "another app" in
+ * coordination tests. The signed payload is `<key data>:<signature>`;
+ * anything after a further `:` is not covered by the check, so the same
+ * signature makes another key text, which is all a flight key sees (only the
+ * emulator accepts it).
+ */
+function otherValidKey(apiKey) {
+  const prefix = apiKey.slice(0, apiKey.indexOf('_', 3) + 1)
+  const payload = base58Decode(apiKey.slice(prefix.length)).toString('utf8')
+  return prefix + base58Encode(Buffer.from(`${payload}:another-project`))
+}
+
 module.exports = {
   root,
   testsDir,
@@ -261,6 +274,7 @@ module.exports = {
   serveExpress,
   redirectingTo,
   freePort,
+  otherValidKey,
   base58Encode,
   base58Decode,
 }

@@ -7,15 +7,15 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { withEmulator, settle, exchangeText, cookieHeaderFor, sleep, base58Encode, base58Decode, childScript, root } = require('../helpers/harness.js')
-const { startExample, cookieValues } = require('../helpers/framework-checks.js')
+const { withEmulator, settle, cookieHeaderFor, sleep, otherValidKey, childScript, root } = require('../helpers/harness.js')
+const { startExample } = require('../helpers/framework-checks.js')
+const { get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
 const { startRedis, redisAvailable } = require('../helpers/redis-server.js')
 const { makeCertificates } = require('../helpers/certificates.js')
 const { createCrossmint, CrossmintAuth } = require('../..')
 const { REFRESH_PATH, LOGOUT_PATH, TEST_API_KEY } = require('../../testing/emulator.js')
 
 const CHILD = childScript('coordinated-instance')
-const REQUESTS_PER_BROWSER = 8
 
 // CI installs redis-server (.ci/run); elsewhere a missing server skips with a reason.
 const skip = !redisAvailable() && !process.env.CI ? 'redis-server is not installed (apt-get install redis-server)' : false
@@ -34,52 +34,11 @@ async function startInstances(t, count, { emulator, options = {}, env = {}, scri
   return instances
 }
 
-/** A GET through the checks' `exchange`, with the Set-Cookie values by name. */
-async function get(url, cookie) {
-  const answer = await exchangeText(url, { cookie })
-  return { ...answer, cookies: cookieValues(answer.setCookie) }
-}
-
-const refreshesOf = (emulator, secret) => emulator.requests.filter((r) => r.path === REFRESH_PATH && r.json && r.json.refresh === secret)
 const warnings = (instance) =>
   instance
     .output()
     .split('\n')
     .filter((line) => line.startsWith('WARN '))
-
-/**
- * `sessions` browsers whose JWT expired each fire 8 requests at once; request
- * k of browser b goes to instance (b * 8 + k) mod n (round-robin), or, with
- * `sticky`, every request of browser b to instance b mod n.
- */
-async function browsersFire(emulator, instances, sessions, { sticky = false } = {}) {
-  const results = await Promise.all(
-    sessions.map((session, b) =>
-      Promise.all(
-        Array.from({ length: REQUESTS_PER_BROWSER }, (_, k) => {
-          const instance = instances[sticky ? b % instances.length : (b * REQUESTS_PER_BROWSER + k) % instances.length]
-          return get(`${instance.url}/me`, cookieHeaderFor(session))
-        }),
-      ),
-    ),
-  )
-  return sessions.map((session, b) => ({ session, answers: results[b], refreshes: refreshesOf(emulator, session.refreshToken.secret).length }))
-}
-
-function assertEverySessionKept(outcomes, label) {
-  for (const { session, answers, refreshes } of outcomes) {
-    const statuses = answers.map((a) => a.status)
-    assert.deepEqual(statuses, Array(REQUESTS_PER_BROWSER).fill(200), `${label}: ${session.userId} ${answers.map((a) => a.text).join(' | ')}`)
-    for (const answer of answers) assert.equal(answer.json.userId, session.userId)
-    // Every answer hands the browser the same new session.
-    const issued = new Set(answers.map((a) => a.cookies['crossmint-refresh-token']))
-    assert.equal(issued.size, 1, `${label}: one new refresh token for ${session.userId}, got ${[...issued]}`)
-    assert.notEqual([...issued][0], session.refreshToken.secret)
-    assert.equal(refreshes, 1, `${label}: exactly one refresh at Crossmint for ${session.userId}`)
-  }
-}
-
-const expiredSessions = (emulator, count, prefix) => Array.from({ length: count }, (_, i) => emulator.createSession(`${prefix}-${i}`, { jwtTtlSeconds: -60 }))
 
 for (const count of [2, 4]) {
   test(`${count} instances, round-robin: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each`, {
@@ -364,18 +323,6 @@ test('two API keys on one Redis share nothing', { skip, timeout: 60000 }, async 
     [true, false],
   )
 })
-
-// ---- a second API key that passes the signature check ----------------------
-// The signed payload is `<key data>:<signature>`; anything after a further `:`
-// is not covered by the check, so the same signature makes another key text,
-// which is all a flight key sees. (Only the emulator accepts it.)
-function otherValidKey(apiKey) {
-  const prefix = apiKey.slice(0, apiKey.indexOf('_', 3) + 1)
-  const payload = base58Decode(apiKey.slice(prefix.length)).toString('utf8')
-  const key = prefix + base58Encode(Buffer.from(`${payload}:another-project`))
-  createCrossmint({ apiKey: key }) // still accepted
-  return key
-}
 
 // Someone who can write to Redis copies a record while it lives and writes
 // it back later with a fresh TTL, then presents the old, rotated refresh

@@ -41,6 +41,25 @@ function stringList(value) {
   return (Array.isArray(value) ? value : [value]).map(String)
 }
 
+/** `localCoordination`: false, true, or `{ file }` (which turns it on). */
+function localCoordinationOptions(value) {
+  if (value === undefined || value === null) return { localCoordination: undefined, localCoordinationFile: undefined }
+  if (typeof value === 'object') {
+    const file = value.file == null ? undefined : String(value.file)
+    return { localCoordination: value.enabled === false ? false : true, localCoordinationFile: file }
+  }
+  return { localCoordination: Boolean(value), localCoordinationFile: undefined }
+}
+
+/**
+ * Whether this process is a worker of Node's `cluster` (PM2's cluster mode
+ * runs its instances as such workers): the processes of one app on one
+ * machine then share refreshes through the local store by default.
+ */
+function isClusterWorker() {
+  return require('node:cluster').isWorker === true
+}
+
 /** The options the native half depends on (all of it is shared per configuration). */
 function nativeAuthOptions(options, refreshRoute) {
   const coordination = options.refreshCoordination
@@ -60,6 +79,8 @@ function nativeAuthOptions(options, refreshRoute) {
     keySetStaleIfErrorSeconds: options.keySetStaleIfErrorSeconds,
     refreshCoordination: requested,
     redisUrl: typeof redisUrl === 'string' ? redisUrl : undefined,
+    ...localCoordinationOptions(options.localCoordination),
+    clusterWorker: isClusterWorker(),
   }
 }
 

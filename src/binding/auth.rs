@@ -53,6 +53,11 @@ pub struct NativeAuthOptions {
     pub refresh_coordination: Option<bool>,
     /// `refreshCoordination.redisUrl`, when a string.
     pub redis_url: Option<String>,
+    /// `localCoordination` as a boolean (`{ file }` counts as true).
+    pub local_coordination: Option<bool>,
+    pub local_coordination_file: Option<String>,
+    /// `require('node:cluster').isWorker`.
+    pub cluster_worker: Option<bool>,
 }
 
 #[napi(object)]
@@ -92,6 +97,9 @@ impl NativeAuth {
             key_set_stale_if_error_seconds: options.key_set_stale_if_error_seconds,
             coordination_requested: options.refresh_coordination.unwrap_or(false) || options.redis_url.is_some(),
             redis_url: options.redis_url,
+            local_coordination: options.local_coordination,
+            local_coordination_file: options.local_coordination_file,
+            cluster_worker: options.cluster_worker.unwrap_or(false),
         };
         let engine = SessionEngine::new(&config, options).map_err(|error| match error {
             ConfigError::ApiKey(message) => Error::new(Status::InvalidArg, message),
