@@ -10,6 +10,11 @@ const { freePort, sleep } = require('./common.js')
 const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server'
 const REDIS_CLI = process.env.REDIS_CLI || 'redis-cli'
 
+/** Which server the tests run against (`REDIS_SERVER` chooses another, such as valkey-server). */
+function serverName() {
+  return require('node:path').basename(REDIS_SERVER)
+}
+
 function redisAvailable() {
   return spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).status === 0
 }
@@ -95,4 +100,4 @@ async function startRedis(t, { password, tls } = {}) {
   return { port, url: `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`, start, stop, cli, dump, output: () => output }
 }
 
-module.exports = { startRedis, redisAvailable }
+module.exports = { startRedis, redisAvailable, serverName }
