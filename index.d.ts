@@ -122,10 +122,13 @@ export type CrossmintAuthOptions = {
 export type RefreshCoordination = {
   /**
    * `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS, system
-   * roots). Redis 5 or later, a single node (not Cluster). Checked
-   * when the instance is created; the connection opens on the first refresh.
+   * roots). Redis 5 or later, or Valkey; a single node, or any node of a Redis
+   * Cluster (detected on the first connection). Checked when the instance is
+   * created; the connection opens on the first refresh.
    */
-  redisUrl: string
+  redisUrl?: string
+  /** More nodes of the same Redis Cluster to start from (seed nodes); either this or `redisUrl` is enough. */
+  redisUrls?: string[]
 }
 
 export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
@@ -147,6 +150,17 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
    * accepted (as the reference 1.2.42 does). Default true.
    */
   projectAudience?: boolean
+  /**
+   * Sharing of refreshes between the processes of one app on one machine,
+   * through an embedded store (a SQLite file, sealed records) with no server
+   * to run. On by default in a worker of Node's `cluster` (PM2's cluster mode
+   * included); `true` or `{ file }` turns it on for other multi-process setups
+   * (containers sharing a volume), `false` turns it off. The default file is
+   * one per user in the system's temporary folder. `refreshCoordination`
+   * takes precedence. A file the system refuses gives one warning and
+   * in-process coordination.
+   */
+  localCoordination?: boolean | { file?: string }
   /** Refuse JWTs without an `aud` claim. Default false (Crossmint issued such JWTs before it added the claim). */
   requireAudience?: boolean
   /** Seconds a finished refresh is reused for requests still carrying the old token. Default 30; 0 disables. */

@@ -122,7 +122,12 @@ function coordinationTable(coordination) {
   const line = (label, { leader, followerAdded }) => [label, fixed(leader.p50), fixed(leader.p99), fixed(followerAdded.p50, 2), fixed(followerAdded.p99, 2)]
   return {
     headers,
-    body: [line('2 processes, through Redis', coordination.acrossProcesses), line('1 process, in-process single flight', coordination.inProcess)],
+    body: [
+      line('2 processes, through Redis', coordination.acrossProcesses),
+      ...(coordination.redisCluster ? [line('2 processes, through a 3-master Redis Cluster', coordination.redisCluster)] : []),
+      ...(coordination.localStore ? [line('2 processes on one host, through the embedded store (SQLite)', coordination.localStore)] : []),
+      line('1 process, in-process single flight', coordination.inProcess),
+    ],
     align: ['l', 'r', 'r', 'r', 'r'],
   }
 }

@@ -284,9 +284,14 @@ async function runCoordination() {
     return { measured: false }
   }
   const result = await runNodeJson([path.join(__dirname, 'coordination.js')], process.env.BENCH_QUICK ? { COORDINATION_SESSIONS: '30' } : {})
-  const { acrossProcesses: across, inProcess: local } = result
+  const figures = (label, { followerAdded }) => `${followerAdded.p50.toFixed(2)} / ${followerAdded.p99.toFixed(2)} ms ${label}`
   log(
-    `  follower added latency p50/p99: ${across.followerAdded.p50.toFixed(2)} / ${across.followerAdded.p99.toFixed(2)} ms through Redis, ${local.followerAdded.p50.toFixed(2)} / ${local.followerAdded.p99.toFixed(2)} ms in-process`,
+    `  follower added latency p50/p99: ${[
+      figures('through Redis', result.acrossProcesses),
+      figures('through Redis Cluster', result.redisCluster),
+      figures('through the embedded store', result.localStore),
+      figures('in-process', result.inProcess),
+    ].join(', ')}`,
   )
   return { measured: true, ...result }
 }
@@ -353,7 +358,7 @@ async function main() {
     log('\n5. Express under load')
     const express = await runExpress(emulator)
 
-    log('\n7. refresh coordination across processes (Redis)')
+    log('\n7. refresh coordination across processes (Redis, Redis Cluster, the embedded store)')
     const coordination = await runCoordination()
 
     const distinctRs = rows.find((row) => row.alg === 'RS256' && row.id === 'ours-distinct')
@@ -378,7 +383,7 @@ async function main() {
     const targets = evaluateTargets({ rows, express })
     if (coordination.measured) {
       meta.notes.push(
-        `Refresh coordination: bench/coordination.js starts a real redis-server and two app processes (__test__/helpers/coordinated-instance.child.js, refreshCoordination on); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through Redis); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
+        `Refresh coordination: bench/coordination.js starts a real redis-server, a real 3-master Redis Cluster and, in turn with each and with the embedded store (a SQLite file), two app processes (__test__/helpers/coordinated-instance.child.js); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through the store); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
       )
     }
     const results = { meta, rows, coldStart, memory, express, coordination, targets }

@@ -1,6 +1,14 @@
 //! The Redis backend of refresh coordination (`refreshCoordination:
-//! { redisUrl }`): the protocol's steps as Lua scripts, so each is atomic on
-//! the server, and the revocation channel as pub/sub. What the records hold
+//! { redisUrl }`), for a single Redis (or Valkey) and for Redis Cluster,
+//! which is detected when the first connection opens. The protocol's steps
+//! are Lua scripts, each touching the keys of one record id only; the keys
+//! carry that id as a hash tag, so on a cluster each step runs atomically on
+//! the one node that owns them. What spans two records (the link from a new
+//! token back to the one it replaced, a logout walking a chain) is a series
+//! of such steps, ordered so that a crash between two of them leaves at
+//! worst a link unmarked, never a session handed out twice: the link is
+//! written before the outcome it leads to. The revocation channel is
+//! pub/sub, which a cluster carries to every node. What the records hold
 //! and how processes use them is `shared_refresh_store`'s.
 
 use std::sync::LazyLock;
@@ -41,47 +49,41 @@ return 'lead'
 "#;
 
 /// Replaces the caller's lock (ARGV[1]) with its outcome (ARGV[2], kept
-/// ARGV[3] ms), records the predecessor of the token it issued (KEYS[2] =
-/// ARGV[4]) so a logout with the new token reaches this record, and marks
-/// the token spent (KEYS[3], ARGV[5] ms) when Crossmint took or refused it.
-/// Answers `logged-out` when a logout ended the chain meanwhile, `lost` when the lock
-/// expired and someone else took over.
+/// ARGV[3] ms), and marks the token spent (KEYS[2], ARGV[4] ms) when
+/// Crossmint took or refused it. Answers `logged-out` when a logout ended the
+/// chain meanwhile, `lost` when the lock expired and someone else took over.
 const PUBLISH: &str = r#"
 local v = redis.call('GET', KEYS[1])
-if ARGV[5] ~= '' then redis.call('SET', KEYS[3], '1', 'PX', ARGV[5]) end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[2], '1', 'PX', ARGV[4]) end
 if v ~= ARGV[1] then
   if v == 'logged-out' then return 'logged-out' end
   return 'lost'
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end
 return 'ok'
 "#;
 
 /// Marks KEYS[1] as logged out, whether or not a refresh of its token was
-/// ever shared (a process may be about to start one), and the records that
-/// led to it when they exist. Answers the record's previous value, so the
-/// caller, who holds the token, can open it and follow the chain forwards.
-/// ARGV: marker ms, record prefix, predecessor prefix, record id, max links.
+/// ever shared (a process may be about to start one). Answers the record's
+/// previous value, so the caller, who holds the token, can open it and
+/// follow the chain forwards. ARGV: marker ms.
 const LOGOUT: &str = r#"
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], 'logged-out', 'PX', ARGV[1])
-if old == 'logged-out' or (old and string.sub(old, 1, 5) == 'lock:') then old = false end
-local id = ARGV[4]
-for i = 1, tonumber(ARGV[5]) do
-  local before = redis.call('GET', ARGV[3] .. id)
-  if not before then break end
-  if redis.call('EXISTS', ARGV[2] .. before) == 1 then
-    redis.call('SET', ARGV[2] .. before, 'logged-out', 'PX', ARGV[1])
-  end
-  id = before
-end
 return old
+"#;
+
+/// Marks KEYS[1], a record that led to a logged-out token, as logged out
+/// when it still exists. ARGV: marker ms.
+const MARK_EARLIER: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[1], 'logged-out', 'PX', ARGV[1]) end
+return 1
 "#;
 
 static CLAIM_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CLAIM));
 static PUBLISH_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(PUBLISH));
 static LOGOUT_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(LOGOUT));
+static MARK_EARLIER_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(MARK_EARLIER));
 
 /// What an instance is told when `refreshCoordination` has no usable URL: a
 /// missing REDIS_URL would otherwise turn coordination off without a word,
@@ -100,24 +102,74 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// A connection to a single Redis, or to a cluster (slot routing, MOVED
+/// and ASK handled by the client).
+#[derive(Clone)]
+enum RedisConnection {
+    Single(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for RedisConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            RedisConnection::Single(connection) => connection.req_packed_command(cmd),
+            RedisConnection::Cluster(connection) => connection.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            RedisConnection::Single(connection) => connection.req_packed_commands(pipeline, offset, count),
+            RedisConnection::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            RedisConnection::Single(connection) => connection.get_db(),
+            RedisConnection::Cluster(connection) => connection.get_db(),
+        }
+    }
+}
+
 pub struct RedisBackend {
+    /// The first URL's client: the first connection, and the subscription.
     client: redis::Client,
+    /// Every URL given (`redisUrls`): a cluster's seed nodes.
+    urls: Vec<String>,
     shown_url: String,
-    connection: tokio::sync::Mutex<Option<ConnectionManager>>,
+    connection: tokio::sync::Mutex<Option<RedisConnection>>,
 }
 
 impl RedisBackend {
-    /// Checks the URL; connects on first use.
-    pub fn new(url: &str) -> Result<Self, String> {
-        let shown_url = redacted(url);
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-            return Err(format!(
-                "refreshCoordination.redisUrl must start with redis:// or rediss:// (got {shown_url})"
-            ));
+    /// Checks the URLs (a single node's, or seed nodes of a cluster);
+    /// connects on first use.
+    pub fn new(urls: &[String]) -> Result<Self, String> {
+        let first = urls.first().ok_or_else(|| MISSING_URL.to_string())?;
+        for url in urls {
+            let shown = redacted(url);
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(format!(
+                    "refreshCoordination.redisUrl must start with redis:// or rediss:// (got {shown})"
+                ));
+            }
+            redis::Client::open(url.as_str())
+                .map_err(|e| format!("refreshCoordination.redisUrl {shown} cannot be used: {e}"))?;
         }
-        let client = redis::Client::open(url)
-            .map_err(|e| format!("refreshCoordination.redisUrl {shown_url} cannot be used: {e}"))?;
-        Ok(RedisBackend { client, shown_url, connection: tokio::sync::Mutex::new(None) })
+        let client = redis::Client::open(first.as_str())
+            .map_err(|e| format!("refreshCoordination.redisUrl {} cannot be used: {e}", redacted(first)))?;
+        Ok(RedisBackend {
+            client,
+            urls: urls.to_vec(),
+            shown_url: redacted(first),
+            connection: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// How warnings name this Redis: its URL without user information.
@@ -125,7 +177,10 @@ impl RedisBackend {
         format!("Redis ({})", self.shown_url)
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, String> {
+    /// The connection, opened on first use: to the first URL, then, when
+    /// that node says it is part of a cluster, to the cluster through every
+    /// URL given.
+    async fn connection(&self) -> Result<RedisConnection, String> {
         let mut slot = self.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
             return Ok(connection.clone());
@@ -136,7 +191,7 @@ impl RedisBackend {
             .set_number_of_retries(1)
             .set_max_delay(RETRY_EVERY);
         let connecting = ConnectionManager::new_with_config(self.client.clone(), config);
-        let connection = match tokio::time::timeout(CONNECT_DEADLINE + OP_DEADLINE, connecting).await {
+        let mut single = match tokio::time::timeout(CONNECT_DEADLINE + OP_DEADLINE, connecting).await {
             Ok(Ok(connection)) => connection,
             Ok(Err(e)) => return Err(format!("cannot connect: {e}")),
             Err(_) if self.shown_url.starts_with("rediss://") => {
@@ -147,6 +202,29 @@ impl RedisBackend {
             }
             Err(_) => return Err(format!("no connection within {} ms", millis(CONNECT_DEADLINE))),
         };
+        let mut info = redis::cmd("INFO");
+        info.arg("cluster");
+        let clustered = match tokio::time::timeout(OP_DEADLINE, info.query_async::<String>(&mut single)).await {
+            Ok(Ok(info)) => info.lines().any(|line| line.trim() == "cluster_enabled:1"),
+            Ok(Err(e)) => return Err(format!("cannot read the server's mode: {e}")),
+            Err(_) => return Err(format!("no answer within {} ms", millis(OP_DEADLINE))),
+        };
+        let connection = if clustered {
+            let client = redis::cluster::ClusterClientBuilder::new(self.urls.iter().map(String::as_str))
+                .connection_timeout(CONNECT_DEADLINE)
+                .response_timeout(OP_DEADLINE)
+                .retries(1)
+                .build()
+                .map_err(|e| format!("cannot use the cluster: {e}"))?;
+            let connecting = client.get_async_connection();
+            match tokio::time::timeout(CONNECT_DEADLINE * 2, connecting).await {
+                Ok(Ok(connection)) => RedisConnection::Cluster(connection),
+                Ok(Err(e)) => return Err(format!("cannot connect to the cluster: {e}")),
+                Err(_) => return Err(format!("no cluster connection within {} ms", millis(CONNECT_DEADLINE * 2))),
+            }
+        } else {
+            RedisConnection::Single(single)
+        };
         *slot = Some(connection.clone());
         Ok(connection)
     }
@@ -154,7 +232,7 @@ impl RedisBackend {
     /// One operation with the deadline.
     async fn checked<V>(
         &self,
-        operation: impl AsyncFnOnce(&mut ConnectionManager) -> redis::RedisResult<V>,
+        operation: impl AsyncFnOnce(&mut RedisConnection) -> redis::RedisResult<V>,
     ) -> Result<V, String> {
         let mut conn = self.connection().await?;
         match tokio::time::timeout(OP_DEADLINE, operation(&mut conn)).await {
@@ -184,30 +262,43 @@ impl RedisBackend {
         self.checked(async |conn| redis::cmd("GET").arg(key).query_async::<Option<String>>(conn).await).await
     }
 
+    /// The link back from the token an outcome issued first (its own slot),
+    /// then the outcome: a crash between the two leaves a link to a record
+    /// that holds no outcome, which a logout walks past.
     pub async fn publish(&self, publish: &Publish<'_>) -> Result<String, String> {
+        if !publish.predecessor_id.is_empty() {
+            let (key, id, keep) = (publish.predecessor_key, publish.predecessor_id, millis(publish.keep));
+            self.checked(async |conn| {
+                redis::cmd("SET").arg(key).arg(id).arg("PX").arg(keep).query_async::<()>(conn).await
+            })
+            .await?;
+        }
         let mut invocation = PUBLISH_SCRIPT.prepare_invoke();
         invocation
             .key(publish.key)
-            .key(publish.predecessor_key)
             .key(publish.spent_key)
             .arg(publish.lock)
             .arg(publish.record)
             .arg(millis(publish.keep))
-            .arg(publish.predecessor_id)
             .arg(publish.spent_for.map(|d| millis(d).to_string()).unwrap_or_default());
         self.call(invocation).await
     }
 
+    /// Marks the record, then walks back the links to the records that led
+    /// to it, one slot at a time.
     pub async fn log_out(&self, key: &str, id: &str) -> Result<Option<String>, String> {
         let mut invocation = LOGOUT_SCRIPT.prepare_invoke();
-        invocation
-            .key(key)
-            .arg(logout_marker_ms())
-            .arg(records::record_key(""))
-            .arg(records::predecessor_key(""))
-            .arg(id)
-            .arg(MAX_CHAIN);
-        self.call::<Option<String>>(invocation).await.map(crate::shared_refresh_store::outcome_of)
+        invocation.key(key).arg(logout_marker_ms());
+        let old = self.call::<Option<String>>(invocation).await?;
+        let mut current = id.to_string();
+        for _ in 0..MAX_CHAIN {
+            let Some(before) = self.get(&records::predecessor_key(&current)).await? else { break };
+            let mut mark = MARK_EARLIER_SCRIPT.prepare_invoke();
+            mark.key(records::record_key(&before)).arg(logout_marker_ms());
+            self.call::<i64>(mark).await?;
+            current = before;
+        }
+        Ok(crate::shared_refresh_store::outcome_of(old))
     }
 
     pub async fn announce(&self, message: &str) -> Result<(), String> {
@@ -218,8 +309,9 @@ impl RedisBackend {
         .map(|_| ())
     }
 
-    /// Subscribes to the revocation channel and hands each message over
-    /// until the subscription is lost.
+    /// Subscribes to the revocation channel (on the first URL's node: a
+    /// cluster carries every message to every node) and hands each message
+    /// over until the subscription is lost.
     pub async fn listen(&self, on_message: &(dyn Fn(&str) + Send + Sync)) {
         let subscribed = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
@@ -260,17 +352,17 @@ mod tests {
                 for fragment in password.split(['/', '@', ':', '%', '?', '#']).filter(|f| f.len() >= 3) {
                     assert!(!shown.contains(fragment), "{url} -> {shown}");
                 }
-                let error = RedisBackend::new(&url).err().unwrap_or_default();
+                let error = RedisBackend::new(std::slice::from_ref(&url)).err().unwrap_or_default();
                 for fragment in password.split(['/', '@', ':', '%', '?', '#']).filter(|f| f.len() >= 3) {
                     assert!(!error.contains(fragment), "{url} -> {error}");
                 }
             }
         }
-        assert!(RedisBackend::new("redis://127.0.0.1:6379/0").is_ok());
-        assert!(RedisBackend::new("rediss://user:pw@127.0.0.1:6380").is_ok());
-        let error = RedisBackend::new("http://:hunter2@127.0.0.1:6379").err().unwrap();
+        assert!(RedisBackend::new(&["redis://127.0.0.1:6379/0".to_string()]).is_ok());
+        assert!(RedisBackend::new(&["rediss://user:pw@127.0.0.1:6380".to_string()]).is_ok());
+        let error = RedisBackend::new(&["http://:hunter2@127.0.0.1:6379".to_string()]).err().unwrap();
         assert!(error.contains("redis://") && !error.contains("hunter2"), "{error}");
-        let error = RedisBackend::new("redis://:hunter2@127.0.0.1:notaport").err().unwrap();
+        let error = RedisBackend::new(&["redis://:hunter2@127.0.0.1:notaport".to_string()]).err().unwrap();
         assert!(!error.contains("hunter2"), "{error}");
     }
 }

@@ -43,19 +43,22 @@ pub const MAX_CHAIN: usize = 16;
 const KEY_PREFIX: &str = "crossmint-auth:";
 const HKDF_SALT: &[u8] = b"crossmint-server-native refresh coordination v1";
 
+// Every key of one record id carries the id as a hash tag (`{...}`), so on a
+// Redis Cluster they live on one node and a step touching them is atomic.
+
 /// The record of a flight (its lock, logout marker or sealed outcome).
 pub fn record_key(id: &str) -> String {
-    format!("{KEY_PREFIX}refresh:{id}")
+    format!("{KEY_PREFIX}refresh:{{{id}}}")
 }
 
 /// Names the record whose refresh issued the token of record `id`.
 pub fn predecessor_key(id: &str) -> String {
-    format!("{KEY_PREFIX}refreshed-from:{id}")
+    format!("{KEY_PREFIX}refreshed-from:{{{id}}}")
 }
 
 /// Set once the token of record `id` was exchanged or refused.
 pub fn spent_key(id: &str) -> String {
-    format!("{KEY_PREFIX}spent:{id}")
+    format!("{KEY_PREFIX}spent:{{{id}}}")
 }
 
 /// How an outcome may be reused.

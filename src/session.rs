@@ -198,6 +198,8 @@ pub struct EngineOptions {
     pub coordination_requested: bool,
     /// `refreshCoordination.redisUrl` when it is a string.
     pub redis_url: Option<String>,
+    /// `refreshCoordination.redisUrls`: more nodes of the same Redis Cluster.
+    pub redis_urls: Option<Vec<String>>,
     /// `localCoordination`: `Some(false)` off, `Some(true)` on; by default on
     /// in a worker of Node's `cluster` (PM2 cluster mode included).
     pub local_coordination: Option<bool>,
@@ -270,12 +272,17 @@ impl SessionEngine {
             require_audience: options.require_audience,
             require_expiration: options.require_expiration,
         };
-        let coordination = match (options.coordination_requested, options.redis_url) {
+        // `redisUrls` (a cluster's seed nodes) after `redisUrl`; either is enough.
+        let redis_urls: Vec<String> = options
+            .redis_url
+            .into_iter()
+            .chain(options.redis_urls.into_iter().flatten())
+            .filter(|u| !u.is_empty())
+            .collect();
+        let coordination = match (options.coordination_requested, redis_urls.is_empty()) {
             // Redis, when configured, takes precedence.
-            (true, Some(url)) if !url.is_empty() => {
-                Some(shared_refresh_store::redis_store(&url).map_err(ConfigError::Option)?)
-            }
-            (true, _) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
+            (true, false) => Some(shared_refresh_store::redis_store(&redis_urls).map_err(ConfigError::Option)?),
+            (true, true) => return Err(ConfigError::Option(redis_refresh_store::MISSING_URL.to_string())),
             (false, _) => {
                 let file = options.local_coordination_file.filter(|file| !file.is_empty());
                 let local = options.local_coordination.unwrap_or(options.cluster_worker || file.is_some());

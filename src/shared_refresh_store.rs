@@ -52,15 +52,15 @@ pub const POLL_EVERY: Duration = Duration::from_millis(4);
 /// the system refused, warned of once).
 static STORES: LazyLock<Mutex<HashMap<String, Option<Arc<SharedRefreshStore>>>>> = LazyLock::new(Default::default);
 
-/// The process's store for a Redis URL, created on first use. Fails
-/// (without connecting) when the URL cannot be used.
-pub fn redis_store(url: &str) -> Result<Arc<SharedRefreshStore>, String> {
+/// The process's store for a Redis (or a cluster's seed nodes), created on
+/// first use. Fails (without connecting) when a URL cannot be used.
+pub fn redis_store(urls: &[String]) -> Result<Arc<SharedRefreshStore>, String> {
     let mut stores = STORES.lock().unwrap_or_else(|p| p.into_inner());
-    let name = format!("redis\n{url}");
+    let name = format!("redis\n{}", urls.join("\n"));
     if let Some(Some(store)) = stores.get(&name) {
         return Ok(store.clone());
     }
-    let backend = RedisBackend::new(url)?;
+    let backend = RedisBackend::new(urls)?;
     let shown = backend.shown_name();
     let store = Arc::new(SharedRefreshStore::new(Backend::Redis(Box::new(backend)), shown)?);
     stores.insert(name, Some(store.clone()));

@@ -100,4 +100,56 @@ async function startRedis(t, { password, tls } = {}) {
   return { port, url: `${tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`, start, stop, cli, dump, output: () => output }
 }
 
-module.exports = { startRedis, redisAvailable, serverName }
+/**
+ * A Redis Cluster of `masters` nodes (no replicas) on loopback ports, made
+ * the way an operator makes one: each redis-server with
+ * `--cluster-enabled yes`, then `redis-cli --cluster create`. Resolves once
+ * every node reports `cluster_state:ok`. `stopNode(i)` kills one master.
+ */
+async function startRedisCluster(t, { masters = 3 } = {}) {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-cluster-'))
+  const ports = []
+  for (let i = 0; i < masters; i++) ports.push(await freePort())
+  const nodes = ports.map((port) => {
+    const args = ['--bind', '127.0.0.1', '--port', String(port), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]
+    args.push('--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--loglevel', 'warning', '--dir', dir)
+    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (output += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (output += chunk))
+    return { port, child, output: () => output }
+  })
+  const stopNode = (index) =>
+    new Promise((resolve) => {
+      const { child } = nodes[index]
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGKILL')
+    })
+  t.after(async () => {
+    await Promise.all(nodes.map((_, index) => stopNode(index)))
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+  const cli = (port, ...command) => spawnSync(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...command], { encoding: 'utf8' })
+  const deadline = Date.now() + 15000
+  while (!ports.every((port) => cli(port, 'PING').stdout.trim() === 'PONG')) {
+    if (Date.now() > deadline) throw new Error(`cluster nodes did not start:\n${nodes.map((n) => n.output()).join('\n')}`)
+    await sleep(50)
+  }
+  const created = spawnSync(REDIS_CLI, ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    encoding: 'utf8',
+  })
+  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}${created.stderr}`)
+  while (!ports.every((port) => /cluster_state:ok/.test(cli(port, 'CLUSTER', 'INFO').stdout))) {
+    if (Date.now() > deadline) throw new Error(`the cluster did not become ready:\n${created.stdout}`)
+    await sleep(100)
+  }
+  /** Every key of the cluster, by the node that holds it. */
+  const keysByNode = () => ports.map((port) => cli(port, '--scan').stdout.split('\n').filter(Boolean))
+  return { ports, urls: ports.map((port) => `redis://127.0.0.1:${port}`), stopNode, keysByNode }
+}
+
+module.exports = { startRedis, startRedisCluster, redisAvailable, serverName }

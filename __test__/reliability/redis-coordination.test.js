@@ -214,7 +214,10 @@ test('a rediss:// URL to a plain Redis: one warning, no hang', { skip, timeout: 
   assert.match(lines[0], /rediss:\/\/127\.0\.0\.1:\d+\) is unavailable: no TLS connection within 500 ms \(does the server speak TLS on this port\?\)/)
 })
 
-test('rediss:// to a TLS Redis: coordinates when the certificate is trusted, warns once when it is not', { skip: skip || tlsSkip, timeout: 90000 }, async (t) => {
+test('rediss:// to a TLS Redis: coordinates when the certificate is trusted, warns once when it is not', {
+  skip: skip || tlsSkip,
+  timeout: 90000,
+}, async (t) => {
   const tls = makeCertificates(t)
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }

@@ -65,6 +65,10 @@ function nativeAuthOptions(options, refreshRoute) {
   const coordination = options.refreshCoordination
   const requested = coordination !== undefined && coordination !== null && coordination !== false
   const redisUrl = requested && typeof coordination === 'object' ? coordination.redisUrl : undefined
+  const redisUrls =
+    requested && typeof coordination === 'object' && Array.isArray(coordination.redisUrls)
+      ? coordination.redisUrls.filter((url) => typeof url === 'string')
+      : undefined
   return {
     refreshRoute: refreshRoute == null ? undefined : String(refreshRoute),
     timeoutMs: options.timeoutMs,
@@ -79,6 +83,7 @@ function nativeAuthOptions(options, refreshRoute) {
     keySetStaleIfErrorSeconds: options.keySetStaleIfErrorSeconds,
     refreshCoordination: requested,
     redisUrl: typeof redisUrl === 'string' ? redisUrl : undefined,
+    redisUrls,
     ...localCoordinationOptions(options.localCoordination),
     clusterWorker: isClusterWorker(),
   }

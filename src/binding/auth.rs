@@ -53,6 +53,8 @@ pub struct NativeAuthOptions {
     pub refresh_coordination: Option<bool>,
     /// `refreshCoordination.redisUrl`, when a string.
     pub redis_url: Option<String>,
+    /// `refreshCoordination.redisUrls`, the strings of it.
+    pub redis_urls: Option<Vec<String>>,
     /// `localCoordination` as a boolean (`{ file }` counts as true).
     pub local_coordination: Option<bool>,
     pub local_coordination_file: Option<String>,
@@ -97,6 +99,7 @@ impl NativeAuth {
             key_set_stale_if_error_seconds: options.key_set_stale_if_error_seconds,
             coordination_requested: options.refresh_coordination.unwrap_or(false) || options.redis_url.is_some(),
             redis_url: options.redis_url,
+            redis_urls: options.redis_urls,
             local_coordination: options.local_coordination,
             local_coordination_file: options.local_coordination_file,
             cluster_worker: options.cluster_worker.unwrap_or(false),
