@@ -119,17 +119,14 @@ export type CrossmintAuthOptions = {
   refreshRoute?: string
 }
 
-export type RefreshCoordination = {
-  /**
-   * `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS, system
-   * roots). Redis 5 or later, or Valkey; a single node, or any node of a Redis
-   * Cluster (detected on the first connection). Checked when the instance is
-   * created; the connection opens on the first refresh.
-   */
-  redisUrl?: string
-  /** More nodes of the same Redis Cluster to start from (seed nodes); either this or `redisUrl` is enough. */
-  redisUrls?: string[]
-}
+/**
+ * `redisUrl`: `redis://[[user]:password@]host[:port][/db]` or `rediss://` (TLS,
+ * system roots). Redis 5 or later, or Valkey; a single node, or any node of a
+ * Redis Cluster (detected on the first connection). `redisUrls`: more nodes of
+ * the same cluster to start from (seed nodes). One of the two is required.
+ * Checked when the instance is created; the connection opens on the first refresh.
+ */
+export type RefreshCoordination = { redisUrl: string; redisUrls?: string[] } | { redisUrl?: string; redisUrls: string[] }
 
 export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   cookieOptions?: CookieOptions

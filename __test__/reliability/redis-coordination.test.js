@@ -257,7 +257,9 @@ test('refreshGraceSeconds: 0 with Redis: concurrent requests share the refresh, 
   timeout: 60000,
 }, async (t) => {
   const emulator = await withEmulator(t)
-  emulator.faults.refresh = { delayMs: 40 }
+  // Long enough that a browser's requests overlap the refresh even on a
+  // loaded machine: with no grace, one arriving after it is a late one.
+  emulator.faults.refresh = { delayMs: 400 }
   const redis = await startRedis(t)
   const instances = await startInstances(t, 2, { emulator, options: { refreshGraceSeconds: 0, refreshCoordination: { redisUrl: redis.url } } })
   const sessions = expiredSessions(emulator, 4, 'grace0')

@@ -68,7 +68,7 @@ void strictAuth
 const coordination: RefreshCoordination | undefined = process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : undefined
 const clusteredAuth = CrossmintAuth.from(crossmint, { refreshCoordination: coordination, refreshGraceSeconds: 10 })
 void clusteredAuth
-// @ts-expect-error redisUrl is required
+// @ts-expect-error a redisUrl (or redisUrls) is required
 CrossmintAuth.from(crossmint, { refreshCoordination: {} })
 
 export const app = express()
