@@ -844,5 +844,7 @@ module.exports.CROSSMINT_API_VERSION = nativeBinding.CROSSMINT_API_VERSION
 module.exports.jwtPayloadText = nativeBinding.jwtPayloadText
 module.exports.jwtVerifiedFor = nativeBinding.jwtVerifiedFor
 module.exports.recordInvalidations = nativeBinding.recordInvalidations
+module.exports.setTelemetry = nativeBinding.setTelemetry
+module.exports.takeTelemetry = nativeBinding.takeTelemetry
 module.exports.takeWarnings = nativeBinding.takeWarnings
 module.exports.verifyJwt = nativeBinding.verifyJwt

@@ -468,6 +468,40 @@ impl Answer {
 /// Sends a request with a deadline on the whole exchange (headers and body)
 /// and reads at most `MAX_RESPONSE_BYTES`.
 pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &str) -> Result<Answer, ClientError> {
+    if !crate::telemetry::enabled() {
+        return exchange(request, timeout, what).await;
+    }
+    // For subscribers: the call, its path (no query), status or failure, time.
+    let (method, path) = match request.try_clone().and_then(|clone| clone.build().ok()) {
+        Some(built) => (built.method().to_string(), built.url().path().to_string()),
+        None => (String::new(), String::new()),
+    };
+    let started = std::time::Instant::now();
+    let result = exchange(request, timeout, what).await;
+    let call = match what {
+        "Crossmint refresh" => "refresh",
+        "Crossmint logout" => "logout",
+        "Crossmint user lookup" => "user",
+        "Refresh route" => "refresh-route",
+        "JSON Web Key Set request" => "key-set",
+        other => other,
+    };
+    let (status, error) = match &result {
+        Ok(answer) => (Some(answer.status.as_u16()), None),
+        Err(error) => match error.kind {
+            ClientErrorKind::Rejected(status) => (Some(status), None),
+            ClientErrorKind::Timeout => (None, Some("timeout")),
+            ClientErrorKind::RedirectRefused => (None, Some("redirect-refused")),
+            ClientErrorKind::InvalidResponse => (None, Some("invalid-response")),
+            ClientErrorKind::InvalidInput => (None, Some("invalid-input")),
+            _ => (None, Some("unavailable")),
+        },
+    };
+    crate::telemetry::http_call(call, &method, &path, status, error, started.elapsed());
+    result
+}
+
+async fn exchange(request: reqwest::RequestBuilder, timeout: Duration, what: &str) -> Result<Answer, ClientError> {
     let exchange = async {
         let mut response = request.send().await.map_err(|e| ClientError::from_transport(e, what))?;
         let status = response.status();

@@ -26,6 +26,7 @@ mod sealed_records;
 mod session;
 mod session_cookies;
 mod shared_refresh_store;
+mod telemetry;
 mod token_verifier;
 mod verified_tokens;
 mod verify_error;

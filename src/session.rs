@@ -3,6 +3,7 @@
 //! response plumbing, which the JavaScript side keeps; and `logout`, which
 //! ends a session's whole rotation chain.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -373,21 +374,44 @@ impl SessionEngine {
             Some(store) if store.healthy() => Duration::ZERO,
             _ => self.refresh_grace,
         };
+        // Which of the steps below ran says this caller's part in the
+        // flight (for diagnostics subscribers only).
+        let (led_here, called) = (AtomicBool::new(false), AtomicBool::new(false));
+        let started = Instant::now();
         // The last look before the token leaves the process: one this
         // process rotated (or whose chain it logged out) is answered here.
         let call_crossmint = || async {
+            called.store(true, Ordering::Relaxed);
             if REFRESH_FLIGHTS.ended(&key) {
                 return Err(ClientError::already_rotated());
             }
             self.for_this_project(refresh().await)
         };
         let across_processes = || async {
+            led_here.store(true, Ordering::Relaxed);
             let Some(store) = coordination else { return call_crossmint().await };
             // Others wait for this process at most its deadline and a margin.
             let lock_for = self.timeout + Duration::from_secs(1);
             self.handed_out(store.run(&key, self.refresh_grace, lock_for, &successor, call_crossmint).await)
         };
-        self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, &successor, across_processes).await)
+        let outcome = self.handed_out(REFRESH_FLIGHTS.run(&key, local_grace, &successor, across_processes).await);
+        if crate::telemetry::enabled() {
+            let role = match (called.load(Ordering::Relaxed), led_here.load(Ordering::Relaxed)) {
+                (true, _) => "leader",
+                (false, true) => "follower",
+                (false, false) => "joined",
+            };
+            let store = coordination.map_or("none", |store| store.kind());
+            let class = match outcome.kind() {
+                OutcomeKind::Rotated => "rotated",
+                OutcomeKind::Refused => "refused",
+                OutcomeKind::SpentUnusable => "spent-unusable",
+                OutcomeKind::LoggedOut => "logged-out",
+                OutcomeKind::Unknown => "unknown",
+            };
+            crate::telemetry::refresh(role, store, class, started.elapsed());
+        }
+        outcome
     }
 
     /// A refresh result whose JWT is issued for another project (its `aud`,

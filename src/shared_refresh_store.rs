@@ -264,9 +264,18 @@ impl SharedRefreshStore {
         self.health.lock().unwrap_or_else(|p| p.into_inner()).retry_at.is_none()
     }
 
+    /// `redis` or `local`, as diagnostics name the store.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Redis(_) => "redis",
+            Backend::File(_) => "local",
+        }
+    }
+
     fn failed(&self, error: &str) {
         let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
         if health.retry_at.is_none() {
+            crate::telemetry::coordination(self.kind(), false);
             warnings::push(format!(
                 "Refresh coordination through {} is unavailable: {error}. Refreshes are \
                  coordinated within this process only until it answers again (tried every {} s).",
@@ -280,6 +289,7 @@ impl SharedRefreshStore {
     fn succeeded(&self) {
         let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
         if health.retry_at.take().is_some() {
+            crate::telemetry::coordination(self.kind(), true);
             warnings::push(format!(
                 "Refresh coordination through {} works again: refreshes are shared across processes.",
                 self.shown_name

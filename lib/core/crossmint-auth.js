@@ -12,6 +12,7 @@ const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = requi
 const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
 const { checkJwksUri, tokenText, recordedPayload, payloadOf } = require('./verify.js')
 const { getAuthCookieNames } = require('./cookie-names.js')
+const diagnostics = require('./diagnostics.js')
 const { sharedNativeAuthFor } = require('./shared-native-auth.js')
 const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sessions.js')
 
@@ -29,6 +30,18 @@ function timeoutMsOf(nativeAuth) {
     timeouts.set(nativeAuth, timeoutMs)
   }
   return timeoutMs
+}
+
+/**
+ * Writes how a traced call ended into its diagnostics context (`outcome`,
+ * and the user id of `session`), and returns `session`.
+ */
+function described(context, outcome, session) {
+  if (context !== undefined) {
+    context.outcome = outcome
+    if (session.userId != null) context.userId = session.userId
+  }
+  return session
 }
 
 /** A session whose JWT verified: the material as given, `expiresAt` empty. */
@@ -80,10 +93,17 @@ class CrossmintAuth {
     return getAuthCookieNames(this.#native.projectId())
   }
 
-  async getSession(input, response) {
+  getSession(input, response) {
+    if (!diagnostics.observed('session')) return this.#getSession(input, response, undefined)
+    return diagnostics.traced('session', {}, (context) => this.#getSession(input, response, context))
+  }
+
+  /** `context`: the diagnostics context to describe the outcome in, when traced. */
+  async #getSession(input, response, context) {
     if (response != null) http.assertResponse(response, 'getSession')
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
+    if (context !== undefined) context.source = request === undefined ? 'material' : 'request'
     let jwt, refreshToken, recordedUserId, header
     if (request === undefined) {
       ;({ jwt, refreshToken } = input)
@@ -92,7 +112,7 @@ class CrossmintAuth {
       if (header == null) throw noCookies()
       // The same header answered from the record before, while that answer holds.
       const remembered = this.#rememberedSessions.lookup(header)
-      if (remembered !== undefined) return unchangedSession(remembered.jwt, remembered.refreshToken, remembered.userId)
+      if (remembered !== undefined) return described(context, 'remembered', unchangedSession(remembered.jwt, remembered.refreshToken, remembered.userId))
       // The cookies, and the JWT's user id when the verified record holds it.
       const startedAt = RememberedSessions.now()
       const found = this.#native.cookieSession(header)
@@ -108,16 +128,16 @@ class CrossmintAuth {
       if (userId == null) {
         userId = takeSyncCheck() ? this.#native.verifiedSubject(jwt, true) : await checkOnThreads(this.#native, jwt)
       }
-      if (userId != null) return unchangedSession(jwt, refreshToken, userId)
+      if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
     this.#log.warnings(native.takeWarnings())
     const { failure, material, userId } = reply
     if (failure == null) {
-      if (material == null) return unchangedSession(jwt, refreshToken, userId)
+      if (material == null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
       // Under the names the page's own client reads (the request's naming).
       if (response != null) this.#storeMaterial(response, material, header, String(refreshToken), false)
-      return { jwt: material.jwt, refreshToken: material.refreshToken, userId }
+      return described(context, 'refreshed', { jwt: material.jwt, refreshToken: material.refreshToken, userId })
     }
     if (!failure.outage && response != null) {
       // Cleared before the promise settles, so a handler that answers in its
@@ -129,13 +149,23 @@ class CrossmintAuth {
     throw sessionError(failure)
   }
 
-  async getUser(externalUserId) {
+  getUser(externalUserId) {
+    if (!diagnostics.observed('user')) return this.#getUser(externalUserId)
+    return diagnostics.traced('user', { userId: String(externalUserId) }, () => this.#getUser(externalUserId))
+  }
+
+  async #getUser(externalUserId) {
     const { failure, user } = await this.#native.getUser(String(externalUserId))
     if (failure != null) throw crossmintError(failure)
     return user
   }
 
-  async handleCustomRefresh(request, response) {
+  handleCustomRefresh(request, response) {
+    if (!diagnostics.observed('refresh')) return this.#handleCustomRefresh(request, response, undefined)
+    return diagnostics.traced('refresh', {}, (context) => this.#handleCustomRefresh(request, response, context))
+  }
+
+  async #handleCustomRefresh(request, response, context) {
     // Checked before anything is read or spent: a rotated refresh token
     // whose answer cannot be written would log the user out.
     if (response != null) http.assertResponse(response, 'handleCustomRefresh')
@@ -151,6 +181,7 @@ class CrossmintAuth {
         : await this.#native.refreshWithCrossmint(String(refreshToken))
 
     if (failure == null) {
+      described(context, 'refreshed', { userId: material.user && material.user.id })
       return this.#refreshAnswer(response, {
         json: JSON.stringify(material),
         fetchInit: { headers: { 'Content-Type': 'application/json' } },
@@ -162,6 +193,7 @@ class CrossmintAuth {
     // the cookies stay, the token is not revoked, and the answer is a 503 so
     // a caller (or getSession with refreshRoute) retries instead of signing out.
     const endSession = !failure.outage
+    if (context !== undefined) Object.assign(context, { outcome: endSession ? 'refused' : 'outage', code: failure.code })
     const statusText = endSession ? 'Unauthorized' : 'Service Unavailable'
     const status = endSession ? 401 : 503
     const headers = endSession ? {} : { 'Retry-After': String(http.RETRY_AFTER_SECONDS) }
@@ -235,9 +267,15 @@ class CrossmintAuth {
     http.setCookies(response, lines)
   }
 
-  async logout(request, response) {
+  logout(request, response) {
+    if (!diagnostics.observed('logout')) return this.#logout(request, response, undefined)
+    return diagnostics.traced('logout', {}, (context) => this.#logout(request, response, context))
+  }
+
+  async #logout(request, response, context) {
     if (response != null) http.assertResponse(response, 'logout')
     const header = request != null ? http.cookieHeader(request) : undefined
+    if (context !== undefined) context.withCookies = header != null
     if (request != null) {
       if (header == null) {
         this.#log.error(noCookies())
@@ -246,6 +284,7 @@ class CrossmintAuth {
         // until its exp whatever happens to the refresh token.
         const { failure } = await this.#native.logout(header)
         if (failure != null) this.#log.error(crossmintError(failure))
+        if (context !== undefined && failure != null) context.code = failure.code
       }
     }
     const target = response != null ? response : new Response()

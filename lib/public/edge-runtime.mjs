@@ -19,4 +19,7 @@ export const refreshRoute = undefined
 export const logoutRoute = undefined
 export const crossmintPlugin = undefined
 export const crossmintPreHandler = undefined
+// crossmint-server-native/otel
+export const instrumentCrossmintAuth = undefined
+export const CHANNEL_NAMES = undefined
 export default undefined

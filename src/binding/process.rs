@@ -41,3 +41,16 @@ pub(super) fn record_invalidations_now() -> f64 {
 pub fn take_warnings() -> Vec<String> {
     crate::warnings::take()
 }
+
+/// Turns the recording of diagnostics events on (a subscriber listens) or off.
+#[napi]
+pub fn set_telemetry(enabled: bool) {
+    crate::telemetry::set_enabled(enabled);
+}
+
+/// `{ events, dropped }`: diagnostics events recorded since the last call.
+#[napi]
+pub fn take_telemetry() -> super::json::Json {
+    let (events, dropped) = crate::telemetry::take();
+    super::json::Json(serde_json::json!({ "events": events, "dropped": dropped }))
+}
