@@ -183,3 +183,19 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
     assert.deepEqual(requireIn(alone), { loaded: true })
   })
 })
+
+// A bundler that inlines the package (Vite's ssr.noExternal) leaves index.mjs
+// without its files beside it: the import names the fix, not a require cycle.
+test('index.mjs inlined into a bundle says to mark the package external', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundled-'))
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const bundle = path.join(dir, 'index.mjs')
+  fs.copyFileSync(path.join(__dirname, '../../index.mjs'), bundle)
+  await assert.rejects(import(bundle), (error) => {
+    assert.match(
+      error.message,
+      /crossmint-server-native was bundled into .*index\.mjs; a native addon cannot be bundled\. Mark it external: Vite `ssr: \{ external: \['crossmint-server-native'\] \}`/,
+    )
+    return true
+  })
+})
