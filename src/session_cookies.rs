@@ -51,6 +51,8 @@ pub struct SessionCookies {
     /// The unscoped refresh token, when it is this project's as far as can
     /// be told and the scoped one was taken: a logout revokes it too.
     pub unscoped_refresh_token: Option<String>,
+    /// The unscoped JWT beside it, in the same case.
+    pub unscoped_jwt: Option<String>,
     /// The session came in under the scoped names and the request also
     /// carries an unscoped pair whose JWT names this project: a leftover of
     /// the migration, expired once the session is confirmed.
@@ -58,6 +60,21 @@ pub struct SessionCookies {
     /// The unscoped pair is another project's (its JWT says so): nothing
     /// this project writes touches it.
     pub unscoped_other_project: bool,
+}
+
+impl SessionCookies {
+    /// The unscoped session to try when the scoped one, whose refresh token
+    /// `failed` was refused, came with an unscoped pair of this project: a
+    /// page on the previous client (1.2) that spent a scoped token by its
+    /// prefix match wrote its new session unscoped, beside the stale scoped
+    /// pair. `(jwt, refresh token)`.
+    pub fn unscoped_fallback(&self, failed: &str) -> Option<(Option<&str>, &str)> {
+        if self.naming != Some(Naming::Scoped) || self.refresh_token.as_deref() != Some(failed) {
+            return None;
+        }
+        let token = self.unscoped_refresh_token.as_deref().filter(|token| !token.is_empty() && *token != failed)?;
+        Some((self.unscoped_jwt.as_deref(), token))
+    }
 }
 
 /// Who reads the material an answer writes (see the module's notes).
@@ -139,12 +156,17 @@ impl ProjectCookies {
             && unscoped_audience
                 .as_ref()
                 .is_some_and(|aud| matches!(aud, AudienceClaim::Values(_)) && aud.accepted(&self.audience));
-        let unscoped_refresh_token = if naming == Some(Naming::Scoped) { unscoped_refresh.clone() } else { None };
+        let (unscoped_refresh_token, unscoped_jwt_beside) = if naming == Some(Naming::Scoped) {
+            (unscoped_refresh.clone(), unscoped_jwt.clone())
+        } else {
+            (None, None)
+        };
         SessionCookies {
             jwt: scoped_jwt.or(unscoped_jwt),
             refresh_token: scoped_refresh.or(unscoped_refresh),
             naming,
             unscoped_refresh_token,
+            unscoped_jwt: unscoped_jwt_beside,
             unscoped_leftover,
             unscoped_other_project,
         }
@@ -352,6 +374,23 @@ mod tests {
             lines[2].starts_with("crossmint-jwt=;") && lines[3].starts_with("crossmint-refresh-token=;"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_refused_scoped_session_falls_back_to_this_projects_unscoped_pair_only() {
+        let p = project();
+        let ours = jwt_with(&format!("{{\"aud\":\"{PROJECT}\"}}"));
+        let both = p.read(&format!(
+            "crossmint-jwt={ours}; crossmint-refresh-token=live; crossmint-refresh-token-{PROJECT}=stale"
+        ));
+        assert_eq!(both.unscoped_fallback("stale"), Some((Some(ours.as_str()), "live")));
+        assert_eq!(both.unscoped_fallback("live"), None, "only after the scoped token failed");
+        let theirs = jwt_with("{\"aud\":\"other-project\"}");
+        let foreign = p.read(&format!(
+            "crossmint-jwt={theirs}; crossmint-refresh-token=t; crossmint-refresh-token-{PROJECT}=stale"
+        ));
+        assert_eq!(foreign.unscoped_fallback("stale"), None, "another project's pair is never used");
+        assert_eq!(p.read(&format!("crossmint-refresh-token-{PROJECT}=s")).unscoped_fallback("s"), None);
     }
 
     #[test]

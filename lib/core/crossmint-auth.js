@@ -139,6 +139,10 @@ class CrossmintAuth {
       if (response != null) this.#storeMaterial(response, material, header, String(refreshToken), false)
       return described(context, 'refreshed', { jwt: material.jwt, refreshToken: material.refreshToken, userId })
     }
+    if (!failure.outage && header !== undefined) {
+      const recovered = await this.#unscopedFallback(header, String(refreshToken), response, context)
+      if (recovered !== undefined) return recovered
+    }
     if (!failure.outage && response != null) {
       // Cleared before the promise settles, so a handler that answers in its
       // catch block never races us for the headers.
@@ -147,6 +151,38 @@ class CrossmintAuth {
     }
     this.#log.rejection(failure)
     throw sessionError(failure)
+  }
+
+  /**
+   * A refused scoped session beside a live unscoped one of this project (a
+   * page on Crossmint's previous client spent the scoped token by its prefix
+   * match and wrote its new session unscoped): the unscoped session answers,
+   * the stale scoped pair is cleared, nothing is lost. Undefined when there
+   * is no such pair or it fails too.
+   */
+  async #unscopedFallback(header, failedToken, response, context) {
+    const fallback = this.#native.unscopedFallback(header, failedToken)
+    if (fallback == null) return undefined
+    const { failure, material, userId } = await this.#native.session(fallback.jwt == null ? undefined : fallback.jwt, fallback.refreshToken)
+    if (failure != null) return undefined
+    if (response != null && !http.headersSent(response)) {
+      const staleScoped = this.#native.clearedSetCookies(header, false, this.#cookieOptions)
+      const fresh =
+        material == null
+          ? []
+          : this.#native.materialSetCookies(
+              header,
+              fallback.refreshToken,
+              false,
+              String(material.jwt),
+              String(material.refreshToken.secret),
+              jsTimeMs(material.refreshToken.expiresAt),
+              this.#cookieOptions,
+            )
+      http.setCookies(response, [...staleScoped, ...fresh])
+    }
+    if (material == null) return described(context, 'verified', unchangedSession(fallback.jwt, fallback.refreshToken, userId))
+    return described(context, 'refreshed', { jwt: material.jwt, refreshToken: material.refreshToken, userId })
   }
 
   getUser(externalUserId) {

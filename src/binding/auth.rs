@@ -177,6 +177,18 @@ impl NativeAuth {
         Ok(self.engine.cookies.cleared_set_cookies(request.as_ref(), clearing, &options))
     }
 
+    /// When the request's scoped session (refresh token `failed`) was
+    /// refused and it also carries an unscoped pair of this project, that
+    /// pair, to try instead (see `SessionCookies::unscoped_fallback`).
+    #[napi]
+    pub fn unscoped_fallback(&self, header: String, failed: String) -> Option<NativeSessionCookies> {
+        let found = self.engine.cookies.read(&header);
+        found.unscoped_fallback(&failed).map(|(jwt, refresh_token)| NativeSessionCookies {
+            jwt: jwt.map(str::to_owned),
+            refresh_token: Some(refresh_token.to_owned()),
+        })
+    }
+
     fn request_cookies(&self, header: Option<&str>) -> Option<SessionCookies> {
         header.map(|header| self.engine.cookies.read(header))
     }

@@ -1,0 +1,57 @@
+'use strict'
+// Project-scoped cookie names beside the unscoped ones: the API that names
+// them, and a stale scoped pair beside a live unscoped one.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { withEmulator, authFor, cookieRequest } = require('../helpers/harness.js')
+const { getAuthCookieNames } = require('../..')
+
+test('getAuthCookieNames and getProjectId name the current client cookies; bad ids are refused', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  assert.equal(auth.getProjectId(), emulator.projectId)
+  assert.deepEqual(auth.getAuthCookieNames(), {
+    jwt: `crossmint-jwt-${emulator.projectId}`,
+    refreshToken: `crossmint-refresh-token-${emulator.projectId}`,
+  })
+  assert.deepEqual(getAuthCookieNames('p1'), { jwt: 'crossmint-jwt-p1', refreshToken: 'crossmint-refresh-token-p1' })
+  for (const bad of ['', undefined, null, 42]) assert.throws(() => getAuthCookieNames(bad), TypeError)
+})
+
+// A page on Crossmint's previous client (1.2) without a refresh route spends
+// a scoped refresh token by its prefix match and writes its new session
+// unscoped, leaving the scoped pair stale: the live unscoped session answers.
+test('a refused scoped session beside a live unscoped one of this project: the unscoped one answers, the stale pair is cleared', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  const names = auth.getAuthCookieNames()
+  const stale = emulator.createSession('fallback-user', { jwtTtlSeconds: -60 })
+  emulator.revokeRefreshToken(stale.refreshToken.secret)
+  for (const [label, live] of [
+    ['its JWT still valid', emulator.createSession('fallback-user')],
+    ['its JWT expired too', emulator.createSession('fallback-user', { jwtTtlSeconds: -60 })],
+  ]) {
+    const header = `${names.jwt}=${stale.jwt}; ${names.refreshToken}=${stale.refreshToken.secret}; crossmint-jwt=${live.jwt}; crossmint-refresh-token=${live.refreshToken.secret}`
+    const response = new Response()
+    const session = await auth.getSession(cookieRequest(header), response)
+    assert.equal(session.userId, 'fallback-user', label)
+    const lines = response.headers.getSetCookie()
+    assert.ok(
+      lines.some((line) => line.startsWith(`${names.refreshToken}=;`)),
+      `${label}: the stale scoped pair is cleared`,
+    )
+    assert.ok(!lines.some((line) => line.startsWith('crossmint-refresh-token=;')), `${label}: the live unscoped pair is kept`)
+    if (label === 'its JWT expired too') {
+      const written = lines.find((line) => line.startsWith('crossmint-refresh-token='))
+      assert.ok(
+        written && written.startsWith(`crossmint-refresh-token=${session.refreshToken.secret};`),
+        `${label}: the new session goes where the page reads it`,
+      )
+    }
+  }
+  // Another project's unscoped pair is never used that way.
+  const foreign = emulator.createSession('foreign-user', { aud: 'other-project' })
+  const header = `${names.jwt}=${stale.jwt}; ${names.refreshToken}=${stale.refreshToken.secret}; crossmint-jwt=${foreign.jwt}; crossmint-refresh-token=${foreign.refreshToken.secret}`
+  await assert.rejects(auth.getSession(cookieRequest(header), new Response()), { code: 'SESSION_EXPIRED' })
+})
