@@ -14,7 +14,8 @@ export type InstrumentCrossmintAuthOptions = {
  * Records `crossmint_auth.*` metrics (sessions, refresh routes, logouts and
  * refreshes by outcome and code; refresh and HTTP durations; coordination
  * health) and a CLIENT span per HTTP call the package makes. Returns a
- * function that stops it. See the README, "Observability".
+ * function that stops it. See the README, "Observability"; the channel
+ * payloads are typed below.
  */
 export declare function instrumentCrossmintAuth(options?: InstrumentCrossmintAuthOptions): () => void
 
@@ -28,3 +29,54 @@ export declare const CHANNEL_NAMES: {
   readonly refreshFlight: 'crossmint-server-native:refresh-flight'
   readonly coordination: 'crossmint-server-native:coordination'
 }
+
+/** The context of the `session` tracing channel (`getSession`). */
+export type SessionDiagnostics = {
+  source?: 'request' | 'material'
+  outcome?: 'remembered' | 'verified' | 'refreshed' | 'refused' | 'outage'
+  /** `CrossmintAuthenticationError.code` of a failure. */
+  code?: string
+  userId?: string
+  error?: Error
+}
+
+/** The context of the `refresh` tracing channel (`handleCustomRefresh`). */
+export type RefreshRouteDiagnostics = {
+  outcome?: 'refreshed' | 'refused' | 'outage'
+  code?: string
+  userId?: string
+  error?: Error
+}
+
+/** The context of the `logout` tracing channel. */
+export type LogoutDiagnostics = { withCookies?: boolean; code?: string; error?: Error }
+
+/** The context of the `user` tracing channel (`getUser`). */
+export type UserDiagnostics = { userId: string; outcome?: 'refused' | 'outage'; code?: string; error?: Error }
+
+/** A message of the `http` channel: one HTTP call the package made. */
+export type HttpCallEvent = {
+  call: 'refresh' | 'logout' | 'user' | 'refresh-route' | 'key-set'
+  method: string
+  /** The URL's path (no query). */
+  path: string
+  /** The answer's status; null when none came. */
+  status: number | null
+  /** Why no usable answer came: timeout, unavailable, redirect-refused, invalid-response, invalid-input. */
+  error: string | null
+  /** Milliseconds since the epoch. */
+  startTime: number
+  durationMs: number
+}
+
+/** A message of the `refresh-flight` channel: one refresh's part in its flight. */
+export type RefreshFlightEvent = {
+  role: 'leader' | 'joined' | 'follower'
+  store: 'none' | 'redis' | 'local'
+  outcome: 'rotated' | 'refused' | 'spent-unusable' | 'logged-out' | 'unknown'
+  startTime: number
+  durationMs: number
+}
+
+/** A message of the `coordination` channel: the shared store stopped or resumed working. */
+export type CoordinationEvent = { store: 'redis' | 'local'; healthy: boolean; startTime: number }
