@@ -184,18 +184,18 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
   })
 })
 
-// A bundler that inlines the package (Vite's ssr.noExternal) leaves index.mjs
-// without its files beside it: the import names the fix, not a require cycle.
+// A bundler that inlines the package into an ES module bundle (Vite's
+// ssr.noExternal) leaves index.mjs's `require('./index.js')` naming the bundle
+// itself: the import names the fix, not a require cycle.
 test('index.mjs inlined into a bundle says to mark the package external', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundled-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const bundle = path.join(dir, 'index.mjs')
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}')
+  const bundle = path.join(dir, 'index.js')
   fs.copyFileSync(path.join(__dirname, '../../index.mjs'), bundle)
   await assert.rejects(import(bundle), (error) => {
-    assert.match(
-      error.message,
-      /crossmint-server-native was bundled into .*index\.mjs; a native addon cannot be bundled\. Mark it external: Vite `ssr: \{ external: \['crossmint-server-native'\] \}`/,
-    )
+    assert.match(error.message, /crossmint-server-native was bundled into .*index\.js; a native addon cannot be bundled\. Mark it external: Vite `ssr: \{ external: \['crossmint-server-native'\] \}`/)
+    assert.equal(error.cause.code, 'ERR_REQUIRE_CYCLE_MODULE')
     return true
   })
 })
