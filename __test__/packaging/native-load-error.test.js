@@ -194,7 +194,10 @@ test('index.mjs inlined into a bundle says to mark the package external', async 
   const bundle = path.join(dir, 'index.js')
   fs.copyFileSync(path.join(__dirname, '../../index.mjs'), bundle)
   await assert.rejects(import(bundle), (error) => {
-    assert.match(error.message, /crossmint-server-native was bundled into .*index\.js; a native addon cannot be bundled\. Mark it external: Vite `ssr: \{ external: \['crossmint-server-native'\] \}`/)
+    assert.match(
+      error.message,
+      /crossmint-server-native was bundled into .*index\.js; a native addon cannot be bundled\. Mark it external: Vite `ssr: \{ external: \['crossmint-server-native'\] \}`/,
+    )
     assert.equal(error.cause.code, 'ERR_REQUIRE_CYCLE_MODULE')
     return true
   })

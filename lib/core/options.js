@@ -46,7 +46,7 @@ function localCoordinationOptions(value) {
   if (value === undefined || value === null) return { localCoordination: undefined, localCoordinationFile: undefined }
   if (typeof value === 'object') {
     const file = value.file == null ? undefined : String(value.file)
-    return { localCoordination: value.enabled === false ? false : true, localCoordinationFile: file }
+    return { localCoordination: value.enabled !== false, localCoordinationFile: file }
   }
   return { localCoordination: Boolean(value), localCoordinationFile: undefined }
 }
