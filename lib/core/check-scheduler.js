@@ -1,12 +1,13 @@
 'use strict'
 // Where a never-seen token's signature check runs. getSession may check a
 // signature on the JS thread when the key set is already held: cheaper than
-// handing it to a check thread and being woken for the answer. But a burst
-// of new tokens checked that way would run one after another on one core,
-// so only a few such checks are done per turn of the event loop, and only
-// while the check threads (src/check_threads.rs) are either idle (a lone
-// request: no reason to wait for a thread) or already have a check per core
-// to work on (so the JS thread never starves them); the rest go to the
+// handing it to a check thread and being woken for the answer. A lone call
+// (nothing on the threads, no other check started in the same synchronous
+// run) is always checked here. But a burst of new tokens checked that way
+// would run one after another on one core, so within a burst only a few such
+// checks are done per turn of the event loop, and only while the check
+// threads (src/check_threads.rs) are either idle or already have a check per
+// core to work on (so the JS thread never starves them); the rest go to the
 // threads and run in parallel. Tokens already verified are answered on the
 // JS thread without any check.
 //
@@ -24,12 +25,35 @@ const THREAD_CHECKS_WANTED = Number(process.env.CROSSMINT_NATIVE_THREAD_CHECKS_W
 const TOKENS_PER_BATCH = Number(process.env.CROSSMINT_NATIVE_TOKENS_PER_BATCH ?? 8)
 
 let syncChecksThisTurn = 0
+/**
+ * Set by a check on the JS thread, cleared at the next microtask: a call
+ * that finds it set was started in the same synchronous run as that check
+ * (a burst: `Promise.all` over many tokens), one that finds it clear came
+ * after a microtask boundary (a caller awaiting each call in turn).
+ */
+let checkedInThisRun = false
+const endOfRun = () => {
+  checkedInThisRun = false
+}
 
 /** Whether this call may check a signature on the JS thread now. */
 function takeSyncCheck() {
-  if (syncChecksThisTurn >= SYNC_CHECKS_PER_TURN) return false
   if (threadChecks.size > 0 && threadChecks.size < THREAD_CHECKS_WANTED) return false
+  // A lone call (nothing on the threads, no other check in this run) is
+  // checked here, as a synchronous verify would be: handing it to a thread
+  // only adds the hand-off. A caller awaiting one call after another is a
+  // series of lone calls, however long it runs within one turn.
+  if (!checkedInThisRun && threadChecks.size === 0) {
+    checkedInThisRun = true
+    queueMicrotask(endOfRun)
+    return true
+  }
+  if (syncChecksThisTurn >= SYNC_CHECKS_PER_TURN) return false
   if (syncChecksThisTurn++ === 0) setImmediate(() => (syncChecksThisTurn = 0))
+  if (!checkedInThisRun) {
+    checkedInThisRun = true
+    queueMicrotask(endOfRun)
+  }
   return true
 }
 
