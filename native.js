@@ -840,6 +840,7 @@ module.exports.NativeAuth = nativeBinding.NativeAuth
 module.exports.authCookieNames = nativeBinding.authCookieNames
 module.exports.checkApiKey = nativeBinding.checkApiKey
 module.exports.checkCookieOptions = nativeBinding.checkCookieOptions
+module.exports.checkedAudience = nativeBinding.checkedAudience
 module.exports.CROSSMINT_API_VERSION = nativeBinding.CROSSMINT_API_VERSION
 module.exports.jwtPayloadText = nativeBinding.jwtPayloadText
 module.exports.jwtVerifiedFor = nativeBinding.jwtVerifiedFor

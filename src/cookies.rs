@@ -21,6 +21,15 @@ impl CookieNames {
         CookieNames { jwt: JWT_COOKIE.to_string(), refresh_token: REFRESH_TOKEN_COOKIE.to_string() }
     }
 
+    /// The names for a project id a caller gave (`getAuthCookieNames`): a
+    /// non-empty string, or the message saying what it must be.
+    pub fn for_project(project_id: Option<&str>) -> Result<CookieNames, &'static str> {
+        match project_id {
+            Some(id) if !id.is_empty() => Ok(CookieNames::scoped(id)),
+            _ => Err("getAuthCookieNames expects a project id (a non-empty string)"),
+        }
+    }
+
     /// `crossmint-jwt-<projectId>` and `crossmint-refresh-token-<projectId>`.
     pub fn scoped(project_id: &str) -> CookieNames {
         CookieNames {

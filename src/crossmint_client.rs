@@ -350,13 +350,13 @@ impl CrossmintClient {
             .post(self.url(&format!("{AUTH_ROOT}/refresh")))
             .headers(self.headers.clone())
             .body(body.to_string());
-        let answer = send(request, self.timeout, "Crossmint refresh").await?;
+        let answer = send(request, self.timeout, HttpCall::Refresh).await?;
         if !answer.status.is_success() {
             // The reference reports Crossmint's status text.
             let text = answer.status.canonical_reason().unwrap_or("Refresh failed");
             return Err(ClientError::new(ClientErrorKind::Rejected(answer.status.as_u16()), text));
         }
-        self.material_from(answer, "Crossmint refresh", "refresh").await
+        self.material_from(answer, HttpCall::Refresh.what(), "refresh").await
     }
 
     /// The material in a 2xx answer to a refresh. Once Crossmint answered
@@ -395,12 +395,12 @@ impl CrossmintClient {
     pub async fn refresh_via_route(&self, route: &str, refresh_token: &str) -> Result<AuthMaterial, ClientError> {
         let body = serde_json::json!({ "refresh": refresh_token });
         let request = client(&HTTP)?.post(route).header(CONTENT_TYPE, "application/json").body(body.to_string());
-        let answer = send(request, self.timeout, "Refresh route").await?;
+        let answer = send(request, self.timeout, HttpCall::RefreshRoute).await?;
         if !answer.status.is_success() {
             let status = answer.status.as_u16();
             // The route's own answer (handleCustomRefresh's JSON) says what
             // happened; anything else means the route was not reached.
-            let Ok(body) = json_object(&answer.body, "Refresh route") else {
+            let Ok(body) = json_object(&answer.body, HttpCall::RefreshRoute.what()) else {
                 return Err(ClientError::new(
                     ClientErrorKind::Unavailable,
                     format!("Refresh route answered {status} with a body that is not JSON"),
@@ -409,7 +409,7 @@ impl CrossmintClient {
             let message = body.get("message").and_then(Value::as_str).unwrap_or("Refresh failed").to_string();
             return Err(ClientError::new(ClientErrorKind::Rejected(status), message));
         }
-        self.material_from(answer, "Refresh route", "refreshToken").await
+        self.material_from(answer, HttpCall::RefreshRoute.what(), "refreshToken").await
     }
 
     /// Tells Crossmint to revoke a refresh token; answers the status. The
@@ -424,7 +424,7 @@ impl CrossmintClient {
             .post(self.url(&format!("{AUTH_ROOT}/logout")))
             .headers(self.headers.clone())
             .body(body.to_string());
-        send(request, self.timeout, "Crossmint logout").await.map(|answer| answer.status)
+        send(request, self.timeout, HttpCall::Logout).await.map(|answer| answer.status)
     }
 
     /// Crossmint's user record, returned as Crossmint answered it (the
@@ -435,8 +435,8 @@ impl CrossmintClient {
             return Err(ClientError::new(ClientErrorKind::InvalidInput, format!("Invalid user id {user_id:?}")));
         }
         let request = client(&HTTP)?.get(self.user_url(user_id)).headers(self.headers.clone());
-        let answer = send(request, self.timeout, "Crossmint user lookup").await?;
-        serde_json::from_slice(&answer.body).map_err(|_| not_json("Crossmint user lookup"))
+        let answer = send(request, self.timeout, HttpCall::User).await?;
+        serde_json::from_slice(&answer.body).map_err(|_| not_json(HttpCall::User.what()))
     }
 }
 
@@ -467,7 +467,43 @@ impl Answer {
 
 /// Sends a request with a deadline on the whole exchange (headers and body)
 /// and reads at most `MAX_RESPONSE_BYTES`.
-pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &str) -> Result<Answer, ClientError> {
+/// The HTTP calls this package makes: how messages describe each, and how
+/// diagnostics name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpCall {
+    Refresh,
+    Logout,
+    User,
+    RefreshRoute,
+    KeySet,
+}
+
+impl HttpCall {
+    /// How error messages name the call.
+    pub fn what(self) -> &'static str {
+        match self {
+            HttpCall::Refresh => "Crossmint refresh",
+            HttpCall::Logout => "Crossmint logout",
+            HttpCall::User => "Crossmint user lookup",
+            HttpCall::RefreshRoute => "Refresh route",
+            HttpCall::KeySet => "JSON Web Key Set request",
+        }
+    }
+
+    /// How diagnostics name the call (`crossmint-server-native:http`'s `call`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HttpCall::Refresh => "refresh",
+            HttpCall::Logout => "logout",
+            HttpCall::User => "user",
+            HttpCall::RefreshRoute => "refresh-route",
+            HttpCall::KeySet => "key-set",
+        }
+    }
+}
+
+pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, call: HttpCall) -> Result<Answer, ClientError> {
+    let what = call.what();
     if !crate::telemetry::enabled() {
         return exchange(request, timeout, what).await;
     }
@@ -478,14 +514,6 @@ pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &st
     };
     let started = std::time::Instant::now();
     let result = exchange(request, timeout, what).await;
-    let call = match what {
-        "Crossmint refresh" => "refresh",
-        "Crossmint logout" => "logout",
-        "Crossmint user lookup" => "user",
-        "Refresh route" => "refresh-route",
-        "JSON Web Key Set request" => "key-set",
-        other => other,
-    };
     let (status, error) = match &result {
         Ok(answer) => (Some(answer.status.as_u16()), None),
         Err(error) => match error.kind {
@@ -497,7 +525,7 @@ pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, what: &st
             _ => (None, Some("unavailable")),
         },
     };
-    crate::telemetry::http_call(call, &method, &path, status, error, started.elapsed());
+    crate::telemetry::http_call(call.name(), &method, &path, status, error, started.elapsed());
     result
 }
 

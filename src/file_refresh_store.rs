@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::sealed_records::{self as records, millis, wall_clock_ms, LOGGED_OUT, MAX_CHAIN};
+use crate::sealed_records::{self as records, millis, wall_clock_ms, RecordHeader, Verdict, LOGGED_OUT, MAX_CHAIN};
 use crate::shared_refresh_store::{logout_marker_ms, Claim, Publish, OP_DEADLINE};
 
 /// How often a listening process looks for revocations.
@@ -90,12 +90,12 @@ impl FileBackend {
                 if !value.starts_with('r') {
                     return Ok(value);
                 }
-                if let Some((keep, record_grace, verdict)) = header_fields(&value) {
-                    let age = keep.saturating_sub(expires_ms.saturating_sub(now));
-                    let reusable = match verdict {
-                        "succeeded" => age < record_grace.min(millis(grace)),
-                        "refused" => age < millis(refusal),
-                        _ => false,
+                if let Some((header, _)) = RecordHeader::read(&value) {
+                    let age = millis(header.keep).saturating_sub(expires_ms.saturating_sub(now));
+                    let reusable = match header.verdict {
+                        Verdict::Succeeded => age < millis(header.grace.min(grace)),
+                        Verdict::Refused => age < millis(refusal),
+                        Verdict::Failed => false,
                     };
                     if reusable {
                         return Ok(value);
@@ -232,16 +232,6 @@ fn put(connection: &Connection, key: &str, value: &str, expires_ms: u64) -> rusq
         )?
         .execute(params![key, value, expires_ms as i64])
         .map(|_| ())
-}
-
-/// `keep`, `grace` and the verdict of an outcome's header (unauthenticated:
-/// only to decide whether to answer it; the reader opens and checks it).
-fn header_fields(record: &str) -> Option<(u64, u64, &str)> {
-    let mut fields = record.split(':');
-    if fields.next()? != "r" {
-        return None;
-    }
-    Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?, fields.next()?))
 }
 
 /// Creates the file readable by this user only (the records are sealed, but

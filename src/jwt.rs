@@ -75,12 +75,39 @@ impl AudienceClaim {
     }
 }
 
+/// `verifyCrossmintJwt`'s `{ audience }` as a caller gave it: a non-empty
+/// string or a non-empty array of them; `None` when not given.
+pub fn audience_option(value: &Value) -> Result<Option<Vec<String>>, &'static str> {
+    const MUST: &str = "verifyCrossmintJwt: options.audience must be a non-empty string or an array of them";
+    let named = |value: &Value| value.as_str().filter(|text| !text.is_empty()).map(str::to_owned);
+    match value {
+        Value::Null => Ok(None),
+        Value::Array(values) if !values.is_empty() => {
+            values.iter().map(named).collect::<Option<_>>().map(Some).ok_or(MUST)
+        }
+        single => named(single).map(|one| Some(vec![one])).ok_or(MUST),
+    }
+}
+
 /// The `aud` of a token, read without checking its signature: for deciding
 /// whose cookies a request carries, or what a refresh answer issued (which
 /// comes from Crossmint over TLS), never for accepting a session.
+/// Runs for every unscoped pair a request carries, so only `aud` is kept:
+/// the payload is decoded on the stack and its other members skipped.
 pub fn unverified_audience(token: &str) -> AudienceClaim {
-    let claims = payload_text(token).and_then(|text| serde_json::from_str::<Claims>(&text).ok());
-    AudienceClaim::of(claims.as_ref().and_then(|claims| claims.get("aud")))
+    #[derive(Deserialize)]
+    struct AudienceOnly {
+        #[serde(default)]
+        aud: Option<Value>,
+    }
+    let mut buffer = [0u8; 1024];
+    let audience = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| decode_into(payload, &mut buffer))
+        .and_then(|bytes| serde_json::from_slice::<AudienceOnly>(&bytes).ok())
+        .and_then(|claims| claims.aud);
+    AudienceClaim::of(audience.as_ref())
 }
 
 pub type Claims = Map<String, Value>;
@@ -489,6 +516,16 @@ mod tests {
         assert_eq!(verify(&token, &k.set, &bad_iss).unwrap_err().message, "unexpected \"iss\" claim value");
         let bad_aud = VerifyOptions { audience: Some(vec!["c".into()]), ..Default::default() };
         assert_eq!(verify(&token, &k.set, &bad_aud).unwrap_err().message, "unexpected \"aud\" claim value");
+    }
+
+    #[test]
+    fn the_audience_option_is_a_non_empty_string_or_array_of_them() {
+        assert_eq!(audience_option(&json!(null)), Ok(None));
+        assert_eq!(audience_option(&json!("p1")), Ok(Some(vec!["p1".to_string()])));
+        assert_eq!(audience_option(&json!(["p1", "p2"])), Ok(Some(vec!["p1".to_string(), "p2".to_string()])));
+        for bad in [json!(""), json!([]), json!(["p1", ""]), json!([1]), json!(7), json!({})] {
+            assert!(audience_option(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

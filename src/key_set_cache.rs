@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::bounded_map::BoundedMap;
-use crate::crossmint_client::{client, send, ClientErrorKind, HTTP_NO_REDIRECT};
+use crate::crossmint_client::{client, send, ClientErrorKind, HttpCall, HTTP_NO_REDIRECT};
 use crate::jwks::KeySet;
 use crate::verify_error::{VerifyError, VerifyErrorKind};
 
@@ -162,8 +162,7 @@ impl RemoteKeySet {
     }
 
     async fn fetch(&self, deadline: Duration) -> Result<KeySet, VerifyError> {
-        let sent =
-            async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, "JSON Web Key Set request").await };
+        let sent = async { send(client(&HTTP_NO_REDIRECT)?.get(&self.uri), deadline, HttpCall::KeySet).await };
         let answer = sent.await.map_err(|e| match (e.kind, e.errno) {
             (ClientErrorKind::Timeout, _) => VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out"),
             (ClientErrorKind::InvalidResponse | ClientErrorKind::Rejected(_), _) => {

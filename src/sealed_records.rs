@@ -111,6 +111,30 @@ pub struct RecordHeader {
 }
 
 impl RecordHeader {
+    /// A record's header, as written, and the sealed body after it; not
+    /// authenticated (`open` is what checks it): a store reads it only to
+    /// decide whether to answer the record at all.
+    pub fn read(record: &str) -> Option<(RecordHeader, &str)> {
+        let mut fields = record.splitn(6, ':');
+        let (tag, keep, grace, verdict, created, body) =
+            (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+        if tag != "r" {
+            return None;
+        }
+        let header = RecordHeader {
+            keep: Duration::from_millis(keep.parse().ok()?),
+            grace: Duration::from_millis(grace.parse().ok()?),
+            verdict: match verdict {
+                "succeeded" => Verdict::Succeeded,
+                "refused" => Verdict::Refused,
+                "failed" => Verdict::Failed,
+                _ => return None,
+            },
+            created_ms: created.parse().ok()?,
+        };
+        Some((header, body))
+    }
+
     /// `r:<keep ms>:<grace ms>:<verdict>:<created ms>:`
     pub fn text(&self) -> String {
         format!("r:{}:{}:{}:{}:", millis(self.keep), millis(self.grace), self.verdict.name(), self.created_ms)
@@ -154,24 +178,8 @@ pub fn seal(flight_key: &str, id: &str, header: &str, plaintext: &[u8]) -> Strin
 /// Opens a record written by `seal` for the same flight key: its header and
 /// outcome; `None` when it was not (or was altered).
 pub fn open(flight_key: &str, id: &str, record: &str) -> Option<(RecordHeader, Vec<u8>)> {
-    let mut fields = record.splitn(6, ':');
-    let (tag, keep, grace, verdict, created, body) =
-        (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
-    if tag != "r" {
-        return None;
-    }
-    let parsed = RecordHeader {
-        keep: Duration::from_millis(keep.parse().ok()?),
-        grace: Duration::from_millis(grace.parse().ok()?),
-        verdict: match verdict {
-            "succeeded" => Verdict::Succeeded,
-            "refused" => Verdict::Refused,
-            "failed" => Verdict::Failed,
-            _ => return None,
-        },
-        created_ms: created.parse().ok()?,
-    };
-    let header = format!("r:{keep}:{grace}:{verdict}:{created}:");
+    let (parsed, body) = RecordHeader::read(record)?;
+    let header = &record[..record.len() - body.len()];
     let blob = BASE64.decode(body).ok()?;
     if blob.len() < NONCE_LEN {
         return None;

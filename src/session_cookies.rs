@@ -189,7 +189,6 @@ impl ProjectCookies {
         match (request.naming, spent) {
             (Some(naming), Some(spent)) if request.refresh_token.as_deref() == Some(spent) => naming,
             (_, Some(spent)) if request.unscoped_refresh_token.as_deref() == Some(spent) => Naming::Unscoped,
-            (Some(naming), None) => naming,
             _ => Naming::Scoped,
         }
     }

@@ -11,11 +11,12 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFileSync, spawn } = require('node:child_process')
-const { withEmulator, exchange, cookieHeaderFor, freePort, refreshCalls, sleep, root } = require('../helpers/harness.js')
+const { execFileSync } = require('node:child_process')
+const { withEmulator, exchange, cookieHeaderFor, freePort, refreshCalls, root } = require('../helpers/harness.js')
 const { runNineChecks } = require('../helpers/framework-checks.js')
 const { getAuthCookieNames } = require('../../index.js')
 const { packTarballs, npmInstall } = require('../helpers/packed-package.js')
+const { startServedApp, pageText } = require('../helpers/served-app.js')
 
 const example = path.join(root, 'examples', 'nextjs')
 
@@ -46,40 +47,11 @@ function deployStandalone(app, work, name) {
 /** Starts a built app (next start, or the standalone server) and waits until it answers. */
 async function serve(t, app, env, standalone) {
   const port = await freePort()
-  const command = standalone
+  const args = standalone
     ? [path.join(standalone, 'server.js')]
     : [path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)]
-  const child = spawn(process.execPath, command, {
-    cwd: standalone || app,
-    env: { ...process.env, ...env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let log = ''
-  child.stdout.on('data', (d) => (log += d))
-  child.stderr.on('data', (d) => (log += d))
-  const stopped = new Promise((resolve) => child.once('exit', resolve))
-  t.after(async () => {
-    child.kill()
-    await stopped
-  })
-  const base = `http://127.0.0.1:${port}`
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fetch(`${base}/`)
-      break
-    } catch {
-      if (attempt > 150 || child.exitCode !== null) throw new Error(`the app did not start: ${log}`)
-      await sleep(100)
-    }
-  }
-  return { base, log: () => log }
-}
-
-/** The text a page renders, without React's `<!-- -->` separators. */
-function pageText(body) {
-  return String(body)
-    .replace(/<!-- -->/g, '')
-    .replace(/<[^>]+>/g, ' ')
+  const appEnv = { ...env, PORT: String(port), HOSTNAME: '127.0.0.1', NEXT_TELEMETRY_DISABLED: '1' }
+  return startServedApp(t, { args, cwd: standalone || app, env: appEnv, port, name: 'the app', attempts: 150 })
 }
 
 async function checkSessions(emulator, base) {

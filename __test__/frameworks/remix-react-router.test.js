@@ -16,10 +16,11 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFileSync, spawn } = require('node:child_process')
-const { withEmulator, exchangeText, cookieHeaderFor, freePort, refreshCalls, sleep, root } = require('../helpers/common.js')
+const { execFileSync } = require('node:child_process')
+const { withEmulator, exchangeText, cookieHeaderFor, freePort, refreshCalls, root } = require('../helpers/common.js')
 const { runNineChecks, cookieValues } = require('../helpers/framework-checks.js')
 const { packTarballs, npmInstall } = require('../helpers/packed-package.js')
+const { startServedApp, pageText } = require('../helpers/served-app.js')
 
 const APPS = [
   {
@@ -84,37 +85,8 @@ function run(app, { pkg, bin, args }, env = {}) {
 /** Starts the framework's own server on the built app and waits until it answers. */
 async function serve(t, app, { pkg, bin, args }, env) {
   const port = await freePort()
-  const child = spawn(process.execPath, [binOf(app, pkg, bin), ...args], {
-    cwd: app,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let log = ''
-  child.stdout.on('data', (d) => (log += d))
-  child.stderr.on('data', (d) => (log += d))
-  const stopped = new Promise((resolve) => child.once('exit', resolve))
-  t.after(async () => {
-    child.kill()
-    await stopped
-  })
-  const base = `http://127.0.0.1:${port}`
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fetch(`${base}/`)
-      break
-    } catch {
-      if (attempt > 300 || child.exitCode !== null) throw new Error(`${bin} did not start: ${log}`)
-      await sleep(100)
-    }
-  }
-  return { base, log: () => log }
-}
-
-/** The text a page renders, without React's `<!-- -->` separators and tags. */
-function pageText(body) {
-  return String(body)
-    .replace(/<!-- -->/g, '')
-    .replace(/<[^>]+>/g, ' ')
+  const appEnv = { ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' }
+  return startServedApp(t, { args: [binOf(app, pkg, bin), ...args], cwd: app, env: appEnv, port, name: bin })
 }
 
 /**

@@ -5,10 +5,30 @@
 
 const assert = require('node:assert/strict')
 const { REFRESH_PATH } = require('../../testing/emulator.js')
-const { exchangeText, cookieHeaderFor } = require('./common.js')
-const { cookieValues } = require('./framework-checks.js')
+const { exchangeText, cookieHeaderFor, childScript, root } = require('./common.js')
+const { cookieValues, startExample } = require('./framework-checks.js')
 
 const REQUESTS_PER_BROWSER = 8
+const INSTANCE = childScript('coordinated-instance')
+
+/**
+ * `count` app processes, each `script` (the coordination tests' Express
+ * instance) with `options` for CrossmintAuth.from and `env`.
+ */
+async function startInstances(t, count, { emulator, options = {}, env = {}, script = INSTANCE }) {
+  const instances = []
+  for (let i = 0; i < count; i++) {
+    instances.push(await startExample(t, process.execPath, [script], { emulator, cwd: root, env: { CROSSMINT_AUTH_OPTIONS: JSON.stringify(options), ...env } }))
+  }
+  return instances
+}
+
+/** The lines an instance printed for its logger's warn. */
+const warnings = (instance) =>
+  instance
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('WARN '))
 
 /** A GET through the checks' `exchange`, with the Set-Cookie values by name. */
 async function get(url, cookie) {
@@ -51,4 +71,4 @@ function assertEverySessionKept(outcomes, label) {
 
 const expiredSessions = (emulator, count, prefix) => Array.from({ length: count }, (_, i) => emulator.createSession(`${prefix}-${i}`, { jwtTtlSeconds: -60 }))
 
-module.exports = { REQUESTS_PER_BROWSER, get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions }
+module.exports = { REQUESTS_PER_BROWSER, startInstances, warnings, get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions }

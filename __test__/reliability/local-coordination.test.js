@@ -12,7 +12,7 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 const { withEmulator, childScript, root, freePort, sleep, cookieHeaderFor, otherValidKey } = require('../helpers/harness.js')
 const { startExample } = require('../helpers/framework-checks.js')
-const { get, browsersFire, assertEverySessionKept, expiredSessions, refreshesOf } = require('../helpers/coordination-load.js')
+const { startInstances, warnings, get, browsersFire, assertEverySessionKept, expiredSessions, refreshesOf } = require('../helpers/coordination-load.js')
 
 const CLUSTER_APP = childScript('cluster-app')
 const WORKER = childScript('coordinated-instance')
@@ -51,13 +51,9 @@ test('node:cluster with localCoordination: false loses sessions under the same l
 
 test('two apps (API keys) sharing the default store never see each other’s records', { timeout: 90000 }, async (t) => {
   const emulator = await withEmulator(t)
-  const first = await startExample(t, process.execPath, [WORKER], { emulator, cwd: root, env: { CROSSMINT_AUTH_OPTIONS: '{"localCoordination":true}' } })
-  const sameKey = await startExample(t, process.execPath, [WORKER], { emulator, cwd: root, env: { CROSSMINT_AUTH_OPTIONS: '{"localCoordination":true}' } })
-  const second = await startExample(t, process.execPath, [WORKER], {
-    emulator,
-    cwd: root,
-    env: { CROSSMINT_AUTH_OPTIONS: '{"localCoordination":true}', SERVER_CROSSMINT_API_KEY: otherValidKey(emulator.apiKey) },
-  })
+  const options = { localCoordination: true }
+  const [first, sameKey] = await startInstances(t, 2, { emulator, options })
+  const [second] = await startInstances(t, 1, { emulator, options, env: { SERVER_CROSSMINT_API_KEY: otherValidKey(emulator.apiKey) } })
   const session = emulator.createSession('two-apps', { jwtTtlSeconds: -60 })
   const onFirst = await get(`${first.url}/me`, cookieHeaderFor(session))
   assert.equal(onFirst.status, 200, onFirst.text)
@@ -75,18 +71,15 @@ test('two apps (API keys) sharing the default store never see each other’s rec
 test('a store file the system refuses: one warning, and every request still answered', { timeout: 60000 }, async (t) => {
   const emulator = await withEmulator(t)
   const options = { localCoordination: { file: '/proc/crossmint-no-such-dir/store.sqlite' } }
-  const app = await startExample(t, process.execPath, [WORKER], { emulator, cwd: root, env: { CROSSMINT_AUTH_OPTIONS: JSON.stringify(options) } })
+  const [app] = await startInstances(t, 1, { emulator, options })
   for (let i = 0; i < 3; i++) {
     const session = emulator.createSession(`refused-file-${i}`, { jwtTtlSeconds: -60 })
     const answer = await get(`${app.url}/me`, cookieHeaderFor(session))
     assert.equal(answer.status, 200, answer.text)
   }
-  const warnings = app
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('WARN '))
-  assert.equal(warnings.length, 1, app.output())
-  assert.match(warnings[0], /crossmint-no-such-dir.*coordinated within this process only/)
+  const lines = warnings(app)
+  assert.equal(lines.length, 1, app.output())
+  assert.match(lines[0], /crossmint-no-such-dir.*coordinated within this process only/)
 })
 
 test('PM2 cluster mode, 4 instances, no option: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each', {

@@ -5,32 +5,11 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { withEmulator, cookieHeaderFor, childScript, root } = require('../helpers/harness.js')
-const { startExample } = require('../helpers/framework-checks.js')
+const { withEmulator, cookieHeaderFor } = require('../helpers/harness.js')
 const { startRedisCluster, redisAvailable } = require('../helpers/redis-server.js')
-const { get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
+const { startInstances, warnings, get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
 
 const skip = !redisAvailable() && !process.env.CI ? 'redis-server is not installed (apt-get install redis-server)' : false
-
-async function startInstances(t, count, emulator, options) {
-  const instances = []
-  for (let i = 0; i < count; i++) {
-    instances.push(
-      await startExample(t, process.execPath, [childScript('coordinated-instance')], {
-        emulator,
-        cwd: root,
-        env: { CROSSMINT_AUTH_OPTIONS: JSON.stringify(options) },
-      }),
-    )
-  }
-  return instances
-}
-
-const warnings = (instance) =>
-  instance
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('WARN '))
 
 for (const count of [2, 4]) {
   test(`Redis Cluster, ${count} instances round-robin: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each`, {
@@ -41,7 +20,7 @@ for (const count of [2, 4]) {
     emulator.faults.refresh = { delayMs: 40 }
     const cluster = await startRedisCluster(t)
     // One node's URL is enough: the cluster is detected, its other nodes found.
-    const instances = await startInstances(t, count, emulator, { refreshCoordination: { redisUrl: cluster.urls[count % 3] } })
+    const instances = await startInstances(t, count, { emulator, options: { refreshCoordination: { redisUrl: cluster.urls[count % 3] } } })
     const outcomes = await browsersFire(emulator, instances, expiredSessions(emulator, 10, `cluster${count}`))
     assertEverySessionKept(outcomes, `Redis Cluster, ${count} instances`)
     assert.equal(new Set(outcomes.flatMap((o) => o.answers.map((a) => a.json.pid))).size, count)
@@ -60,7 +39,7 @@ for (const count of [2, 4]) {
 test('Redis Cluster with seed nodes (redisUrls): a logout on one process ends the chain on every other', { skip, timeout: 90000 }, async (t) => {
   const emulator = await withEmulator(t)
   const cluster = await startRedisCluster(t)
-  const [a, b] = await startInstances(t, 2, emulator, { refreshCoordination: { redisUrls: cluster.urls } })
+  const [a, b] = await startInstances(t, 2, { emulator, options: { refreshCoordination: { redisUrls: cluster.urls } } })
   const session = emulator.createSession('cluster-chain', { jwtTtlSeconds: -60 })
   const refreshed = await get(`${a.url}/me`, cookieHeaderFor(session))
   assert.equal(refreshed.status, 200, refreshed.text)
@@ -82,7 +61,7 @@ test('Redis Cluster, a master stopped mid-run: no request fails; sessions kept o
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }
   const cluster = await startRedisCluster(t)
-  const instances = await startInstances(t, 2, emulator, { refreshCoordination: { redisUrl: cluster.urls[0] } })
+  const instances = await startInstances(t, 2, { emulator, options: { refreshCoordination: { redisUrl: cluster.urls[0] } } })
   assertEverySessionKept(await browsersFire(emulator, instances, expiredSessions(emulator, 4, 'before')), 'before the outage')
 
   await cluster.stopNode(2)

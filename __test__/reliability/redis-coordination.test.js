@@ -7,40 +7,17 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { withEmulator, settle, cookieHeaderFor, sleep, otherValidKey, childScript, root } = require('../helpers/harness.js')
-const { startExample } = require('../helpers/framework-checks.js')
-const { get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
+const { withEmulator, settle, cookieHeaderFor, sleep, otherValidKey, root } = require('../helpers/harness.js')
+const { startInstances, warnings, get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
 const { startRedis, redisAvailable, serverName } = require('../helpers/redis-server.js')
 const { makeCertificates } = require('../helpers/certificates.js')
 const { createCrossmint, CrossmintAuth } = require('../..')
 const { REFRESH_PATH, LOGOUT_PATH, TEST_API_KEY } = require('../../testing/emulator.js')
 
-const CHILD = childScript('coordinated-instance')
-
 // CI installs redis-server (.ci/run); elsewhere a missing server skips with a reason.
 const skip = !redisAvailable() && !process.env.CI ? `${serverName()} is not installed` : false
 // A server built without TLS (the Valkey of PyPI's wheel) serves no rediss://.
 const tlsSkip = process.env.REDIS_SERVER_TLS === 'no' ? `${serverName()} is built without TLS` : false
-
-async function startInstances(t, count, { emulator, options = {}, env = {}, script = CHILD }) {
-  const instances = []
-  for (let i = 0; i < count; i++) {
-    instances.push(
-      await startExample(t, process.execPath, [script], {
-        emulator,
-        cwd: root,
-        env: { CROSSMINT_AUTH_OPTIONS: JSON.stringify(options), ...env },
-      }),
-    )
-  }
-  return instances
-}
-
-const warnings = (instance) =>
-  instance
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('WARN '))
 
 for (const count of [2, 4]) {
   test(`${count} instances, round-robin: 10 expired sessions × 8 concurrent requests all keep their session, one refresh each`, {

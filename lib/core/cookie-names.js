@@ -5,10 +5,9 @@
 
 const native = require('./native-addon.js')
 
-/** `{ jwt, refreshToken }` for `projectId` (see CrossmintAuth#getProjectId). */
+/** `{ jwt, refreshToken }` for `projectId` (see CrossmintAuth#getProjectId); the native half refuses a bad id. */
 function getAuthCookieNames(projectId) {
-  if (typeof projectId !== 'string' || projectId === '') throw new TypeError('getAuthCookieNames expects a project id (a non-empty string)')
-  return native.authCookieNames(projectId)
+  return native.authCookieNames(projectId === undefined ? null : projectId)
 }
 
 module.exports = { getAuthCookieNames }

@@ -74,15 +74,10 @@ async function verifyCrossmintJwt(token, jwks, options) {
   return payloadOf(await native.verifyJwt(tokenText(token), undefined, jwks == null ? null : jwks, audience))
 }
 
-/** `{ audience }`: the project id (or ids) the JWT's `aud` must name. */
+/** `{ audience }`: the project id (or ids) the JWT's `aud` must name, as the native half checks it. */
 function audienceOption(options) {
   const audience = options == null ? undefined : options.audience
-  if (audience == null) return undefined
-  const list = Array.isArray(audience) ? audience : [audience]
-  if (list.length === 0 || list.some((value) => typeof value !== 'string' || value === '')) {
-    throw new TypeError('verifyCrossmintJwt: options.audience must be a non-empty string or an array of them')
-  }
-  return list
+  return audience == null ? undefined : native.checkedAudience(audience)
 }
 
 module.exports = { verifyCrossmintJwt, checkJwksUri, tokenText, recordedPayload, payloadOf }

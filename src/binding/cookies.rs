@@ -47,9 +47,11 @@ pub struct NativeCookieNames {
 }
 
 /// `getAuthCookieNames(projectId)`: the cookie names Crossmint's current
-/// client stores a project's session under.
+/// client stores a project's session under; a `TypeError` for anything but
+/// a non-empty string.
 #[napi]
-pub fn auth_cookie_names(project_id: String) -> NativeCookieNames {
-    let names = cookies::CookieNames::scoped(&project_id);
-    NativeCookieNames { jwt: names.jwt, refresh_token: names.refresh_token }
+pub fn auth_cookie_names(env: Env, project_id: serde_json::Value) -> Result<NativeCookieNames> {
+    let names =
+        cookies::CookieNames::for_project(project_id.as_str()).map_err(|message| super::type_error(&env, message))?;
+    Ok(NativeCookieNames { jwt: names.jwt, refresh_token: names.refresh_token })
 }

@@ -30,6 +30,14 @@ pub(super) fn verify_reply(token: &str, result: Result<Claims, VerifyError>) -> 
     }
 }
 
+/// `{ audience }` of the free `verifyCrossmintJwt`, checked (a `TypeError`
+/// for anything but a non-empty string or array of them); `undefined` when
+/// not given.
+#[napi]
+pub fn checked_audience(env: napi::Env, audience: Option<Value>) -> napi::Result<Option<Vec<String>>> {
+    jwt::audience_option(&audience.unwrap_or(Value::Null)).map_err(|message| super::type_error(&env, message))
+}
+
 /// Whether a token was verified before against this key set URI (and
 /// accepted `aud` values, when given), or, when allowed, verifies now with
 /// the key set already held.

@@ -28,11 +28,17 @@ const { spawn, spawnSync } = require('node:child_process')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 const { setTimeout: delay } = require('node:timers/promises')
 const { setMaxListeners } = require('node:events')
-const { startCrossmintEmulator, JWKS_PATH, REFRESH_PATH, LOGOUT_PATH } = require('../emulator.js')
+const { startCrossmintEmulator, JWKS_PATH, REFRESH_PATH, LOGOUT_PATH, TEST_PROJECT_ID } = require('../emulator.js')
 const { attackKinds } = require('./attacks.js')
 
 const JWT = 'crossmint-jwt'
 const REFRESH = 'crossmint-refresh-token'
+/** Which session cookie a Set-Cookie name is, under either naming (Crossmint's client 1.3 scopes them to the project). */
+const cookieKind = (name) => {
+  if (name === JWT || name === `${JWT}-${TEST_PROJECT_ID}`) return JWT
+  if (name === REFRESH || name === `${REFRESH}-${TEST_PROJECT_ID}`) return REFRESH
+  return undefined
+}
 const APP = path.join(__dirname, 'app.js')
 const ROOT = path.join(__dirname, '..', '..')
 
@@ -730,10 +736,10 @@ async function runSoak(options = {}) {
         const eq = header.indexOf('=')
         const name = header.slice(0, eq)
         const value = header.slice(eq + 1).split(';')[0]
-        if (value && name === JWT) {
+        if (value && cookieKind(name) === JWT) {
           const sub = jwtClaims(value)?.sub
           if (sub !== user.id) violation(1, 'jwt-cookie', `${at()} ${user.id} ${answer.path} set a JWT for ${JSON.stringify(sub)}`)
-        } else if (value && name === REFRESH) {
+        } else if (value && cookieKind(name) === REFRESH) {
           const owner = familyOwner(value)
           if (owner !== user.id)
             violation(1, 'refresh-cookie', `${at()} ${user.id} ${answer.path} set the refresh token ${label(value)} of ${JSON.stringify(owner)}`)
@@ -909,7 +915,7 @@ async function runSoak(options = {}) {
       }
       for (const header of answer.setCookies || []) {
         const [name, rest] = [header.slice(0, header.indexOf('=')), header.slice(header.indexOf('=') + 1)]
-        if ((name === JWT || name === REFRESH) && rest.split(';')[0] !== '') {
+        if (cookieKind(name) !== undefined && rest.split(';')[0] !== '') {
           violation(2, `${kind}-got-cookies`, `${at()} attack ${kind} received ${name} ${rest.slice(0, 80)}`)
         }
       }
