@@ -1,35 +1,47 @@
-//! Threads of our own for the signature checks of never-seen tokens.
+//! Threads of our own for the signature checks of never-seen tokens, and
+//! the JavaScript thread as one more checker.
 //!
 //! libuv's thread pool (a napi `AsyncTask`) costs the JavaScript thread a
 //! queue lock, a condition-variable signal per task (the woken worker often
 //! preempts the JS thread, then blocks on the lock it still holds) and a
 //! promise per task. Here a check is queued under our own lock, a sleeping
-//! thread is woken only when one is idle, and answers go back through the
-//! caller's `Replies`, which the napi layer batches into one wake-up of the
-//! JS thread for everything finished since its last wake-up.
+//! thread is woken only when no thread is awake to take it, and answers go
+//! back through the caller's `Replies`, which the napi layer batches into one
+//! wake-up of the JS thread for everything finished since its last wake-up.
 //!
-//! Threads start on first use, up to one fewer than the cores (at least one),
-//! and then sleep on a condition variable while there is nothing to check.
-//! The JavaScript thread is the last core's checker: when these threads are
-//! busy it checks a few tokens per event-loop turn itself
-//! (lib/core/check-scheduler.js). With a thread per core the check threads
-//! preempted it, and it fell behind feeding them (bench/results.md keeps the
-//! figures).
+//! Threads start on first use, up to one fewer than the cores (at least one).
+//! The JavaScript thread is the last core's checker: it takes checks from
+//! the same queue (`help`) for a bounded time per event-loop turn
+//! (lib/core/check-scheduler.js), so a burst awaited as a whole is checked
+//! on every core while the event loop still turns. With a thread per core
+//! the check threads preempted it, and it fell behind feeding them
+//! (bench/results.md keeps the figures).
+//!
+//! A thread that runs out of work watches the queue for `SPIN` before it
+//! sleeps: work that comes in bursts (a wave of requests, then the next)
+//! finds it awake, instead of paying a sleeping thread's wake-up (tens of
+//! microseconds here) at the start of every wave.
 //!
 //! A check that panics is answered with `None` (the caller then takes the
 //! slow path, which reports its own error), so no caller waits forever.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long an idle check thread keeps watching the queue before it sleeps.
+const SPIN: Duration = Duration::from_micros(200);
 
 /// Where a check's answer goes: `id` is the caller's, `answer` the check's.
 pub trait Replies: Send + Sync {
     fn deliver(&self, id: u32, answer: Option<String>);
 }
 
-/// One token to check: `check` runs on a check thread.
+/// One token to check: `check` runs on a check thread, or on a JavaScript
+/// thread that helps.
 pub struct Check {
     pub id: u32,
     pub check: Box<dyn FnOnce() -> Option<String> + Send>,
@@ -47,6 +59,10 @@ pub struct CheckThreads {
     state: Mutex<State>,
     work_waiting: Condvar,
     max_threads: usize,
+    /// `state.checks.len()`, readable without the lock by spinning threads.
+    queued: AtomicUsize,
+    /// Threads awake without a check (watching the queue for `SPIN`).
+    spinning: AtomicUsize,
 }
 
 struct State {
@@ -69,6 +85,8 @@ impl CheckThreads {
             state: Mutex::new(State { checks: VecDeque::new(), idle: 0, started: 0 }),
             work_waiting: Condvar::new(),
             max_threads: max_threads.max(1),
+            queued: AtomicUsize::new(0),
+            spinning: AtomicUsize::new(0),
         }
     }
 
@@ -76,31 +94,62 @@ impl CheckThreads {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `checks`. Wakes idle threads only for work they would not find
-    /// otherwise (a busy thread takes the next check when it finishes), and
-    /// starts threads while there are fewer than cores.
-    pub fn submit(&'static self, checks: Vec<Check>) {
-        let added = checks.len();
-        if added == 0 {
-            return;
-        }
+    /// Queues `check`. Wakes a sleeping thread only when no thread is awake
+    /// to take it (a busy thread takes the next check when it finishes, a
+    /// spinning one at once), and starts threads while there are fewer than
+    /// cores. A caller that queues must help (`help`) or queue more: a lone
+    /// check wakes nobody.
+    pub fn submit(&'static self, check: Check) {
         let (wake, start) = {
             let mut state = self.lock();
-            state.checks.extend(checks);
-            let wake = added.min(state.idle);
-            let start = (added - wake).min(self.max_threads - state.started);
-            state.started += start;
+            state.checks.push_back(check);
+            let waiting = state.checks.len();
+            self.queued.store(waiting, Ordering::Release);
+            // Spinning threads take the waiting checks at once; beyond them a
+            // sleeping thread is woken, or one more started. A lone check is
+            // left to the JavaScript thread, which helps at the end of its
+            // run or turn (lib/core/check-scheduler.js): waking a thread for
+            // it would cost the caller the wake-up and rarely win the race.
+            let unattended = waiting >= 2 && waiting > self.spinning.load(Ordering::Acquire);
+            let wake = unattended && state.idle > 0;
+            let start = unattended && !wake && state.started < self.max_threads;
+            if start {
+                state.started += 1;
+            }
             (wake, start)
         };
-        for _ in 0..wake {
+        if wake {
             self.work_waiting.notify_one();
         }
-        for _ in 0..start {
+        if start {
             let spawned = thread::Builder::new().name("crossmint-check".into()).spawn(move || self.work());
             if spawned.is_err() {
                 self.thread_not_started();
             }
         }
+    }
+
+    fn pop(&self) -> Option<Check> {
+        let mut state = self.lock();
+        let check = state.checks.pop_front();
+        self.queued.store(state.checks.len(), Ordering::Release);
+        check
+    }
+
+    /// Runs queued checks on the calling thread (a JavaScript thread) until
+    /// the queue is empty or `deadline` passes. Whether checks are still
+    /// queued.
+    pub fn help(&self, deadline: Instant) -> bool {
+        while self.queued.load(Ordering::Acquire) > 0 {
+            if Instant::now() >= deadline {
+                return true;
+            }
+            match self.pop() {
+                Some(check) => check.run(),
+                None => break,
+            }
+        }
+        false
     }
 
     /// A thread could not be started: with none running, the queued checks
@@ -112,17 +161,34 @@ impl CheckThreads {
             if state.started > 0 {
                 return;
             }
+            self.queued.store(0, Ordering::Release);
             state.checks.drain(..).collect()
         };
         orphaned.into_iter().for_each(Check::run);
     }
 
+    /// Waits up to `SPIN` for a check to be queued, without the lock.
+    fn watch_queue(&self) {
+        self.spinning.fetch_add(1, Ordering::AcqRel);
+        let until = Instant::now() + SPIN;
+        while self.queued.load(Ordering::Acquire) == 0 && Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        self.spinning.fetch_sub(1, Ordering::AcqRel);
+    }
+
     fn work(&self) {
         loop {
+            if let Some(check) = self.pop() {
+                check.run();
+                continue;
+            }
+            self.watch_queue();
             let check = {
                 let mut state = self.lock();
                 loop {
                     if let Some(check) = state.checks.pop_front() {
+                        self.queued.store(state.checks.len(), Ordering::Release);
                         break check;
                     }
                     state.idle += 1;
@@ -139,7 +205,6 @@ impl CheckThreads {
 mod tests {
     use super::*;
     use std::sync::mpsc::{channel, Sender};
-    use std::time::Duration;
 
     struct Collect(Mutex<Sender<(u32, Option<String>, String)>>);
 
@@ -165,13 +230,18 @@ mod tests {
     }
 
     #[test]
-    fn every_check_is_answered_once_on_a_check_thread_even_when_it_panics() {
+    fn every_check_is_answered_once_on_a_check_thread_or_the_helper_even_when_it_panics() {
         static THREADS: LazyLock<CheckThreads> = LazyLock::new(|| CheckThreads::new(3));
         let (sender, answers) = channel();
         let replies = Arc::new(Collect(Mutex::new(sender)));
+        let helper = thread::current().name().unwrap_or("").to_string();
         // In waves, so threads go idle and must be woken again.
         for wave in 0..20u32 {
-            THREADS.submit(checks(&replies, wave * 50..wave * 50 + 50));
+            checks(&replies, wave * 50..wave * 50 + 50).into_iter().for_each(|check| THREADS.submit(check));
+            if wave % 4 == 1 {
+                // This thread helps, as a JavaScript thread does.
+                THREADS.help(Instant::now() + Duration::from_micros(200));
+            }
             if wave % 5 == 0 {
                 thread::sleep(Duration::from_millis(20));
             }
@@ -182,7 +252,7 @@ mod tests {
                 answers.recv_timeout(Duration::from_secs(10)).expect("every check answered");
             assert!(!seen[id as usize], "check {id} answered twice");
             seen[id as usize] = true;
-            assert_eq!(thread_name, "crossmint-check");
+            assert!(thread_name == "crossmint-check" || thread_name == helper, "{thread_name}");
             let expected = (id % 500 != 3).then(|| format!("subject-{id}"));
             assert_eq!(answer, expected);
         }

@@ -95,18 +95,21 @@ impl TokenVerifier {
         (!revoked_jwts::is_revoked(token)).then_some(count)
     }
 
-    /// Whether `token` is known good as a session without waiting: a
-    /// verification on record, or (when allowed) one signature check against
-    /// the key set already held; and not revoked by a logout. `None` means
-    /// "take the asynchronous path".
-    pub fn verified_subject_now(&self, token: &str, allow_signature_check: bool) -> Option<VerifiedSubject> {
+    /// The subject on record for `token` as a session (verified, not revoked
+    /// by a logout), or the record key it was looked up under (what `check_unrecorded` needs, so a check made
+    /// later, on another thread, hashes the token once).
+    pub fn recorded_subject(&self, token: &str) -> Result<VerifiedSubject, TokenKey> {
         let key = self.key_prefix.key(token);
-        if let Some(record) = self.recorded(&key, token) {
-            return Some(VerifiedSubject(record.subject));
+        match self.recorded(&key, token) {
+            Some(record) => Ok(VerifiedSubject(record.subject)),
+            None => Err(key),
         }
-        if !allow_signature_check {
-            return None;
-        }
+    }
+
+    /// One signature check of a token `recorded_subject` did not find, under
+    /// the `key` it answered, against the key set already held; `None` when
+    /// the token was revoked, there is no such key set or the check fails.
+    pub fn check_unrecorded(&self, key: TokenKey, token: &str) -> Option<VerifiedSubject> {
         let revocations_seen = Self::unrevoked(token)?;
         self.check_with_held_keys(key, token, revocations_seen)
     }

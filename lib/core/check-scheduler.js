@@ -1,125 +1,166 @@
 'use strict'
-// Where a never-seen token's signature check runs. getSession may check a
-// signature on the JS thread when the key set is already held: cheaper than
-// handing it to a check thread and being woken for the answer. A lone call
-// (nothing on the threads, no other check started in the same synchronous
-// run) is always checked here. But a burst of new tokens checked that way
-// would run one after another on one core, so within a burst only a few such
-// checks are done per turn of the event loop, and only while the check
-// threads (src/check_threads.rs) are either idle or already have a check per
-// core to work on (so the JS thread never starves them); the rest go to the
-// threads and run in parallel. Tokens already verified are answered on the
-// JS thread without any check.
+// Where a never-seen token's signature check runs. Tokens already verified
+// are answered from the native record without any check. For the others:
 //
-// Checks go to the threads in one call per batch of tokens (one string
-// conversion each, one lock), as soon as TOKENS_PER_BATCH are waiting or at
-// the end of the event-loop turn. Answers come back through one channel per
-// JavaScript environment, a wake-up for everything finished since the last
-// one. The channel holds the event loop open only while checks are out.
-// The CROSSMINT_NATIVE_* variables tune the three numbers (bench/).
+// - A lone call (none of this environment's checks out, no other check
+//   made in the same synchronous run) is checked on the JS thread, as a
+//   synchronous verify would be: handing it to a thread only adds the
+//   hand-off. A caller awaiting one call after another is a series of lone
+//   calls.
+// - Any other call (a burst: `Promise.all` over many tokens, or calls made
+//   while checks are out) queues its check for the check threads
+//   (src/check_threads.rs), which start on it at once. At the end of the
+//   synchronous run the JS thread takes its own share from the same queue
+//   (`help`, in slices), so a burst is checked on every core.
+// - The JS thread spends at most TURN_BUDGET_US per event-loop turn on
+//   checks (its own and its share). Past it, checks wait for the threads
+//   and the JS thread lets the event loop turn (timers, other requests)
+//   before it helps again: a server with checks always in flight still
+//   answers its other work within about one budget.
+//
+// Answers from the threads come back through one channel per JavaScript
+// environment, a wake-up for everything finished since the last one (or
+// taken directly at the end of `help`). The channel holds the event loop
+// open only while checks are out. CROSSMINT_NATIVE_TURN_BUDGET_US and
+// CROSSMINT_NATIVE_SLICE_US tune the two numbers (bench/ measured them: a
+// longer budget or slice gave no more throughput and a later event loop).
 
 const native = require('./native-addon.js')
 
-const SYNC_CHECKS_PER_TURN = Number(process.env.CROSSMINT_NATIVE_SYNC_CHECKS_PER_TURN ?? 8)
-const THREAD_CHECKS_WANTED = Number(process.env.CROSSMINT_NATIVE_THREAD_CHECKS_WANTED ?? require('node:os').availableParallelism())
-const TOKENS_PER_BATCH = Number(process.env.CROSSMINT_NATIVE_TOKENS_PER_BATCH ?? 8)
+/** Microseconds, from the environment when it holds a number >= 0. */
+function microseconds(name, fallback) {
+  const value = Number(process.env[name])
+  return process.env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback
+}
 
-let syncChecksThisTurn = 0
+const TURN_BUDGET_US = microseconds('CROSSMINT_NATIVE_TURN_BUDGET_US', 200)
+/**
+ * The JS thread's share is taken in slices this long, the answers settled
+ * between them: callers' continuations (building results, starting the next
+ * calls) then run while the check threads still have work, instead of all
+ * at the end of a burst while the threads wait.
+ */
+const SLICE_US = microseconds('CROSSMINT_NATIVE_SLICE_US', 50)
+
+/** What is left of this turn's budget for checks on the JS thread, in microseconds. */
+let budgetUs = TURN_BUDGET_US
+let newTurnScheduled = false
+let helpScheduled = false
 /**
  * Set by a check on the JS thread, cleared at the next microtask: a call
  * that finds it set was started in the same synchronous run as that check
- * (a burst: `Promise.all` over many tokens), one that finds it clear came
- * after a microtask boundary (a caller awaiting each call in turn).
+ * (a burst), one that finds it clear came after a microtask boundary (a
+ * caller awaiting each call in turn).
  */
 let checkedInThisRun = false
-const endOfRun = () => {
+
+/** id -> resolve, for this environment's checks out on the threads. */
+const waiting = new Map()
+let nextCheckId = 0
+let channel
+
+function endOfRun() {
   checkedInThisRun = false
 }
 
-/** Whether this call may check a signature on the JS thread now. */
-function takeSyncCheck() {
-  if (threadChecks.size > 0 && threadChecks.size < THREAD_CHECKS_WANTED) return false
-  // A lone call (nothing on the threads, no other check in this run) is
-  // checked here, as a synchronous verify would be: handing it to a thread
-  // only adds the hand-off. A caller awaiting one call after another is a
-  // series of lone calls, however long it runs within one turn.
-  if (!checkedInThisRun && threadChecks.size === 0) {
-    checkedInThisRun = true
-    queueMicrotask(endOfRun)
-    return true
+function newTurn() {
+  newTurnScheduled = false
+  budgetUs = TURN_BUDGET_US
+  if (waiting.size > 0) help()
+}
+
+/** Counts `microseconds` of checking on the JS thread against this turn's budget. */
+function spend(microseconds) {
+  budgetUs -= microseconds
+  if (!newTurnScheduled) {
+    newTurnScheduled = true
+    setImmediate(newTurn)
   }
-  if (syncChecksThisTurn >= SYNC_CHECKS_PER_TURN) return false
-  if (syncChecksThisTurn++ === 0) setImmediate(() => (syncChecksThisTurn = 0))
+}
+
+function checkedHere(microseconds) {
+  spend(microseconds)
   if (!checkedInThisRun) {
     checkedInThisRun = true
     queueMicrotask(endOfRun)
   }
-  return true
 }
 
-/** id -> resolve, for the checks out on the threads. */
-const threadChecks = new Map()
-let nextCheckId = 0
-let checkChannel
-/** nativeAuth -> { jwts, settlers } waiting for the end of the turn. */
-const waitingForThreads = new Map()
-let threadFlushScheduled = false
+/** Whether a check may run on the JS thread now (a lone call, with budget left). */
+function mayCheckHere() {
+  return budgetUs > 0 && waiting.size === 0 && !checkedInThisRun
+}
 
-function settleFinishedChecks() {
-  const { ids, subjects } = checkChannel.takeFinished()
+/** Runs `check` (a synchronous signature check) here, counted against the budget. */
+function timedCheckHere(check) {
+  const startedAt = performance.now()
+  try {
+    return check()
+  } finally {
+    checkedHere((performance.now() - startedAt) * 1000)
+  }
+}
+
+function openChannel() {
+  if (channel === undefined) channel = new native.CheckChannel(settleFinished)
+  return channel
+}
+
+/**
+ * The user id of `jwt` as a session: a string when known now, `null` when
+ * only `session` can tell (not verifiable with the key set held, or no
+ * string `sub`), or a promise of either while its check runs on a thread.
+ */
+function subjectOf(nativeAuth, jwt) {
+  const id = nextCheckId
+  const answer = nativeAuth.subjectNow(jwt, mayCheckHere(), openChannel(), id)
+  if (answer === undefined) return queued(id)
+  if (answer !== null && typeof answer === 'object') {
+    checkedHere(answer[1])
+    return answer[0]
+  }
+  return answer
+}
+
+function queued(id) {
+  // Ids wrap at 2^32 (the native side's u32), long after any check settled.
+  nextCheckId = (id + 1) >>> 0
+  if (waiting.size === 0) channel.keepAlive(true)
+  if (!helpScheduled) {
+    helpScheduled = true
+    queueMicrotask(helpAtEndOfRun)
+  }
+  return new Promise((resolve) => waiting.set(id, resolve))
+}
+
+function helpAtEndOfRun() {
+  helpScheduled = false
+  help()
+}
+
+/** The JS thread's share of the queued checks, within the budget left. */
+function help() {
+  // Past the budget, the new turn already scheduled (by `spend`) helps.
+  if (budgetUs <= 0) return
+  const [spentUs, stillQueued] = channel.help(Math.min(budgetUs, SLICE_US))
+  spend(spentUs)
+  settleFinished()
+  if (stillQueued && budgetUs > 0 && !helpScheduled) {
+    helpScheduled = true
+    queueMicrotask(helpAtEndOfRun)
+  }
+}
+
+function settleFinished() {
+  const { ids, subjects } = channel.takeFinished()
   for (let index = 0; index < ids.length; index++) {
-    const resolve = threadChecks.get(ids[index])
-    threadChecks.delete(ids[index])
+    const resolve = waiting.get(ids[index])
+    waiting.delete(ids[index])
     // Always found (ids are ours); checked so that a surprise here can never
     // throw out of the channel's callback and take the process down.
     if (resolve !== undefined) resolve(subjects[index])
   }
-  if (threadChecks.size === 0) checkChannel.keepAlive(false)
+  if (waiting.size === 0) channel.keepAlive(false)
 }
 
-/** The subject of `jwt` if it verifies against the key set held (on a check thread), else null. */
-function checkOnThreads(nativeAuth, jwt) {
-  return new Promise((resolve) => {
-    let batch = waitingForThreads.get(nativeAuth)
-    if (batch === undefined) {
-      batch = { jwts: [], settlers: [] }
-      waitingForThreads.set(nativeAuth, batch)
-    }
-    batch.jwts.push(jwt)
-    batch.settlers.push(resolve)
-    if (batch.jwts.length >= TOKENS_PER_BATCH) {
-      waitingForThreads.delete(nativeAuth)
-      sendToThreads(nativeAuth, batch)
-    } else if (!threadFlushScheduled) {
-      threadFlushScheduled = true
-      setImmediate(flushThreadBatches)
-    }
-  })
-}
-
-function flushThreadBatches() {
-  threadFlushScheduled = false
-  for (const [nativeAuth, batch] of waitingForThreads) sendToThreads(nativeAuth, batch)
-  waitingForThreads.clear()
-}
-
-function sendToThreads(nativeAuth, { jwts, settlers }) {
-  if (checkChannel === undefined) checkChannel = new native.CheckChannel(settleFinishedChecks)
-  if (threadChecks.size === 0) checkChannel.keepAlive(true)
-  // Ids wrap at 2^32 (the native side's u32), long after any check settled.
-  const firstId = nextCheckId
-  nextCheckId = (nextCheckId + jwts.length) >>> 0
-  for (let index = 0; index < settlers.length; index++) threadChecks.set((firstId + index) >>> 0, settlers[index])
-  try {
-    nativeAuth.checkOnThreads(checkChannel, firstId, jwts)
-  } catch {
-    // Not expected; the session path then decides, with its own errors.
-    settlers.forEach((resolve, index) => {
-      threadChecks.delete((firstId + index) >>> 0)
-      resolve(null)
-    })
-    if (threadChecks.size === 0) checkChannel.keepAlive(false)
-  }
-}
-
-module.exports = { takeSyncCheck, checkOnThreads }
+module.exports = { subjectOf, mayCheckHere, timedCheckHere }

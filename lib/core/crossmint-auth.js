@@ -9,7 +9,7 @@ const { readRefreshBody } = require('./request-body.js')
 const { CrossmintAuthenticationError, sessionError, crossmintError, rethrowPlain } = require('./errors.js')
 const { Logger } = require('./logger.js')
 const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
-const { takeSyncCheck, checkOnThreads } = require('./check-scheduler.js')
+const { subjectOf } = require('./check-scheduler.js')
 const { checkJwksUri, tokenText, recordedPayload, payloadOf } = require('./verify.js')
 const { getAuthCookieNames } = require('./cookie-names.js')
 const diagnostics = require('./diagnostics.js')
@@ -124,10 +124,8 @@ class CrossmintAuth {
     if (typeof jwt === 'string' && jwt !== '') {
       // The common case: a token verified before (or verifiable with the key
       // set already held) answers without a trip to the check threads.
-      let userId = request === undefined ? this.#native.verifiedSubject(jwt, false) : recordedUserId
-      if (userId == null) {
-        userId = takeSyncCheck() ? this.#native.verifiedSubject(jwt, true) : await checkOnThreads(this.#native, jwt)
-      }
+      let userId = request === undefined || recordedUserId == null ? subjectOf(this.#native, jwt) : recordedUserId
+      if (userId !== null && typeof userId === 'object') userId = await userId
       if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))

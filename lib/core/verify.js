@@ -5,7 +5,7 @@
 
 const native = require('./native-addon.js')
 const { verificationError } = require('./errors.js')
-const { takeSyncCheck } = require('./check-scheduler.js')
+const { mayCheckHere, timedCheckHere } = require('./check-scheduler.js')
 const { payloadCopy } = require('./payload-copies.js')
 const { BoundedMap } = require('./bounded-map.js')
 
@@ -19,12 +19,12 @@ function tokenText(token) {
 
 /**
  * A fresh copy of the payload when the token is in the verified record, or
- * when this turn still has a synchronous check to spend and it passes;
- * undefined otherwise (the caller then verifies asynchronously).
+ * when a check may run on this thread now (check-scheduler.js) and it
+ * passes; undefined otherwise (the caller then verifies asynchronously).
  * `isVerified(allowCheck)` asks the native record.
  */
 function recordedPayload(text, isVerified) {
-  const verified = isVerified(false) || (takeSyncCheck() && isVerified(true))
+  const verified = isVerified(false) || (mayCheckHere() && timedCheckHere(() => isVerified(true)))
   return verified ? payloadCopy(text, native.jwtPayloadText) : undefined
 }
 

@@ -14,7 +14,6 @@ use super::json::Json;
 use super::process::record_invalidations_now;
 use super::reply::Reply;
 use super::verify::{verify_inline, verify_reply};
-use crate::check_threads::{Check, CHECK_THREADS};
 use crate::crossmint_client::CrossmintConfig;
 use crate::http_date::JsTime;
 use crate::jwt;
@@ -24,6 +23,9 @@ use crate::token_verifier::VerifiedSubject;
 
 /// `NativeAuth::cookie_session`'s answer, a JavaScript array (see there).
 type CookieSession = (Option<String>, Option<String>, Option<String>, Option<f64>, f64);
+/// `subject_now`'s answer: on record, checked here (with its microseconds),
+/// or queued.
+type SubjectNow = Either3<Option<String>, (Option<String>, f64), ()>;
 
 #[napi(object)]
 pub struct NativeCrossmintConfig {
@@ -205,15 +207,31 @@ impl NativeAuth {
         self.engine.timeout().as_millis() as f64
     }
 
-    /// The user id of a JWT that is known good without waiting (see
-    /// `TokenVerifier::verified_subject_now`); `undefined` sends the caller
-    /// down the asynchronous path. At most one signature check, on this thread.
-    #[napi]
-    pub fn verified_subject(&self, jwt: String, allow_signature_check: bool) -> Option<String> {
-        self.engine
-            .verifier
-            .verified_subject_now(&jwt, allow_signature_check)
-            .and_then(|VerifiedSubject(user_id)| user_id)
+    /// The user id of a JWT known good without waiting, or where its
+    /// check is going. A string: the user id on record. `null`: go down
+    /// `session` (a record without a string `sub`). Not on record and
+    /// `check_here`: one signature check against the key set already held,
+    /// made on this thread, answered `[userId | null, microseconds it took]`
+    /// (`null`: go down `session`). Not on record otherwise: the check is
+    /// queued on the check threads and answered through `channel` under
+    /// `id`; `undefined`.
+    #[napi(ts_return_type = "string | null | [string | null, number] | undefined")]
+    pub fn subject_now(&self, jwt: String, check_here: bool, channel: &CheckChannel, id: u32) -> SubjectNow {
+        let key = match self.engine.verifier.recorded_subject(&jwt) {
+            Ok(VerifiedSubject(user_id)) => return Either3::A(user_id),
+            Err(key) => key,
+        };
+        if check_here {
+            let started = Instant::now();
+            let user_id = self.engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id);
+            return Either3::B((user_id, started.elapsed().as_secs_f64() * 1e6));
+        }
+        let engine = self.engine.clone();
+        channel.submit(
+            id,
+            Box::new(move || engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id)),
+        );
+        Either3::C(())
     }
 
     /// `[jwt, refreshToken, userId, reusableForMs, recordInvalidations]` of a
@@ -241,29 +259,6 @@ impl NativeAuth {
             None => (None, None),
         };
         (found.jwt, found.refresh_token, user_id, reusable_for_ms, invalidations)
-    }
-
-    /// Queues a signature check of each of `jwts` (against the key set
-    /// already held) on the check threads; the answer for `jwts[i]` comes
-    /// back through `channel` with id `first_id + i`. `null` sends its caller
-    /// down `session`.
-    #[napi]
-    pub fn check_on_threads(&self, channel: &CheckChannel, first_id: u32, jwts: Vec<String>) {
-        let checks = jwts
-            .into_iter()
-            .enumerate()
-            .map(|(index, jwt)| {
-                let engine = self.engine.clone();
-                Check {
-                    id: first_id.wrapping_add(index as u32),
-                    check: Box::new(move || {
-                        engine.verifier.verified_subject_now(&jwt, true).and_then(|VerifiedSubject(user_id)| user_id)
-                    }),
-                    replies: channel.replies(),
-                }
-            })
-            .collect();
-        CHECK_THREADS.submit(checks);
     }
 
     /// Validates the JWT or refreshes: `userId`, and `material` when a

@@ -1,34 +1,56 @@
 //! The channel that brings the check threads' answers (`check_threads`)
 //! back to one JavaScript environment: a batch per wake-up, and the event
-//! loop held open only while checks are out.
+//! loop held open only while checks are out. Through it the JavaScript
+//! thread also takes a share of the queued checks (`help`).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use crate::check_threads::Replies;
+use crate::check_threads::{Check, Replies, CHECK_THREADS};
 
 /// Answers from the check threads (`check_threads`) for one JavaScript
 /// environment: finished checks collect in `finished`, and the first one
-/// after the JS thread last took them wakes it through `wake`. Each worker
-/// thread's environment builds its own channel; the threads are shared.
+/// after the JS thread last took them wakes it through `wake`, unless the
+/// JS thread is in `help` and takes them itself. Each worker thread's
+/// environment builds its own channel; the threads are shared.
 struct ChannelReplies {
-    finished: Mutex<Vec<(u32, Option<String>)>>,
+    finished: Mutex<Finished>,
+    /// This environment's checks queued or running and not yet delivered.
+    in_flight: AtomicUsize,
     /// Weak (unref'd) so an idle channel never keeps the process alive;
     /// `CheckChannel::keep_alive` refs it while checks are out.
     wake: ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>,
 }
 
+#[derive(Default)]
+struct Finished {
+    answers: Vec<(u32, Option<String>)>,
+    /// The JS thread is in `help`: it takes the answers when it returns.
+    helping: bool,
+}
+
+impl ChannelReplies {
+    fn finished(&self) -> std::sync::MutexGuard<'_, Finished> {
+        self.finished.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Replies for ChannelReplies {
     fn deliver(&self, id: u32, answer: Option<String>) {
-        let first = {
-            let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
-            finished.push((id, answer));
-            finished.len() == 1
+        let wake = {
+            let mut finished = self.finished();
+            finished.answers.push((id, answer));
+            // Counted down under the lock, after the push: `help` reads it
+            // and then takes the answers.
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            finished.answers.len() == 1 && !finished.helping
         };
-        if first {
+        if wake {
             // Unbounded queue: never blocks. Closing (the environment is
             // gone) leaves nobody to answer.
             self.wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
@@ -50,9 +72,11 @@ pub struct CheckChannel {
 }
 
 impl CheckChannel {
-    /// Where the check threads deliver this environment's answers.
-    pub(super) fn replies(&self) -> Arc<dyn Replies> {
-        self.replies.clone()
+    /// Queues `check` on the check threads, answered through this channel
+    /// under `id`.
+    pub(super) fn submit(&self, id: u32, check: Box<dyn FnOnce() -> Option<String> + Send>) {
+        self.replies.in_flight.fetch_add(1, Ordering::AcqRel);
+        CHECK_THREADS.submit(Check { id, check, replies: self.replies.clone() });
     }
 }
 
@@ -66,15 +90,45 @@ impl CheckChannel {
             .weak::<true>()
             .callee_handled::<false>()
             .build_callback(|_| Ok(()))?;
-        Ok(CheckChannel { replies: Arc::new(ChannelReplies { finished: Mutex::new(Vec::new()), wake }) })
+        Ok(CheckChannel {
+            replies: Arc::new(ChannelReplies {
+                finished: Mutex::new(Finished::default()),
+                in_flight: AtomicUsize::new(0),
+                wake,
+            }),
+        })
     }
 
     /// Everything finished since the last call.
     #[napi]
     pub fn take_finished(&self) -> FinishedChecks {
-        let finished = std::mem::take(&mut *self.replies.finished.lock().unwrap_or_else(|p| p.into_inner()));
+        let finished = std::mem::take(&mut self.replies.finished().answers);
         let (ids, subjects) = finished.into_iter().unzip();
         FinishedChecks { ids, subjects }
+    }
+
+    /// The JavaScript thread's share: runs queued checks (of any
+    /// environment) on this thread until none is queued or `budget_us`
+    /// microseconds are spent, then waits, within what is left of the budget,
+    /// for this environment's checks still running on the check threads
+    /// (at most one check's time: the queue is empty), so a burst's last
+    /// answers are taken here rather than after a wake-up. Returns the
+    /// microseconds spent and whether checks are still queued; the answers
+    /// are then in `take_finished`.
+    #[napi(ts_return_type = "[number, boolean]")]
+    pub fn help(&self, budget_us: f64) -> (f64, bool) {
+        let started = Instant::now();
+        // At most a second, whatever JavaScript passed (NaN counts as none).
+        let deadline = started + Duration::from_secs_f64(budget_us.clamp(0.0, 1e6) / 1e6);
+        self.replies.finished().helping = true;
+        let still_queued = CHECK_THREADS.help(deadline);
+        if !still_queued {
+            while self.replies.in_flight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+                std::hint::spin_loop();
+            }
+        }
+        self.replies.finished().helping = false;
+        (started.elapsed().as_secs_f64() * 1e6, still_queued)
     }
 
     /// Keeps the event loop alive while checks are out (so a script
