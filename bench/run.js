@@ -18,19 +18,21 @@ const { startEmulatorProcess } = require('./emulator-client.js')
 const { runThroughput } = require('./throughput.js')
 const { median } = require('./timing.js')
 const { describeAddon } = require('./addon-info.js')
+const { buildVerifyLimit } = require('./verify-limit.js')
 const { evaluateTargets, renderText, renderMarkdown, renderSvg } = require('./report.js')
 
 const PACKAGE_ROOT = path.join(__dirname, '..')
 
 const SETTINGS = {
   timing: { warmupMs: 500, measureMs: 2000, referenceMs: 3000 },
-  // Pre-signed tokens per column of the distinct-token rows. RS256 signing is
-  // the costly part of the setup (~0.25 ms each), so the pool bounds the
-  // measurement: a column stops after measureMs or when its tokens run out.
+  // Pre-signed tokens per pattern and round of the never-seen rows
+  // (bench/never-seen.js, three rounds). RS256 signing is the costly part of
+  // the setup (~0.3 ms each, on every core), so the pool bounds the
+  // measurement: a cell stops after measureMs or when its tokens run out.
   distinctTokens: {
-    sequential: { warmupLimit: 5_000, measureLimit: 50_000 },
-    // Per round (bench/throughput.js measures the @64 column in three).
-    inFlight: { warmupLimit: 5_000, measureLimit: 80_000 },
+    sequential: { warmupLimit: 3_000, measureLimit: 40_000 },
+    burst: { warmupLimit: 5_000, measureLimit: 80_000 },
+    continuous: { warmupLimit: 5_000, measureLimit: 80_000 },
   },
   coldStartRuns: 5,
   memory: { validCalls: 1_000_000, perRequestCalls: 1_000_000, failingTarget: 100_000, failingBudgetMs: 60_000 },
@@ -45,7 +47,8 @@ if (process.env.BENCH_QUICK) {
     timing: { warmupMs: 100, measureMs: 300, referenceMs: 300 },
     distinctTokens: {
       sequential: { warmupLimit: 500, measureLimit: 3_000 },
-      inFlight: { warmupLimit: 500, measureLimit: 3_000 },
+      burst: { warmupLimit: 500, measureLimit: 3_000 },
+      continuous: { warmupLimit: 500, measureLimit: 3_000 },
     },
     coldStartRuns: 1,
     memory: { validCalls: 50_000, perRequestCalls: 50_000, failingTarget: 2_000, failingBudgetMs: 60_000 },
@@ -335,7 +338,8 @@ async function main() {
   const emulator = await startEmulatorProcess()
   try {
     log('\n1-2. getSession throughput')
-    const rows = await runThroughput({ emulator, timing: SETTINGS.timing, distinctTokens: SETTINGS.distinctTokens, log })
+    const verifyLimitExecutable = buildVerifyLimit(log)
+    const { rows, neverSeen } = await runThroughput({ emulator, timing: SETTINGS.timing, distinctTokens: SETTINGS.distinctTokens, verifyLimitExecutable, log })
 
     log('\n3. cold start')
     const coldStart = await runColdStart(emulator)
@@ -364,14 +368,15 @@ async function main() {
     log('\n7. refresh coordination across processes (Redis, Redis Cluster, the embedded store)')
     const coordination = await runCoordination()
 
-    const distinctRs = rows.find((row) => row.alg === 'RS256' && row.id === 'ours-distinct')
     meta.totalSeconds = (performance.now() - startedAt) / 1000
     meta.notes = [
       'The Crossmint emulator (testing/emulator.js) runs in its own process (bench/emulator-host.js), so serving the key set is not billed to the process being measured. It is on 127.0.0.1: the reference, which fetches the key set on every call, would pay a real network round trip per call against crossmint.com.',
       'Every op checks its result (session userId, or the verified payload sub); a wrong result aborts the run with a non-zero exit.',
       '"ours getSession({ jwt, refreshToken })": one valid session, called repeatedly; after the first call the token is answered from ours\' verified-token cache. "getSession(http.IncomingMessage)": a real node:http IncomingMessage (on an unconnected net.Socket) carrying the two cookies, the same object every call: from the third call its Cookie header is answered from the sessions ours remembers per header, and V8 has the header string\'s hash cached (a server\'s fresh header string per request also pays for hashing it).',
       '"createCrossmint + from + getSession per request": the guide\'s Next.js pattern, every op builds its own client and CrossmintAuth (same configuration) before getSession on the same valid session; compared with the long-lived instance\'s cached row. "verifyCrossmintJwt" rows: the same valid token every call (answered from the verified-token record after the first, its expiry checked each time, a fresh payload object parsed each time).',
-      `"distinct never-seen tokens": every call gets a token signed beforehand (not timed) with the emulator's key and never seen before, so each one is really verified. The sequential column stops after ${SETTINGS.timing.measureMs} ms or ${SETTINGS.distinctTokens.sequential.measureLimit.toLocaleString('en-US')} tokens (after ${SETTINGS.distinctTokens.sequential.warmupLimit.toLocaleString('en-US')} warm-up tokens); RS256 measured ${distinctRs.sequential.ops.toLocaleString('en-US')} ops in ${(distinctRs.sequential.elapsedMs / 1000).toFixed(2)} s. The 64-in-flight column and the two node:crypto floor columns are measured in ${distinctRs.paired.rounds.length} rounds, the three back to back in each (up to ${SETTINGS.distinctTokens.inFlight.measureLimit.toLocaleString('en-US')} tokens or ${SETTINGS.timing.measureMs} ms per round, after ${SETTINGS.distinctTokens.inFlight.warmupLimit.toLocaleString('en-US')} warm-up tokens): this machine's two cores are shared, and how much CPU it gives moves by tens of percent within a minute (RS256 rounds, ours @64 / node sync / node pool ops/s, and the cores ours kept busy: ${distinctRs.paired.rounds.map((r) => `${Math.round(r.ours).toLocaleString('en-US')} / ${Math.round(r.sync).toLocaleString('en-US')} / ${Math.round(r.pool).toLocaleString('en-US')}, ${r.coresUsed.toFixed(2)}`).join('; ')}). The table shows each column's median round; the never-seen targets use the median of the per-round ratios.`,
+      `"distinct never-seen tokens" and the never-seen section: every call gets a token signed beforehand (not timed) with the emulator's key and never seen before, so each one is really verified; the tokens are held as bytes in one buffer and each op reads its own out as a fresh string, as a server reads it out of a request (hundreds of thousands of long-lived strings would make every garbage collection of the measured process mark them). Three patterns (bench/never-seen.js), each cell followed by its node:crypto twin on the same token: one at a time vs synchronous \`crypto.verify\`; bursts of 64 awaited together (\`Promise.all\`, then the next 64) vs the callback form in the same bursts; 64 kept in flight vs the callback form with 64 in flight (the callback form runs on libuv's thread pool). Per cell at most ${SETTINGS.timing.measureMs} ms or the pattern's tokens (one at a time ${SETTINGS.distinctTokens.sequential.measureLimit.toLocaleString('en-US')}, the others ${SETTINGS.distinctTokens.burst.measureLimit.toLocaleString('en-US')}, after ${SETTINGS.distinctTokens.burst.warmupLimit.toLocaleString('en-US')} warm-up tokens). Three rounds: this machine's two cores are shared, and how much CPU it gives moves by tens of percent within a minute; every ratio is the median of the per-round ratios, and each round's numbers are listed under the section. The main table's seq and @64 columns show the median rounds of "one at a time" and "64 kept in flight".`,
+      `All-core limit (RS256): bench/verify_limit.rs, a Rust benchmark without JavaScript, built without the napi layer, verifying the bench's own token with aws-lc (RSA-2048, PKCS#1 v1.5, SHA-256, the key parsed once) on one thread and on one thread per core, run at the start of every round (${Math.min(SETTINGS.timing.measureMs, 1000)} ms each after 200 ms). Each pattern is reported as a fraction of the all-core figure measured in its own round.`,
+      'Event-loop delay: `perf_hooks.monitorEventLoopDelay({ resolution: 1 })` during the measured part of both 64-in-flight cells (ours and the thread pool), so p50 sits near the 1 ms sampling interval; a higher p99 means a timer (or another request) waited longer behind the work in flight.',
       'jose: `jwtVerify(jwt, JWKS)` with `JWKS = createRemoteJWKSet(new URL(jwksUri))` created once, so the key set is fetched once and cached; jose verifies through WebCrypto, which runs each check on the libuv thread pool.',
       "fast-jwt: `createVerifier({ key: <SPKI PEM of rsa-1> })`. The extra row with `cache: true` (fast-jwt's own LRU of verified tokens) is the like-for-like comparison for ours' cached row.",
       'node:crypto floor: the RS256 (ES256, Ed25519) check of the token\'s signature alone, with the key object and the decoded signature prepared beforehand. Sequential column: synchronous `crypto.verify`; @64 column: the callback form, which runs on libuv\'s thread pool. The "above the floor" targets use the sequential (single-thread) column, as specified; the thread-pool column is shown for information.',
@@ -383,13 +388,13 @@ async function main() {
       `The machine has ${meta.cpuCount} cores shared by the measured process, the emulator, the Express server and autocannon; absolute numbers move with that, the ratios less so.`,
     ]
 
-    const targets = evaluateTargets({ rows, express })
+    const targets = evaluateTargets({ rows, neverSeen, express })
     if (coordination.measured) {
       meta.notes.push(
         `Refresh coordination: bench/coordination.js starts a real redis-server, a real 3-master Redis Cluster and, in turn with each and with the embedded store (a SQLite file), two app processes (__test__/helpers/coordinated-instance.child.js); the emulator answers refreshes after ${coordination.crossmintMs} ms. For each of ${coordination.sessions} expired sessions one request goes to process A and, ${coordination.staggerMs} ms later, one to process B (which waits for A's refresh through the store); the follower's added latency is B's finish minus A's. "in-process" sends both to A (the in-process single flight). Each session must make exactly one refresh call, or the run aborts.`,
       )
     }
-    const results = { meta, rows, coldStart, memory, express, coordination, targets }
+    const results = { meta, rows, neverSeen, coldStart, memory, express, coordination, targets }
 
     log(renderText(results))
     fs.writeFileSync(path.join(__dirname, 'results.md'), renderMarkdown(results))

@@ -13,11 +13,11 @@ const reference = require('@crossmint/server-sdk')
 const jose = require('jose')
 const { createVerifier } = require('fast-jwt')
 
-const { measureThroughput, collectGarbage, median } = require('./timing.js')
+const { measureThroughput, collectGarbage } = require('./timing.js')
 const { signDistinctTokens, subjectFor } = require('./token-signer.js')
+const { measureNeverSeen, tokensPerRound, IN_FLIGHT } = require('./never-seen.js')
 
-const IN_FLIGHT = 64
-/** Rounds of the never-seen @64 column measured back to back with the node:crypto floors. */
+/** Rounds of the never-seen patterns, each measured back to back with its node:crypto twin. */
 const PAIRED_ROUNDS = 3
 
 const ALGORITHMS = [
@@ -66,8 +66,9 @@ function signatureCheck(jwt, publicPem, { hash, keyOptions }) {
   return { verifySync, verifyOnThreadPool }
 }
 
-async function runThroughput({ emulator, timing, distinctTokens, log }) {
+async function runThroughput({ emulator, timing, distinctTokens, verifyLimitExecutable, log }) {
   const rows = []
+  const neverSeen = []
   const oursAuth = ours.CrossmintAuth.from(ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
     logger: false,
   })
@@ -149,66 +150,39 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
 
     // Never-seen tokens: each op takes the next pre-signed one, so none is
     // answered from the verified-token cache.
-    const { sequential: sequentialPool, inFlight: inFlightPool } = distinctTokens
-    const sequentialCount = sequentialPool.warmupLimit + sequentialPool.measureLimit
-    const inFlightCount = PAIRED_ROUNDS * (inFlightPool.warmupLimit + inFlightPool.measureLimit)
     const prefix = `distinct-${alg}`
-    log(`  ${alg}: signing ${sequentialCount + inFlightCount} distinct tokens...`)
-    const tokens = await signDistinctTokens({ privatePem, alg, kid, issuer: emulator.url, prefix, count: sequentialCount + inFlightCount })
-    let nextToken = 0
-    const distinctOp = async () => {
-      const index = nextToken++
-      const result = await oursAuth.getSession({ jwt: tokens[index], refreshToken: secret })
+    const count = PAIRED_ROUNDS * tokensPerRound(distinctTokens)
+    log(`  ${alg}: signing ${count.toLocaleString('en-US')} distinct tokens...`)
+    const tokens = await signDistinctTokens({ privatePem, alg, kid, issuer: emulator.url, prefix, count })
+    const distinctOp = async (index) => {
+      const result = await oursAuth.getSession({ jwt: tokens.token(index), refreshToken: secret })
       expectEqual(result.userId, subjectFor(prefix, index), `${alg} distinct-token getSession userId`)
     }
-    const distinctRow = { id: 'ours-distinct', alg, label: 'ours getSession, distinct never-seen tokens' }
-    collectGarbage()
-    distinctRow.sequential = await measureThroughput(distinctOp, { concurrency: 1, warmupMs: timing.warmupMs, measureMs: timing.measureMs, ...sequentialPool })
-
-    // The @64 column and node:crypto's two floors are compared as ratios,
-    // and this 2-core machine is shared: how much CPU it gives moves by tens
-    // of percent within a minute. So they are measured in rounds, each
-    // round the three back to back, and every number reported is the median
-    // of its rounds (the targets use the median of the per-round ratios).
+    const limit =
+      alg === 'RS256' && verifyLimitExecutable
+        ? { executable: verifyLimitExecutable, jwt: session.jwt, jwk: emulator.jwks.keys.find((key) => key.kid === kid) }
+        : null
     const floor = signatureCheck(session.jwt, publicPem, algorithm)
-    const rounds = []
-    for (let round = 0; round < PAIRED_ROUNDS; round++) {
-      collectGarbage()
-      const cpuBefore = process.cpuUsage()
-      const oursRound = await measureThroughput(distinctOp, { concurrency: IN_FLIGHT, warmupMs: timing.warmupMs, measureMs: timing.measureMs, ...inFlightPool })
-      const cpu = process.cpuUsage(cpuBefore)
-      const wallMs = oursRound.elapsedMs + oursRound.warmupElapsedMs
-      collectGarbage()
-      const sync = await measureThroughput(async () => floor.verifySync(), { concurrency: 1, warmupMs: timing.warmupMs, measureMs: timing.measureMs })
-      collectGarbage()
-      const pool = await measureThroughput(floor.verifyOnThreadPool, { concurrency: IN_FLIGHT, warmupMs: timing.warmupMs, measureMs: timing.measureMs })
-      rounds.push({ ours: oursRound, sync, pool, coresUsed: (cpu.user + cpu.system) / 1000 / wallMs })
-    }
-    const medianBy = (pick) => {
-      const sorted = [...rounds].sort((a, b) => pick(a) - pick(b))
-      return sorted[Math.floor(sorted.length / 2)]
-    }
-    distinctRow.inFlight = medianBy((r) => r.ours.opsPerSec).ours
-    distinctRow.paired = {
-      rounds: rounds.map((r) => ({ ours: r.ours.opsPerSec, sync: r.sync.opsPerSec, pool: r.pool.opsPerSec, coresUsed: r.coresUsed })),
-      overSync: median(rounds.map((r) => r.ours.opsPerSec / r.sync.opsPerSec)),
-      overPool: median(rounds.map((r) => r.ours.opsPerSec / r.pool.opsPerSec)),
-    }
-    rows.push(distinctRow)
-    log(
-      `  ${alg.padEnd(5)} ${distinctRow.label.padEnd(58)} ${formatRate(distinctRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(distinctRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`,
-    )
-    const floorRow = { id: 'floor', alg, label: 'node:crypto verify alone (seq: sync; @64: thread pool)' }
-    floorRow.sequential = medianBy((r) => r.sync.opsPerSec).sync
-    floorRow.inFlight = medianBy((r) => r.pool.opsPerSec).pool
-    rows.push(floorRow)
-    log(
-      `  ${alg.padEnd(5)} ${floorRow.label.padEnd(58)} ${formatRate(floorRow.sequential.opsPerSec).padStart(11)} seq  ${formatRate(floorRow.inFlight.opsPerSec).padStart(11)} @${IN_FLIGHT} (median of ${PAIRED_ROUNDS} rounds)`,
-    )
-    log(
-      `        rounds (ours @64 / node sync / node pool, cores used): ${rounds.map((r) => `${formatRate(r.ours.opsPerSec)} / ${formatRate(r.sync.opsPerSec)} / ${formatRate(r.pool.opsPerSec)}, ${r.coresUsed.toFixed(2)}`).join('; ')}`,
-    )
-    tokens.length = 0
+    const result = await measureNeverSeen({ alg, distinctOp, floor, limit, limits: distinctTokens, timing, rounds: PAIRED_ROUNDS, log })
+    neverSeen.push(result)
+    // The main table's rows: one at a time (seq) and 64 in flight (@64).
+    const [sequential, , continuous] = result.patterns
+    const medianRound = (pattern, side) =>
+      [...pattern.rounds].sort((a, b) => a[side].opsPerSec - b[side].opsPerSec)[Math.floor(pattern.rounds.length / 2)][side]
+    rows.push({
+      id: 'ours-distinct',
+      alg,
+      label: 'ours getSession, distinct never-seen tokens',
+      sequential: medianRound(sequential, 'ours'),
+      inFlight: medianRound(continuous, 'ours'),
+    })
+    rows.push({
+      id: 'floor',
+      alg,
+      label: 'node:crypto verify alone (seq: sync; @64: thread pool)',
+      sequential: medianRound(sequential, 'node'),
+      inFlight: medianRound(continuous, 'node'),
+    })
 
     // The reference fetches the key set on every call, so it gets a fixed
     // duration rather than a fixed count.
@@ -247,7 +221,7 @@ async function runThroughput({ emulator, timing, distinctTokens, log }) {
       )
     }
   }
-  return rows
+  return { rows, neverSeen }
 }
 
 function formatRate(opsPerSec) {

@@ -1,8 +1,10 @@
 'use strict'
 // Time-boxed throughput loops. `concurrency` async workers share one op
-// counter; with concurrency 1 this is exactly `for (;;) await op(i)`.
+// counter; with concurrency 1 this is exactly `for (;;) await op(i)`. With
+// `burst`, one caller starts `concurrency` ops at once and awaits them all
+// (`Promise.all`) before starting the next wave.
 
-const { performance } = require('node:perf_hooks')
+const { performance, monitorEventLoopDelay } = require('node:perf_hooks')
 const v8 = require('node:v8')
 const vm = require('node:vm')
 
@@ -11,11 +13,23 @@ const vm = require('node:vm')
 // still measured exactly, so stopping a few ops late costs no accuracy.
 const CLOCK_CHECK_EVERY = 16
 
-async function runPhase(op, { concurrency, durationMs, limit, firstIndex }) {
+async function runPhase(op, { concurrency, burst, durationMs, limit, firstIndex }) {
   let started = 0
   let stop = false
   const startedAt = performance.now()
   const deadline = startedAt + durationMs
+  if (burst) {
+    const wave = Array.from({ length: concurrency })
+    while (!stop && started < limit) {
+      const size = Math.min(concurrency, limit - started)
+      for (let index = 0; index < size; index++) wave[index] = op(firstIndex + started++)
+      wave.length = size
+      await Promise.all(wave)
+      if (performance.now() >= deadline) stop = true
+    }
+    const elapsedMs = performance.now() - startedAt
+    return { ops: started, elapsedMs, opsPerSec: (started * 1000) / elapsedMs }
+  }
   const worker = async () => {
     let sinceClockCheck = 0
     while (!stop && started < limit) {
@@ -35,14 +49,36 @@ async function runPhase(op, { concurrency, durationMs, limit, firstIndex }) {
  * Warms up, then measures. `op(index)` gets a running index that is unique
  * across warm-up and measurement (the distinct-token rows use it to pick a
  * never-seen token); `warmupLimit`/`measureLimit` bound how many ops each
- * phase may run when only so many inputs exist.
+ * phase may run when only so many inputs exist. With `eventLoopDelay` the
+ * result carries the event loop's delay during the measurement (ms: p50,
+ * p99, max), sampled every millisecond: how late a timer, and so any other
+ * request the process serves, runs while these ops are in flight.
  */
 async function measureThroughput(op, options) {
-  const { concurrency = 1, warmupMs = 500, measureMs = 2000, warmupLimit = Infinity, measureLimit = Infinity } = options
-  const warmup = await runPhase(op, { concurrency, durationMs: warmupMs, limit: warmupLimit, firstIndex: 0 })
+  const { concurrency = 1, burst = false, warmupMs = 500, measureMs = 2000, warmupLimit = Infinity, measureLimit = Infinity } = options
+  const warmup = await runPhase(op, { concurrency, burst, durationMs: warmupMs, limit: warmupLimit, firstIndex: 0 })
   collectGarbage()
-  const measured = await runPhase(op, { concurrency, durationMs: measureMs, limit: measureLimit, firstIndex: warmup.ops })
-  return { ...measured, concurrency, exhausted: measured.ops >= measureLimit, warmupElapsedMs: warmup.elapsedMs }
+  const delay = options.eventLoopDelay ? monitorEventLoopDelay({ resolution: 1 }) : null
+  delay?.enable()
+  const cpuBefore = process.cpuUsage()
+  const measured = await runPhase(op, { concurrency, burst, durationMs: measureMs, limit: measureLimit, firstIndex: warmup.ops })
+  const cpu = process.cpuUsage(cpuBefore)
+  delay?.disable()
+  const eventLoopDelayMs = delay && {
+    p50: delay.percentile(50) / 1e6,
+    p99: delay.percentile(99) / 1e6,
+    max: delay.max / 1e6,
+  }
+  return {
+    ...measured,
+    concurrency,
+    burst,
+    exhausted: measured.ops >= measureLimit,
+    warmupElapsedMs: warmup.elapsedMs,
+    // CPU time of the whole process (every thread) per wall second.
+    coresUsed: (cpu.user + cpu.system) / 1000 / measured.elapsedMs,
+    ...(eventLoopDelayMs && { eventLoopDelayMs }),
+  }
 }
 
 // Garbage left by one row should not be collected on the next row's time.
