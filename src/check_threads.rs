@@ -137,16 +137,17 @@ impl CheckThreads {
     }
 
     /// Runs queued checks on the calling thread (a JavaScript thread) until
-    /// the queue is empty or `deadline` passes. Whether checks are still
-    /// queued.
+    /// the queue is empty or `deadline` passes, at least one when any is
+    /// queued (so a caller that helps always makes progress, whatever its
+    /// budget). Whether checks are still queued.
     pub fn help(&self, deadline: Instant) -> bool {
         while self.queued.load(Ordering::Acquire) > 0 {
-            if Instant::now() >= deadline {
-                return true;
-            }
             match self.pop() {
                 Some(check) => check.run(),
                 None => break,
+            }
+            if Instant::now() >= deadline {
+                return self.queued.load(Ordering::Acquire) > 0;
             }
         }
         false

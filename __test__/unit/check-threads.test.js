@@ -41,9 +41,9 @@ function inWorker(input) {
   })
 }
 
-function inChildProcess(input) {
+function inChildProcess(input, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [CHILD], { timeout: 60_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [CHILD], { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`))
       else resolve(stdout)
     })
@@ -87,4 +87,22 @@ test('a script awaiting only checks on the threads waits for them, then exits by
     JSON.parse(stdout),
     valid.map((_, i) => `script-${i}`),
   )
+})
+
+test('with the smallest budget and slice (and a budget of 0, refused), every check is answered, in bursts and one at a time', { timeout: 120_000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  // A lone queued check wakes no thread: the JS thread must always come
+  // back for it, whatever the budget, or the call would never settle.
+  for (const env of [
+    { CROSSMINT_NATIVE_TURN_BUDGET_US: '1', CROSSMINT_NATIVE_SLICE_US: '1' },
+    { CROSSMINT_NATIVE_TURN_BUDGET_US: '0', CROSSMINT_NATIVE_SLICE_US: '0' },
+    { CROSSMINT_NATIVE_TURN_BUDGET_US: 'not a number' },
+  ]) {
+    for (const oneAtATime of [false, true]) {
+      const label = `budget-${env.CROSSMINT_NATIVE_TURN_BUDGET_US}-${oneAtATime ? 'serial' : 'burst'}`.replace(/ /g, '-')
+      const { input, expected } = burst(emulator, label, 200)
+      const stdout = await inChildProcess({ ...input, oneAtATime }, env)
+      assert.deepEqual(JSON.parse(stdout), expected, `${label}: ${JSON.stringify(env)}`)
+    }
+  }
 })

@@ -27,10 +27,15 @@
 
 const native = require('./native-addon.js')
 
-/** Microseconds, from the environment when it holds a number >= 0. */
+/**
+ * Microseconds, from the environment when it holds a number above 0. Never
+ * 0: a turn's help always takes at least one check (src/check_threads.rs),
+ * but only while its budget is above 0, and a lone queued check wakes no
+ * thread, so a budget of 0 would leave it waiting for ever.
+ */
 function microseconds(name, fallback) {
   const value = Number(process.env[name])
-  return process.env[name] !== undefined && Number.isFinite(value) && value >= 0 ? value : fallback
+  return process.env[name] !== undefined && Number.isFinite(value) && value > 0 ? value : fallback
 }
 
 const TURN_BUDGET_US = microseconds('CROSSMINT_NATIVE_TURN_BUDGET_US', 200)
