@@ -32,7 +32,8 @@ use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long an idle check thread keeps watching the queue before it sleeps.
+/// How long an idle check thread keeps watching the queue before it sleeps
+/// (on a machine with more than one core).
 const SPIN: Duration = Duration::from_micros(200);
 
 /// Where a check's answer goes: `id` is the caller's, `answer` the check's.
@@ -61,8 +62,10 @@ pub struct CheckThreads {
     max_threads: usize,
     /// `state.checks.len()`, readable without the lock by spinning threads.
     queued: AtomicUsize,
-    /// Threads awake without a check (watching the queue for `SPIN`).
+    /// Threads awake without a check (watching the queue for `spin`).
     spinning: AtomicUsize,
+    /// `SPIN`, or zero on a single core.
+    spin: Duration,
 }
 
 struct State {
@@ -76,17 +79,18 @@ struct State {
 /// JavaScript environment (worker threads included).
 pub static CHECK_THREADS: LazyLock<CheckThreads> = LazyLock::new(|| {
     let cores = thread::available_parallelism().map_or(2, |cores| cores.get());
-    CheckThreads::new(cores - 1)
+    CheckThreads::new(cores - 1, if cores > 1 { SPIN } else { Duration::ZERO })
 });
 
 impl CheckThreads {
-    pub fn new(max_threads: usize) -> CheckThreads {
+    pub fn new(max_threads: usize, spin: Duration) -> CheckThreads {
         CheckThreads {
             state: Mutex::new(State { checks: VecDeque::new(), idle: 0, started: 0 }),
             work_waiting: Condvar::new(),
             max_threads: max_threads.max(1),
             queued: AtomicUsize::new(0),
             spinning: AtomicUsize::new(0),
+            spin,
         }
     }
 
@@ -139,18 +143,26 @@ impl CheckThreads {
     /// Runs queued checks on the calling thread (a JavaScript thread) until
     /// the queue is empty or `deadline` passes, at least one when any is
     /// queued (so a caller that helps always makes progress, whatever its
-    /// budget). Whether checks are still queued.
-    pub fn help(&self, deadline: Instant) -> bool {
+    /// budget). How many it ran, and whether checks are still queued.
+    pub fn help(&self, deadline: Instant) -> (usize, bool) {
+        let mut ran = 0;
         while self.queued.load(Ordering::Acquire) > 0 {
             match self.pop() {
                 Some(check) => check.run(),
                 None => break,
             }
+            ran += 1;
             if Instant::now() >= deadline {
-                return self.queued.load(Ordering::Acquire) > 0;
+                return (ran, self.queued.load(Ordering::Acquire) > 0);
             }
         }
-        false
+        (ran, false)
+    }
+
+    /// Whether waiting by spinning pays: with one core the spinner would
+    /// only take the CPU from the thread it waits for.
+    pub fn spins(&self) -> bool {
+        !self.spin.is_zero()
     }
 
     /// A thread could not be started: with none running, the queued checks
@@ -168,10 +180,13 @@ impl CheckThreads {
         orphaned.into_iter().for_each(Check::run);
     }
 
-    /// Waits up to `SPIN` for a check to be queued, without the lock.
+    /// Waits up to `spin` for a check to be queued, without the lock.
     fn watch_queue(&self) {
+        if self.spin.is_zero() {
+            return;
+        }
         self.spinning.fetch_add(1, Ordering::AcqRel);
-        let until = Instant::now() + SPIN;
+        let until = Instant::now() + self.spin;
         while self.queued.load(Ordering::Acquire) == 0 && Instant::now() < until {
             std::hint::spin_loop();
         }
@@ -232,7 +247,7 @@ mod tests {
 
     #[test]
     fn every_check_is_answered_once_on_a_check_thread_or_the_helper_even_when_it_panics() {
-        static THREADS: LazyLock<CheckThreads> = LazyLock::new(|| CheckThreads::new(3));
+        static THREADS: LazyLock<CheckThreads> = LazyLock::new(|| CheckThreads::new(3, SPIN));
         let (sender, answers) = channel();
         let replies = Arc::new(Collect(Mutex::new(sender)));
         let helper = thread::current().name().unwrap_or("").to_string();

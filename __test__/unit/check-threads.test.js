@@ -89,7 +89,7 @@ test('a script awaiting only checks on the threads waits for them, then exits by
   )
 })
 
-test('with the smallest budget and slice (and a budget of 0, refused), every check is answered, in bursts and one at a time', { timeout: 120_000 }, async (t) => {
+test('every check is answered with the smallest budget and slice, or a budget of 0 (refused)', { timeout: 120_000 }, async (t) => {
   const emulator = await withEmulator(t)
   // A lone queued check wakes no thread: the JS thread must always come
   // back for it, whatever the budget, or the call would never settle.

@@ -148,7 +148,8 @@ function help() {
   // Past the budget, the new turn already scheduled (by `spend`) helps.
   if (budgetUs <= 0) return
   const [spentUs, stillQueued] = channel.help(Math.min(budgetUs, SLICE_US))
-  spend(spentUs)
+  // Nothing run or waited for: nothing to count, and no new turn to ask for.
+  if (spentUs > 0) spend(spentUs)
   settleFinished()
   if (stillQueued && budgetUs > 0 && !helpScheduled) {
     helpScheduled = true

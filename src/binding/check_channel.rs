@@ -109,26 +109,31 @@ impl CheckChannel {
 
     /// The JavaScript thread's share: runs queued checks (of any
     /// environment) on this thread until none is queued or `budget_us`
-    /// microseconds are spent, then waits, within what is left of the budget,
-    /// for this environment's checks still running on the check threads
-    /// (at most one check's time: the queue is empty), so a burst's last
-    /// answers are taken here rather than after a wake-up. Returns the
-    /// microseconds spent and whether checks are still queued; the answers
-    /// are then in `take_finished`.
+    /// microseconds are spent (at least one check when any is queued). When
+    /// the queue is then empty it waits, within what is left of the budget,
+    /// for this environment's checks still running on the check threads (at
+    /// most one check's time; never on a single core, where the spinning
+    /// would hold the CPU the check needs), so a burst's last answers are
+    /// taken here rather than after a wake-up. Returns the microseconds
+    /// spent (0 when it neither ran nor waited: nothing to count against the
+    /// budget, so an idle turn schedules no other) and whether checks are
+    /// still queued; the answers are then in `take_finished`.
     #[napi(ts_return_type = "[number, boolean]")]
     pub fn help(&self, budget_us: f64) -> (f64, bool) {
         let started = Instant::now();
         // At most a second, whatever JavaScript passed (NaN counts as none).
         let deadline = started + Duration::from_secs_f64(budget_us.clamp(0.0, 1e6) / 1e6);
         self.replies.finished().helping = true;
-        let still_queued = CHECK_THREADS.help(deadline);
-        if !still_queued {
+        let (ran, still_queued) = CHECK_THREADS.help(deadline);
+        let wait = !still_queued && CHECK_THREADS.spins() && self.replies.in_flight.load(Ordering::Acquire) > 0;
+        if wait {
             while self.replies.in_flight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
                 std::hint::spin_loop();
             }
         }
         self.replies.finished().helping = false;
-        (started.elapsed().as_secs_f64() * 1e6, still_queued)
+        let spent = if ran > 0 || wait { started.elapsed().as_secs_f64() * 1e6 } else { 0.0 };
+        (spent, still_queued)
     }
 
     /// Keeps the event loop alive while checks are out (so a script
