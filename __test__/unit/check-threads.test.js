@@ -41,9 +41,11 @@ function inWorker(input) {
   })
 }
 
-function inChildProcess(input, env = {}) {
+/** The child on its own; with `cpus` (e.g. '0'), pinned to those CPUs by taskset, which the addon's thread count follows. */
+function inChildProcess(input, env = {}, cpus = undefined) {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, [CHILD], { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+    const [command, args] = cpus === undefined ? [process.execPath, [CHILD]] : ['taskset', ['-c', cpus, process.execPath, CHILD]]
+    const child = execFile(command, args, { timeout: 60_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`))
       else resolve(stdout)
     })
@@ -104,5 +106,14 @@ test('every check is answered with the smallest budget and slice, or a budget of
       const stdout = await inChildProcess({ ...input, oneAtATime }, env)
       assert.deepEqual(JSON.parse(stdout), expected, `${label}: ${JSON.stringify(env)}`)
     }
+  }
+})
+
+test('on a single core (no spinning, one check thread) every check is answered, in bursts and one at a time', { timeout: 120_000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  for (const oneAtATime of [false, true]) {
+    const { input, expected } = burst(emulator, `one-core-${oneAtATime ? 'serial' : 'burst'}`, 300)
+    const stdout = await inChildProcess({ ...input, oneAtATime }, {}, '0')
+    assert.deepEqual(JSON.parse(stdout), expected)
   }
 })
