@@ -90,11 +90,14 @@ function summarize(alg, perRound) {
   const patterns = PATTERNS.map((pattern) => {
     const rounds = perRound.map((cells) => ({ ...cells[pattern.id], limit: cells.limit }))
     const medianOf = (pick) => median(rounds.map(pick))
+    const medianRound = (side) => [...rounds].sort((a, b) => a[side].opsPerSec - b[side].opsPerSec)[Math.floor(rounds.length / 2)][side]
     return {
       id: pattern.id,
       label: pattern.label,
       nodeLabel: pattern.nodeLabel,
       rounds,
+      // The median round's whole measurement, for the main table's rows.
+      medianRounds: { ours: medianRound('ours'), node: medianRound('node') },
       ours: medianOf((r) => r.ours.opsPerSec),
       node: medianOf((r) => r.node.opsPerSec),
       oursOverNode: medianOf((r) => r.ours.opsPerSec / r.node.opsPerSec),

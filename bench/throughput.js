@@ -167,21 +167,19 @@ async function runThroughput({ emulator, timing, distinctTokens, verifyLimitExec
     neverSeen.push(result)
     // The main table's rows: one at a time (seq) and 64 in flight (@64).
     const [sequential, , continuous] = result.patterns
-    const medianRound = (pattern, side) =>
-      [...pattern.rounds].sort((a, b) => a[side].opsPerSec - b[side].opsPerSec)[Math.floor(pattern.rounds.length / 2)][side]
     rows.push({
       id: 'ours-distinct',
       alg,
       label: 'ours getSession, distinct never-seen tokens',
-      sequential: medianRound(sequential, 'ours'),
-      inFlight: medianRound(continuous, 'ours'),
+      sequential: sequential.medianRounds.ours,
+      inFlight: continuous.medianRounds.ours,
     })
     rows.push({
       id: 'floor',
       alg,
       label: 'node:crypto verify alone (seq: sync; @64: thread pool)',
-      sequential: medianRound(sequential, 'node'),
-      inFlight: medianRound(continuous, 'node'),
+      sequential: sequential.medianRounds.node,
+      inFlight: continuous.medianRounds.node,
     })
 
     // The reference fetches the key set on every call, so it gets a fixed

@@ -133,11 +133,15 @@ impl CheckThreads {
         }
     }
 
-    fn pop(&self) -> Option<Check> {
-        let mut state = self.lock();
+    /// The next check, keeping `queued` in step (under the lock).
+    fn take(&self, state: &mut State) -> Option<Check> {
         let check = state.checks.pop_front();
         self.queued.store(state.checks.len(), Ordering::Release);
         check
+    }
+
+    fn pop(&self) -> Option<Check> {
+        self.take(&mut self.lock())
     }
 
     /// Runs queued checks on the calling thread (a JavaScript thread) until
@@ -203,8 +207,7 @@ impl CheckThreads {
             let check = {
                 let mut state = self.lock();
                 loop {
-                    if let Some(check) = state.checks.pop_front() {
-                        self.queued.store(state.checks.len(), Ordering::Release);
+                    if let Some(check) = self.take(&mut state) {
                         break check;
                     }
                     state.idle += 1;

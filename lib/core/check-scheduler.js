@@ -106,19 +106,22 @@ function timedCheckHere(check) {
   }
 }
 
-function openChannel() {
+/** `nativeAuth`, its queued checks answered through this environment's channel. */
+function withCheckChannel(nativeAuth) {
   if (channel === undefined) channel = new native.CheckChannel(settleFinished)
-  return channel
+  nativeAuth.answerChecksThrough(channel)
+  return nativeAuth
 }
 
 /**
  * The user id of `jwt` as a session: a string when known now, `null` when
  * only `session` can tell (not verifiable with the key set held, or no
  * string `sub`), or a promise of either while its check runs on a thread.
+ * `nativeAuth` was built through `withCheckChannel`.
  */
 function subjectOf(nativeAuth, jwt) {
   const id = nextCheckId
-  const answer = nativeAuth.subjectNow(jwt, mayCheckHere(), openChannel(), id)
+  const answer = nativeAuth.subjectNow(jwt, mayCheckHere(), id)
   if (answer === undefined) return queued(id)
   if (answer !== null && typeof answer === 'object') {
     checkedHere(answer[1])
@@ -131,11 +134,15 @@ function queued(id) {
   // Ids wrap at 2^32 (the native side's u32), long after any check settled.
   nextCheckId = (id + 1) >>> 0
   if (waiting.size === 0) channel.keepAlive(true)
-  if (!helpScheduled) {
-    helpScheduled = true
-    queueMicrotask(helpAtEndOfRun)
-  }
+  scheduleHelp()
   return new Promise((resolve) => waiting.set(id, resolve))
+}
+
+/** Helps at the end of the current synchronous run (once, however many ask). */
+function scheduleHelp() {
+  if (helpScheduled) return
+  helpScheduled = true
+  queueMicrotask(helpAtEndOfRun)
 }
 
 function helpAtEndOfRun() {
@@ -151,10 +158,7 @@ function help() {
   // Nothing run or waited for: nothing to count, and no new turn to ask for.
   if (spentUs > 0) spend(spentUs)
   settleFinished()
-  if (stillQueued && budgetUs > 0 && !helpScheduled) {
-    helpScheduled = true
-    queueMicrotask(helpAtEndOfRun)
-  }
+  if (stillQueued && budgetUs > 0) scheduleHelp()
 }
 
 function settleFinished() {
@@ -169,4 +173,4 @@ function settleFinished() {
   if (waiting.size === 0) channel.keepAlive(false)
 }
 
-module.exports = { subjectOf, mayCheckHere, timedCheckHere }
+module.exports = { subjectOf, withCheckChannel, mayCheckHere, timedCheckHere }

@@ -9,7 +9,7 @@ const { readRefreshBody } = require('./request-body.js')
 const { CrossmintAuthenticationError, sessionError, crossmintError, rethrowPlain } = require('./errors.js')
 const { Logger } = require('./logger.js')
 const { jsTimeMs, nativeCookieOptions, nativeConfig, nativeAuthOptions } = require('./options.js')
-const { subjectOf } = require('./check-scheduler.js')
+const { subjectOf, withCheckChannel } = require('./check-scheduler.js')
 const { checkJwksUri, tokenText, recordedPayload, payloadOf } = require('./verify.js')
 const { getAuthCookieNames } = require('./cookie-names.js')
 const diagnostics = require('./diagnostics.js')
@@ -18,7 +18,7 @@ const { rememberedSessionsFor, RememberedSessions } = require('./remembered-sess
 
 // The guide's Next.js code builds a CrossmintAuth on every request: instances
 // with the same configuration share their native half (shared-native-auth.js).
-const sharedNativeAuth = sharedNativeAuthFor((config, options) => rethrowPlain(() => new native.NativeAuth(config, options)))
+const sharedNativeAuth = sharedNativeAuthFor((config, options) => withCheckChannel(rethrowPlain(() => new native.NativeAuth(config, options))))
 
 /** nativeAuth -> its timeout in ms, asked once per native half. */
 const timeouts = new WeakMap()

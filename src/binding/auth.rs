@@ -1,14 +1,14 @@
 //! `NativeAuth`: one configuration's session engine (`session`), as a
 //! `CrossmintAuth` instance uses it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::check_channel::CheckChannel;
+use super::check_channel::{CheckAnswers, CheckChannel};
 use super::cookies::{checked_cookie_options, NativeCookieOptions};
 use super::json::Json;
 use super::process::record_invalidations_now;
@@ -73,6 +73,8 @@ pub struct NativeSessionCookies {
 #[napi]
 pub struct NativeAuth {
     engine: Arc<SessionEngine>,
+    /// Where queued checks are answered: its environment's check channel.
+    check_answers: OnceLock<CheckAnswers>,
 }
 
 #[napi]
@@ -115,7 +117,7 @@ impl NativeAuth {
             // its first session, not after its first refresh.
             napi::bindgen_prelude::within_runtime_if_available(|| store.listen_for_revocations());
         }
-        Ok(NativeAuth { engine: Arc::new(engine) })
+        Ok(NativeAuth { engine: Arc::new(engine), check_answers: OnceLock::new() })
     }
 
     /// The API key's project id, which scopes the cookie names and binds
@@ -207,31 +209,46 @@ impl NativeAuth {
         self.engine.timeout().as_millis() as f64
     }
 
+    /// Queued checks are answered through `channel`, this environment's
+    /// (lib/core/check-scheduler.js hands it over once, when the native half
+    /// is built; a later call changes nothing).
+    #[napi]
+    pub fn answer_checks_through(&self, channel: &CheckChannel) {
+        let _ = self.check_answers.set(channel.answers());
+    }
+
     /// The user id of a JWT known good without waiting, or where its
     /// check is going. A string: the user id on record. `null`: go down
     /// `session` (a record without a string `sub`). Not on record and
-    /// `check_here`: one signature check against the key set already held,
-    /// made on this thread, answered `[userId | null, microseconds it took]`
-    /// (`null`: go down `session`). Not on record otherwise: the check is
-    /// queued on the check threads and answered through `channel` under
-    /// `id`; `undefined`.
+    /// `check_here` (or no channel handed over): one signature check against
+    /// the key set already held, made on this thread, answered
+    /// `[userId | null, microseconds it took]` (`null`: go down `session`).
+    /// Not on record otherwise: the check is queued on the check threads and
+    /// answered through the channel under `id`; `undefined`.
     #[napi(ts_return_type = "string | null | [string | null, number] | undefined")]
-    pub fn subject_now(&self, jwt: String, check_here: bool, channel: &CheckChannel, id: u32) -> SubjectNow {
+    pub fn subject_now(&self, jwt: String, check_here: bool, id: u32) -> SubjectNow {
         let key = match self.engine.verifier.recorded_subject(&jwt) {
             Ok(VerifiedSubject(user_id)) => return Either3::A(user_id),
             Err(key) => key,
         };
-        if check_here {
-            let started = Instant::now();
-            let user_id = self.engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id);
-            return Either3::B((user_id, started.elapsed().as_secs_f64() * 1e6));
+        match self.check_answers.get() {
+            Some(answers) if !check_here => {
+                let engine = self.engine.clone();
+                answers.submit(
+                    id,
+                    Box::new(move || {
+                        engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id)
+                    }),
+                );
+                Either3::C(())
+            }
+            _ => {
+                let started = Instant::now();
+                let user_id =
+                    self.engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id);
+                Either3::B((user_id, started.elapsed().as_secs_f64() * 1e6))
+            }
         }
-        let engine = self.engine.clone();
-        channel.submit(
-            id,
-            Box::new(move || engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id)),
-        );
-        Either3::C(())
     }
 
     /// `[jwt, refreshToken, userId, reusableForMs, recordInvalidations]` of a

@@ -71,12 +71,24 @@ pub struct CheckChannel {
     replies: Arc<ChannelReplies>,
 }
 
-impl CheckChannel {
-    /// Queues `check` on the check threads, answered through this channel
+/// Where a native half queues its checks: the channel of its JavaScript
+/// environment, handed over once (`NativeAuth::answer_checks_through`) so a
+/// lookup on the hot path carries no channel argument.
+#[derive(Clone)]
+pub(super) struct CheckAnswers(Arc<ChannelReplies>);
+
+impl CheckAnswers {
+    /// Queues `check` on the check threads, answered through the channel
     /// under `id`.
     pub(super) fn submit(&self, id: u32, check: Box<dyn FnOnce() -> Option<String> + Send>) {
-        self.replies.in_flight.fetch_add(1, Ordering::AcqRel);
-        CHECK_THREADS.submit(Check { id, check, replies: self.replies.clone() });
+        self.0.in_flight.fetch_add(1, Ordering::AcqRel);
+        CHECK_THREADS.submit(Check { id, check, replies: self.0.clone() });
+    }
+}
+
+impl CheckChannel {
+    pub(super) fn answers(&self) -> CheckAnswers {
+        CheckAnswers(self.replies.clone())
     }
 }
 
