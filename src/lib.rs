@@ -42,3 +42,10 @@ pub use cookies::{auth_set_cookies, CookieOptions};
 pub use jwks::KeySet;
 pub use jwt::{verify, VerifyOptions};
 pub use session_cookies::{ProjectCookies, Reader};
+
+/// Every Rust allocation of the addon (not V8's heap). Chosen for the
+/// never-seen tokens' hand-offs between the JS thread and the check threads;
+/// see Cargo.toml.
+#[cfg(feature = "node")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
