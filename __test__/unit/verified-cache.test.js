@@ -227,7 +227,7 @@ test('never-seen tokens checked together each get their own verdict', async (t) 
 })
 
 test('instances built with the options CrossmintAuth.from passes share one native half; other configurations do not', () => {
-  const { sharedNativeAuthFor, configurationKey } = require('../../lib/core/shared-native-auth.js')
+  const { sharedNativeAuthFor, comparable, snapshot, sameMembers } = require('../../lib/core/shared-native-auth.js')
   const { TEST_API_KEY } = require('../../testing/emulator.js')
   const native = require('../../native.js')
   let built = 0
@@ -262,8 +262,19 @@ test('instances built with the options CrossmintAuth.from passes share one nativ
   }
   assert.equal(built, 6)
   assert.notEqual(shared({ ...config(), overrideBaseUrl: 'http://127.0.0.1:10' }, options()), first)
-  // Booleans and strings, numbers and strings never collide.
-  assert.notEqual(configurationKey({}, { a: true }), configurationKey({}, { a: 'true' }))
-  assert.notEqual(configurationKey({}, { a: 1 }), configurationKey({}, { a: '1' }))
-  assert.equal(configurationKey({}, { a: {} }), null, 'an object is not compared: its own native half')
+  // The caller's array changed after the instance was built: the native half
+  // built for its old items is not handed out for the new ones.
+  const issuer = ['https://issuer.example']
+  const built1 = shared(config(), options({ issuer }))
+  issuer[0] = 'https://changed.example'
+  assert.notEqual(shared(config(), options({ issuer: ['https://changed.example'] })), built1)
+  assert.equal(shared(config(), options({ issuer: ['https://issuer.example'] })), built1)
+  // Booleans and strings, numbers and strings never match; unset is unset.
+  assert.equal(sameMembers(snapshot({ a: true }), { a: 'true' }), false)
+  assert.equal(sameMembers(snapshot({ a: 1 }), { a: '1' }), false)
+  assert.equal(sameMembers(snapshot({ a: ['x'] }), { a: 'x' }), false)
+  assert.equal(sameMembers(snapshot({ a: 1 }), { a: 1, b: undefined }), false, 'members differ')
+  assert.equal(sameMembers(snapshot({ a: null }), { a: undefined }), true)
+  assert.equal(comparable({ a: {} }), false, 'an object is not compared: its own native half')
+  assert.equal(comparable({ a: [1] }), false)
 })
