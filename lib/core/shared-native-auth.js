@@ -85,7 +85,7 @@ function sameValue(stored, value) {
     return true
   }
   // NaN, which `===` never matches, is one value here.
-  return stored === value || (typeof stored === 'number' && stored !== stored && value !== value)
+  return stored === value || (Number.isNaN(stored) && Number.isNaN(value))
 }
 
 module.exports = { sharedNativeAuthFor, comparable, snapshot, sameMembers }
