@@ -12,6 +12,8 @@
 // key is usually the same string on every request (read once from the
 // environment), whose hash V8 keeps.
 
+const { BoundedMap } = require('./bounded-map.js')
+
 const SHARED_NATIVE_AUTH_LIMIT = 256
 
 /**
@@ -19,11 +21,16 @@ const SHARED_NATIVE_AUTH_LIMIT = 256
  * hands out the one already built for an equal configuration.
  */
 function sharedNativeAuthFor(create) {
-  /** apiKey -> [{ config, options, nativeAuth }], config and options as `snapshot`s. */
-  let byApiKey = new Map()
-  let count = 0
+  // apiKey -> [{ config, options, nativeAuth }], config and options as
+  // `snapshot`s; bounded in configurations (each list weighs its length).
+  const byApiKey = new BoundedMap(SHARED_NATIVE_AUTH_LIMIT, {
+    weightLimit: SHARED_NATIVE_AUTH_LIMIT,
+    weightOf: (apiKey, built) => built.length,
+  })
   return function sharedNativeAuth(config, options) {
-    if (!comparable(config) || !comparable(options)) return create(config, options)
+    // Only comparable configurations are kept, and no other can match one
+    // (`sameValue` never equals an object or a non-string item), so the
+    // lookup needs no `comparable` walk.
     const built = byApiKey.get(config.apiKey)
     if (built !== undefined) {
       for (const entry of built) {
@@ -31,15 +38,10 @@ function sharedNativeAuthFor(create) {
       }
     }
     const nativeAuth = create(config, options)
-    if (count >= SHARED_NATIVE_AUTH_LIMIT) {
-      byApiKey = new Map()
-      count = 0
+    if (comparable(config) && comparable(options)) {
+      const entry = { config: snapshot(config), options: snapshot(options), nativeAuth }
+      byApiKey.set(config.apiKey, built === undefined ? [entry] : [...built, entry])
     }
-    const entry = { config: snapshot(config), options: snapshot(options), nativeAuth }
-    const sameKey = byApiKey.get(config.apiKey)
-    if (sameKey === undefined) byApiKey.set(config.apiKey, [entry])
-    else sameKey.push(entry)
-    count++
     return nativeAuth
   }
 }
