@@ -63,6 +63,11 @@ let checkedInThisRun = false
 const waiting = new Map()
 let nextCheckId = 0
 let channel
+/**
+ * `[0]`: the microseconds of the check `subjectNow` last made on this thread,
+ * set natively and cleared here once counted (0: none since).
+ */
+const checkTime = new Float64Array(1)
 
 function endOfRun() {
   checkedInThisRun = false
@@ -108,7 +113,7 @@ function timedCheckHere(check) {
 
 /** `nativeAuth`, its queued checks answered through this environment's channel. */
 function withCheckChannel(nativeAuth) {
-  if (channel === undefined) channel = new native.CheckChannel(settleFinished)
+  if (channel === undefined) channel = new native.CheckChannel(settleFinished, checkTime)
   nativeAuth.answerChecksThrough(channel)
   return nativeAuth
 }
@@ -123,9 +128,9 @@ function subjectOf(nativeAuth, jwt) {
   const id = nextCheckId
   const answer = nativeAuth.subjectNow(jwt, mayCheckHere(), id)
   if (answer === undefined) return queued(id)
-  if (answer !== null && typeof answer === 'object') {
-    checkedHere(answer[1])
-    return answer[0]
+  if (checkTime[0] !== 0) {
+    checkedHere(checkTime[0])
+    checkTime[0] = 0
   }
   return answer
 }
@@ -162,13 +167,15 @@ function help() {
 }
 
 function settleFinished() {
-  const { ids, subjects } = channel.takeFinished()
-  for (let index = 0; index < ids.length; index++) {
-    const resolve = waiting.get(ids[index])
-    waiting.delete(ids[index])
+  // [id, userId, id, userId, ...]
+  const finished = channel.takeFinished()
+  for (let index = 0; index < finished.length; index += 2) {
+    const id = finished[index]
+    const resolve = waiting.get(id)
+    waiting.delete(id)
     // Always found (ids are ours); checked so that a surprise here can never
     // throw out of the channel's callback and take the process down.
-    if (resolve !== undefined) resolve(subjects[index])
+    if (resolve !== undefined) resolve(finished[index + 1])
   }
   if (waiting.size === 0) channel.keepAlive(false)
 }

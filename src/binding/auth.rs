@@ -23,9 +23,8 @@ use crate::token_verifier::VerifiedSubject;
 
 /// `NativeAuth::cookie_session`'s answer, a JavaScript array (see there).
 type CookieSession = (Option<String>, Option<String>, Option<String>, Option<f64>, f64);
-/// `subject_now`'s answer: on record, checked here (with its microseconds),
-/// or queued.
-type SubjectNow = Either3<Option<String>, (Option<String>, f64), ()>;
+/// `subject_now`'s answer: known now (on record or checked here), or queued.
+type SubjectNow = Either<Option<String>, ()>;
 
 #[napi(object)]
 pub struct NativeCrossmintConfig {
@@ -221,14 +220,15 @@ impl NativeAuth {
     /// check is going. A string: the user id on record. `null`: go down
     /// `session` (a record without a string `sub`). Not on record and
     /// `check_here` (or no channel handed over): one signature check against
-    /// the key set already held, made on this thread, answered
-    /// `[userId | null, microseconds it took]` (`null`: go down `session`).
-    /// Not on record otherwise: the check is queued on the check threads and
-    /// answered through the channel under `id`; `undefined`.
-    #[napi(ts_return_type = "string | null | [string | null, number] | undefined")]
+    /// the key set already held, made on this thread, answered the same way
+    /// (`null`: go down `session`), its microseconds left in the channel's
+    /// check time cell. Not on record otherwise: the check is queued on the
+    /// check threads and answered through the channel under `id`;
+    /// `undefined`.
+    #[napi(ts_return_type = "string | null | undefined")]
     pub fn subject_now(&self, jwt: String, check_here: bool, id: u32) -> SubjectNow {
         let key = match self.engine.verifier.recorded_subject(&jwt) {
-            Ok(VerifiedSubject(user_id)) => return Either3::A(user_id),
+            Ok(VerifiedSubject(user_id)) => return Either::A(user_id),
             Err(key) => key,
         };
         match self.check_answers.get() {
@@ -240,13 +240,16 @@ impl NativeAuth {
                         engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id)
                     }),
                 );
-                Either3::C(())
+                Either::B(())
             }
-            _ => {
+            answers => {
                 let started = Instant::now();
                 let user_id =
                     self.engine.verifier.check_unrecorded(key, &jwt).and_then(|VerifiedSubject(user_id)| user_id);
-                Either3::B((user_id, started.elapsed().as_secs_f64() * 1e6))
+                if let Some(answers) = answers {
+                    answers.record_check_here(started.elapsed().as_secs_f64() * 1e6);
+                }
+                Either::A(user_id)
             }
         }
     }

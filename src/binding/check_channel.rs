@@ -58,45 +58,76 @@ impl Replies for ChannelReplies {
     }
 }
 
-/// The answers `takeFinished` hands over: `subjects[i]` answers `ids[i]`
-/// (`null`: not verifiable with the key set held, take the slow path).
-#[napi(object, object_to_js = true, object_from_js = false)]
-pub struct FinishedChecks {
-    pub ids: Vec<u32>,
-    pub subjects: Vec<Option<String>>,
-}
-
 #[napi]
 pub struct CheckChannel {
     replies: Arc<ChannelReplies>,
+    check_time: Arc<CheckTime>,
 }
+
+/// Where `NativeAuth::subject_now` leaves the microseconds of a check it
+/// made on the JavaScript thread, so that its answer stays a plain string:
+/// an array built through napi for the pair cost more than a microsecond
+/// (V8 sets napi's elements through its generic, slow path). The cell is
+/// the first element of a Float64Array JavaScript made and clears after
+/// reading; held here, so it lives as long as anything writes to it.
+/// JavaScript-thread only, like the napi calls that write it.
+struct CheckTime {
+    _array: Float64Array,
+    cell: *mut f64,
+}
+
+// Safety: the native halves holding it are shared with their async methods'
+// futures, which never touch it; `cell` is written only by `subject_now`, a
+// synchronous method, on the JavaScript thread.
+unsafe impl Send for CheckTime {}
+unsafe impl Sync for CheckTime {}
 
 /// Where a native half queues its checks: the channel of its JavaScript
 /// environment, handed over once (`NativeAuth::answer_checks_through`) so a
 /// lookup on the hot path carries no channel argument.
 #[derive(Clone)]
-pub(super) struct CheckAnswers(Arc<ChannelReplies>);
+pub(super) struct CheckAnswers {
+    replies: Arc<ChannelReplies>,
+    check_time: Arc<CheckTime>,
+}
 
 impl CheckAnswers {
     /// Queues `check` on the check threads, answered through the channel
     /// under `id`.
     pub(super) fn submit(&self, id: u32, check: Box<dyn FnOnce() -> Option<String> + Send>) {
-        self.0.in_flight.fetch_add(1, Ordering::AcqRel);
-        CHECK_THREADS.submit(Check { id, check, replies: self.0.clone() });
+        self.replies.in_flight.fetch_add(1, Ordering::AcqRel);
+        CHECK_THREADS.submit(Check { id, check, replies: self.replies.clone() });
+    }
+
+    /// Tells JavaScript that a check ran on its thread, and for how long
+    /// (at least a nanosecond: 0 reads as none).
+    pub(super) fn record_check_here(&self, microseconds: f64) {
+        // Safety: `cell` points into the typed array `check_time` holds a
+        // reference to (its backing store does not move once napi handed
+        // out its address), and only the JavaScript thread, inside a napi
+        // call, reads or writes it.
+        unsafe { self.check_time.cell.write(microseconds.max(1e-3)) }
     }
 }
 
 impl CheckChannel {
     pub(super) fn answers(&self) -> CheckAnswers {
-        CheckAnswers(self.replies.clone())
+        CheckAnswers { replies: self.replies.clone(), check_time: self.check_time.clone() }
     }
 }
 
 #[napi]
 impl CheckChannel {
-    /// `on_finished` is called (with no arguments) when answers are waiting.
+    /// `on_finished` is called (with no arguments) when answers are waiting;
+    /// `check_time[0]` is set to the microseconds of a check `subjectNow`
+    /// made on this thread (JavaScript clears it after reading).
     #[napi(constructor)]
-    pub fn new(on_finished: Function<(), Unknown<'static>>) -> Result<Self> {
+    pub fn new(on_finished: Function<(), Unknown<'static>>, mut check_time: Float64Array) -> Result<Self> {
+        // Safety: a view of JavaScript's array, held for as long as `cell` is used.
+        let cell = match unsafe { check_time.as_mut() }.first_mut() {
+            Some(first) => first as *mut f64,
+            None => return Err(Error::new(Status::InvalidArg, "the check time cell needs one element")),
+        };
         let wake = on_finished
             .build_threadsafe_function::<()>()
             .weak::<true>()
@@ -108,15 +139,23 @@ impl CheckChannel {
                 in_flight: AtomicUsize::new(0),
                 wake,
             }),
+            check_time: Arc::new(CheckTime { _array: check_time, cell }),
         })
     }
 
-    /// Everything finished since the last call.
-    #[napi]
-    pub fn take_finished(&self) -> FinishedChecks {
+    /// Everything finished since the last call, flat: `[id, userId, id,
+    /// userId, ...]` (`null`: not verifiable with the key set held, take the
+    /// slow path). One array, not an object of two: napi builds each array
+    /// and each named property through V8's slow paths.
+    #[napi(ts_return_type = "Array<number | string | null>")]
+    pub fn take_finished(&self) -> Vec<Either<u32, Option<String>>> {
         let finished = std::mem::take(&mut self.replies.finished().answers);
-        let (ids, subjects) = finished.into_iter().unzip();
-        FinishedChecks { ids, subjects }
+        let mut flat = Vec::with_capacity(finished.len() * 2);
+        for (id, subject) in finished {
+            flat.push(Either::A(id));
+            flat.push(Either::B(subject));
+        }
+        flat
     }
 
     /// The JavaScript thread's share: runs queued checks (of any
