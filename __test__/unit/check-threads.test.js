@@ -117,3 +117,31 @@ test('on a single core (no spinning, one check thread) every check is answered, 
     assert.deepEqual(JSON.parse(stdout), expected)
   }
 })
+
+test('a caller awaiting never-seen tokens one after another still lets the event loop turn within the budget', { timeout: 60_000 }, async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  await auth.getSession({ jwt: emulator.signJwt({ sub: 'turns-warm-up', exp: now() + 600 }), refreshToken: 'r' })
+  const jwts = Array.from({ length: 400 }, (_, i) => emulator.signJwt({ sub: `turns-${i}`, exp: now() + 600 }))
+  // Each event-loop turn records how many calls had settled by then.
+  let settled = 0
+  const settledAtTurns = []
+  let turning = true
+  const turn = () => {
+    settledAtTurns.push(settled)
+    if (turning) setImmediate(turn)
+  }
+  setImmediate(turn)
+  for (const [i, jwt] of jwts.entries()) {
+    assert.equal((await auth.getSession({ jwt, refreshToken: 'r' })).userId, `turns-${i}`)
+    settled++
+  }
+  turning = false
+  // A signature check takes well over 10 µs on any machine, so a 200 µs
+  // budget allows at most ~20 lone checks between two turns, however slow
+  // the machine is (slower checks mean fewer per turn). Without the budget
+  // the whole chain runs as microtasks, in one turn.
+  const mostBetweenTurns = Math.max(...settledAtTurns.map((count, index) => count - (settledAtTurns[index - 1] ?? 0)))
+  assert.ok(mostBetweenTurns <= 30, `${mostBetweenTurns} calls settled between two turns (turns: ${settledAtTurns.length})`)
+  assert.ok(settledAtTurns.length >= 400 / 30, `only ${settledAtTurns.length} turns for 400 calls`)
+})
