@@ -71,9 +71,10 @@ const checkTime = new Float64Array(1)
 
 /**
  * Runs `callback` at the end of the current synchronous run. A reaction on a
- * settled promise rather than `queueMicrotask`, which wraps each callback in
- * an async resource (a few hundred nanoseconds; a lone call pays it on every
- * check). Neither callback can throw.
+ * settled promise rather than `queueMicrotask`, which also builds an async
+ * resource per callback, work these internal callbacks never need (the
+ * difference was below what bench/ can show; see docs/performance.md).
+ * Neither callback can throw.
  */
 const settled = Promise.resolve()
 function atEndOfRun(callback) {
