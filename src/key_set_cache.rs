@@ -21,15 +21,16 @@ pub const REVALIDATE_WINDOW: Duration = Duration::from_secs(60);
 /// long instead of starting another fetch.
 pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 
-/// The freshness actually used: `TTL`, unless the test suite shortens it with
-/// `CROSSMINT_NATIVE_KEY_SET_TTL_MS` to exercise expiry without waiting.
+/// The freshness actually used: `TTL`, unless `CROSSMINT_NATIVE_KEY_SET_TTL_MS`
+/// shortens it (the test suite exercises expiry without waiting). It can
+/// only shorten: a longer freshness would keep a key Crossmint withdrew
+/// verifying for longer.
 pub fn ttl() -> Duration {
     static CONFIGURED: LazyLock<Duration> = LazyLock::new(|| {
         std::env::var("CROSSMINT_NATIVE_KEY_SET_TTL_MS")
             .ok()
             .and_then(|ms| ms.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(TTL)
+            .map_or(TTL, |ms| Duration::from_millis(ms).min(TTL))
     });
     *CONFIGURED
 }
@@ -138,6 +139,12 @@ impl RemoteKeySet {
         let fresh = fetched.at.elapsed() < ttl();
         let knows_kid = kid.is_none_or(|kid| fetched.keys.has_kid(kid));
         (fresh && knows_kid).then(|| fetched.into())
+    }
+
+    /// Whether a set is held and still fresh: one that does not know a kid
+    /// then means no key Crossmint publishes made the token.
+    pub fn holds_fresh_set(&self) -> bool {
+        self.current().is_some_and(|fetched| fetched.at.elapsed() < ttl())
     }
 
     /// The generation of the set held now (0 when none).

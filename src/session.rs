@@ -439,6 +439,13 @@ impl SessionEngine {
         flown: RefreshHandout<Result<AuthMaterial, ClientError>>,
     ) -> Result<AuthMaterial, ClientError> {
         match flown {
+            // A result handed out again within the grace window whose JWT a
+            // logout refused since: that logout may have ended the chain
+            // under another destination (an instance with `refreshRoute`
+            // beside one without), which this table keys apart.
+            RefreshHandout::Outcome(Ok(material)) if revoked_jwts::is_revoked(&material.jwt) => {
+                Err(ClientError::logged_out())
+            }
             RefreshHandout::Outcome(outcome) => outcome,
             RefreshHandout::LoggedOut { to_revoke } => {
                 if let Some(Ok(material)) = to_revoke {
@@ -503,18 +510,25 @@ impl SessionEngine {
     /// A logout ends the whole rotation chain of `refresh_token` at once (no
     /// refresh of any of its tokens starts from now on, in this process and,
     /// with coordination, in every process; one under way hands out
-    /// nothing), refuses `jwt` and the JWTs the chain issued as sessions,
+    /// nothing), refuses the request's `jwts` (those that could be sessions)
+    /// and the JWTs the chain issued as sessions,
     /// and revokes at Crossmint the token and every token the chain issued,
     /// in parallel. It comes in two parts. This one must not wait: it is
     /// everything this process decides alone, called on the caller's thread
     /// before anything is awaited, so a request that arrives after the
     /// logout cannot start a refresh of the chain. `finish_logout` does the
     /// rest.
-    pub fn begin_logout(&self, refresh_token: Option<&str>, jwt: Option<&str>) -> LogoutStarted {
+    pub fn begin_logout<'j>(
+        &self,
+        refresh_token: Option<&str>,
+        jwts: impl IntoIterator<Item = Option<&'j str>>,
+    ) -> LogoutStarted {
         let deadline = Instant::now() + self.timeout;
         let mut refused_jwts = Vec::new();
-        if let Some(jwt) = jwt.filter(|jwt| !jwt.is_empty()) {
-            refused_jwts.push(revoked_jwts::revoke(jwt));
+        for jwt in jwts.into_iter().flatten() {
+            if !jwt.is_empty() && self.verifier.could_be_session(jwt) {
+                refused_jwts.push(revoked_jwts::revoke(jwt));
+            }
         }
         let mut dropped = Vec::new();
         if let Some(token) = refresh_token {

@@ -130,6 +130,22 @@ impl TokenVerifier {
         self.is_recorded(&key) || (allow_signature_check && self.check_with_held_keys(key, token, UNCHECKED).is_some())
     }
 
+    /// Whether `token` could be a session, now or once the key set is
+    /// refetched: what a logout must refuse. False only for a token that
+    /// cannot be one (malformed, or refused by a fresh key set: a bad
+    /// signature, a key it does not publish, claims that fail), so that
+    /// logouts carrying junk cannot crowd real revocations out of their
+    /// bounded table. Never fetches; with no fresh set, true.
+    pub fn could_be_session(&self, token: &str) -> bool {
+        let Ok(parsed) = jwt::parse_token(token) else { return false };
+        if !self.key_set.holds_fresh_set() {
+            return true;
+        }
+        let Some(held) = self.key_set.held_for(parsed.kid.as_deref()) else { return false };
+        jwt::verify_signature(&parsed, &held.keys).is_ok()
+            && jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds()).is_ok()
+    }
+
     /// One signature check against the key set already held, remembered when
     /// it succeeds; `None` when there is no such key set or the check fails.
     fn check_with_held_keys(&self, key: TokenKey, token: &str, revocations_seen: u64) -> Option<VerifiedSubject> {

@@ -10,7 +10,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { withEmulator, authFor, cookieRequest, exchangeText, sleep, childScript, root } = require('../helpers/harness.js')
+const { withEmulator, authFor, cookieRequest, exchangeText, sleep, childScript, root, serve, now } = require('../helpers/harness.js')
 const { startExample } = require('../helpers/framework-checks.js')
 const { startRedis, redisAvailable } = require('../helpers/redis-server.js')
 const { applySetCookie, cookieHeader } = require('../../testing/soak/cookie-jar.js')
@@ -218,4 +218,68 @@ test('a logout on one process ends, on another sharing Redis, a session whose JW
     if (status === 401) break
   }
   assert.equal(status, 401)
+})
+
+test('a logout refuses the unscoped JWT a request carries beside its scoped session, so the same cookies never fall back to it', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const project = auth.getProjectId()
+  for (let i = 0; i < 20; i++) {
+    // A browser part-way through the client migration: both namings of this project's session.
+    const scoped = emulator.createSession(`both-namings-${i}`)
+    const unscoped = emulator.createSession(`both-namings-${i}`)
+    const cookie =
+      `crossmint-jwt-${project}=${scoped.jwt}; crossmint-refresh-token-${project}=${scoped.refreshToken.secret}; ` +
+      `crossmint-jwt=${unscoped.jwt}; crossmint-refresh-token=${unscoped.refreshToken.secret}`
+    assert.equal((await auth.getSession(cookieRequest(cookie))).userId, `both-namings-${i}`)
+    await auth.logout(cookieRequest(cookie))
+    await assert.rejects(auth.getSession(cookieRequest(cookie)), { code: 'SESSION_EXPIRED' })
+    await assert.rejects(auth.getSession({ jwt: unscoped.jwt, refreshToken: unscoped.refreshToken.secret }), { code: 'SESSION_EXPIRED' })
+    assert.equal(emulator.refreshTokenState(unscoped.refreshToken.secret).revoked, true)
+  }
+})
+
+test('a logout through an instance without refreshRoute also ends what a refreshRoute instance would hand out again within the grace window', async (t) => {
+  // Crossmint's guide: pages use an instance with `refreshRoute`, the refresh
+  // and logout routes one without; the two file their refreshes apart.
+  const emulator = await withEmulator(t)
+  const routeAuth = authFor(emulator)
+  const route = await serve(async (req, res) => {
+    await routeAuth.handleCustomRefresh(req, res)
+    res.end()
+  })
+  t.after(() => route.close())
+  const pageAuth = authFor(emulator, { refreshRoute: `${route.url}/api/refresh` })
+  const logoutAuth = authFor(emulator)
+  for (let i = 0; i < 50; i++) {
+    const expired = emulator.createSession(`route-logout-${i}`, { jwtTtlSeconds: -60 })
+    const old = { jwt: expired.jwt, refreshToken: expired.refreshToken.secret }
+    const refreshed = await pageAuth.getSession(old)
+    assert.equal(refreshed.userId, `route-logout-${i}`)
+    await logoutAuth.logout(cookieRequest(`crossmint-jwt=${refreshed.jwt}; crossmint-refresh-token=${refreshed.refreshToken.secret}`))
+    // A page request sent before the logout, still carrying the old cookies.
+    await assert.rejects(pageAuth.getSession(old), { code: 'SESSION_EXPIRED' })
+  }
+})
+
+test('a logout records only JWTs that could be sessions: junk cannot crowd real revocations out of their bounded table', async (t) => {
+  const native = require('../../lib/core/native-addon.js')
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const session = emulator.createSession('junk-logouts')
+  // The key set is held and fresh, as on any server answering sessions.
+  assert.equal((await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })).userId, 'junk-logouts')
+  const forged = emulator.signJwt({ sub: 'junk-logouts', exp: now() + 600 }).replace(/\.[^.]+$/, '.c2lnbmF0dXJl')
+  const before = native.recordInvalidations()
+  const unpublishedKid = emulator.signJwt({ sub: 'junk-logouts', exp: now() + 600 }, { kid: 'not-published' })
+  const expiredJwt = emulator.signJwt({ sub: 'junk-logouts', exp: now() - 60 })
+  for (const jwt of ['junk', 'a.b.c', forged, unpublishedKid, expiredJwt]) {
+    await auth.logout(cookieRequest(`crossmint-jwt=${jwt}`))
+  }
+  assert.equal(native.recordInvalidations(), before, 'nothing recorded for tokens that cannot be sessions')
+  await auth.logout(cookieRequest(`crossmint-jwt=${session.jwt}`))
+  assert.equal(native.recordInvalidations(), before + 1, 'a real JWT is recorded')
+  // Refused as a session: the refresh token, which this logout did not carry, refreshes instead.
+  const after = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
+  assert.notEqual(after.jwt, session.jwt)
 })

@@ -335,11 +335,14 @@ impl NativeAuth {
     #[napi(ts_return_type = "Promise<Reply>")]
     pub fn logout<'env>(&self, env: &'env Env, header: Option<String>) -> Result<PromiseRaw<'env, Reply>> {
         let found = self.request_cookies(header.as_deref()).unwrap_or_default();
-        let started = self.engine.begin_logout(found.refresh_token.as_deref(), found.jwt.as_deref());
+        // The unscoped JWT beside a scoped session is this project's too: left
+        // alone, a request carrying both pairs would fall back to it.
+        let jwts = [found.jwt.as_deref(), found.unscoped_jwt.as_deref()];
+        let started = self.engine.begin_logout(found.refresh_token.as_deref(), jwts);
         let also = found
             .unscoped_refresh_token
             .filter(|token| Some(token) != found.refresh_token.as_ref())
-            .map(|token| self.engine.begin_logout(Some(&token), None));
+            .map(|token| self.engine.begin_logout(Some(&token), []));
         let engine = self.engine.clone();
         env.spawn_future(async move {
             let (own, _) = tokio::join!(engine.finish_logout(started), async {
