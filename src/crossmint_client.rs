@@ -352,6 +352,18 @@ impl CrossmintClient {
             .body(body.to_string());
         let answer = send(request, self.timeout, HttpCall::Refresh).await?;
         if !answer.status.is_success() {
+            // Rate limited, or a page from a proxy or CDN in front of
+            // Crossmint: nothing was said about the token, which is kept.
+            if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS || !answer.is_json() {
+                let status = answer.status.as_u16();
+                let what = HttpCall::Refresh.what();
+                let message = if answer.is_json() {
+                    format!("{what} answered {status} (rate limited)")
+                } else {
+                    format!("{what} answered {status} with a body that is not JSON")
+                };
+                return Err(ClientError::new(ClientErrorKind::Unavailable, message));
+            }
             // The reference reports Crossmint's status text.
             let text = answer.status.canonical_reason().unwrap_or("Refresh failed");
             return Err(ClientError::new(ClientErrorKind::Rejected(answer.status.as_u16()), text));

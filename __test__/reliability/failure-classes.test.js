@@ -1,8 +1,8 @@
 'use strict'
 // One classification of failures, owned by the Rust core: the same fault at
 // Crossmint gives the same answer from every entry point. An outage (5xx,
-// unreachable, timeout, a refused redirect, a 2xx that is not JSON) keeps the
-// session cookies and answers 503 with Retry-After; a failure that ends the
+// unreachable, timeout, a refused redirect, a 429, an answer that is not
+// JSON) keeps the session cookies and answers 503 with Retry-After; a failure that ends the
 // session (a refused token, or an unusable JSON answer to a refresh, after
 // which the token is spent) clears them and answers 401.
 
@@ -14,6 +14,8 @@ const { CrossmintAuthenticationError } = require('../..')
 const FAULTS = [
   { name: 'a 503 HTML page', fault: { html: 503 }, status: 503, code: 'CROSSMINT_UNAVAILABLE' },
   { name: 'a 2xx HTML page', fault: { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' }, status: 503, code: 'CROSSMINT_UNAVAILABLE' },
+  { name: 'a 429 (rate limited)', fault: { status: 429 }, status: 503, code: 'CROSSMINT_UNAVAILABLE' },
+  { name: 'a 403 HTML page (a CDN in front of Crossmint)', fault: { html: 403 }, status: 503, code: 'CROSSMINT_UNAVAILABLE' },
   { name: 'a hang', fault: { hang: true }, status: 503, code: 'TIMEOUT' },
   { name: 'truncated JSON', fault: { status: 200, body: '{"jwt":"eyJhbGciOi', contentType: 'application/json' }, status: 401, code: 'INVALID_RESPONSE' },
   { name: 'a refused token', fault: { status: 401 }, status: 401, code: 'SESSION_EXPIRED' },
