@@ -64,8 +64,9 @@ pub struct CookieOptions {
 }
 
 /// An option value that would end its `Set-Cookie` attribute (`;`) or the
-/// header line (a control character): it would inject attributes, or make
-/// Node throw on every write. Names the option.
+/// header line (a control character), or that a header cannot carry (beyond
+/// ASCII: Node and Fetch `Headers` throw on it, after the refresh token was
+/// spent): it would inject attributes, or fail every write. Names the option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieOptionError(pub String);
 
@@ -78,9 +79,9 @@ impl CookieOptions {
         expires: Option<JsTime>,
     ) -> Result<Self, CookieOptionError> {
         for (name, value) in [("sameSite", &same_site), ("domain", &domain)] {
-            if value.as_deref().is_some_and(|v| v.chars().any(|c| c == ';' || c.is_ascii_control())) {
+            if value.as_deref().is_some_and(|v| v.chars().any(|c| c == ';' || c.is_ascii_control() || !c.is_ascii())) {
                 return Err(CookieOptionError(format!(
-                    "cookieOptions.{name} must not contain \";\" or control characters"
+                    "cookieOptions.{name} must not contain \";\", control characters or characters beyond ASCII"
                 )));
             }
         }
@@ -196,7 +197,13 @@ mod tests {
             assert!(refused.is_err(), "{same_site:?} {domain:?}");
         }
         let error = CookieOptions::new(false, false, None, Some("a;b".into()), None).unwrap_err();
-        assert_eq!(error.0, "cookieOptions.domain must not contain \";\" or control characters");
+        assert_eq!(
+            error.0,
+            "cookieOptions.domain must not contain \";\", control characters or characters beyond ASCII"
+        );
+        for domain in ["b\u{fc}cher.example", "a.example\u{100}"] {
+            assert!(CookieOptions::new(false, false, None, Some(domain.into()), None).is_err(), "{domain}");
+        }
         for same_site in ["lax", "Strict", "none", "Lax"] {
             assert!(CookieOptions::new(false, true, Some(same_site.into()), Some(".example.com".into()), None).is_ok());
         }

@@ -181,7 +181,14 @@ test('a "__proto__" key in a refresh answer cannot supply the refresh cookie\'s 
 
 test('cookie options that would inject attributes are refused when the instance is built', async (t) => {
   const emulator = await withEmulator(t)
-  for (const cookieOptions of [{ domain: 'example.com; Secure=0' }, { sameSite: 'lax; Domain=evil.example' }, { domain: 'a.example\r\nX: 1' }]) {
+  for (const cookieOptions of [
+    { domain: 'example.com; Secure=0' },
+    { sameSite: 'lax; Domain=evil.example' },
+    { domain: 'a.example\r\nX: 1' },
+    { domain: 'b\u00fccher.example' },
+    { domain: 'a.example\u0100' },
+    { sameSite: 'l\u00e4x' },
+  ]) {
     assert.throws(() => authFor(emulator, { cookieOptions }), { name: 'TypeError', message: /cookieOptions\.(domain|sameSite) must not contain/ })
   }
   for (const sameSite of ['lax', 'Lax', 'strict', 'Strict', 'none', 'None']) authFor(emulator, { cookieOptions: { sameSite, domain: 'example.com' } })
