@@ -179,3 +179,48 @@ test("logRejections: one line at the chosen level instead of the reference's err
 
   assert.throws(() => authFor(emulator, { logRejections: 'loud' }), /logRejections must be one of "error", "warn", "info", "debug" or false/)
 })
+
+test('a Fetch refresh body another reader holds counts as no body: the refresh cookie serves', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const session = emulator.createSession('locked-body')
+  const request = new Request('http://127.0.0.1/refresh', { method: 'POST', body: '{}', headers: { cookie: cookieHeaderFor(session) } })
+  request.body.getReader() // a logging middleware holding the stream
+  const answer = await auth.handleCustomRefresh(request)
+  assert.equal(answer.status, 200)
+  assert.equal((await answer.json()).user.id, 'locked-body')
+})
+
+test("a plain request object's parsed body carries the refresh token, as a Node request's does", async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const session = emulator.createSession('plain-body')
+  const answer = await auth.handleCustomRefresh({ method: 'POST', headers: {}, body: { refresh: session.refreshToken.secret } })
+  assert.equal(answer.status, 200)
+  assert.equal((await answer.json()).user.id, 'plain-body')
+  const noBody = await auth.handleCustomRefresh({ method: 'POST', headers: {} })
+  assert.equal(noBody.status, 401)
+})
+
+test('on a node:http response the session cookies are added to the ones the app set, never in their place', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const server = await serve(async (req, res) => {
+    res.setHeader('Set-Cookie', req.url === '/one' ? 'csrf=abc; Path=/' : ['csrf=abc; Path=/', 'theme=dark; Path=/'])
+    const { userId } = await auth.getSession(req, res)
+    res.end(userId)
+  })
+  t.after(() => server.close())
+  for (const [path, app] of [
+    ['/one', ['csrf']],
+    ['/two', ['csrf', 'theme']],
+  ]) {
+    const expired = emulator.createSession('app-cookies', { jwtTtlSeconds: -60 })
+    const answer = await exchange(`${server.url}${path}`, { cookie: cookieHeaderFor(expired) })
+    assert.equal(answer.status, 200)
+    const names = answer.setCookie.map((line) => line.slice(0, line.indexOf('=')))
+    // The app's cookies first, then the session under the names the request came in with.
+    assert.deepEqual(names, [...app, 'crossmint-jwt', 'crossmint-refresh-token'])
+    assert.ok(answer.setCookie[0].startsWith('csrf=abc; Path=/'))
+  }
+})

@@ -27,12 +27,20 @@ function readRefreshBody(request, timeoutMs) {
   if (ctx !== null) return nodeBody(ctx.request.body, ctx.req, timeoutMs)
   if (isFastifyRequest(request)) return nodeBody(request.body, request.raw, timeoutMs)
   if (isNodeRequest(request)) return nodeBody(request.body, request, timeoutMs)
+  // A plain object is read as a Node request (its parsed `body`), as its
+  // headers are; only a Fetch body (a stream) is read here.
+  if (!isFetchBody(request)) return nodeBody(request == null ? undefined : request.body, request, timeoutMs)
   return readFetchBody(request, timeoutMs)
+}
+
+/** Whether `request` carries a Fetch body: a stream to read, not a parsed value. */
+function isFetchBody(request) {
+  return request != null && request.body != null && typeof request.body.getReader === 'function'
 }
 
 function nodeBody(parsed, stream, timeoutMs) {
   if (parsed !== undefined) return Promise.resolve(parsed)
-  if (stream.readableEnded || stream.destroyed || typeof stream.on !== 'function') return Promise.resolve(undefined)
+  if (stream == null || stream.readableEnded || stream.destroyed || typeof stream.on !== 'function') return Promise.resolve(undefined)
   return new Promise((resolve) => {
     const chunks = []
     let size = 0
@@ -65,7 +73,13 @@ async function readFetchBody(request, timeoutMs) {
   if (request == null || request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') {
     return undefined
   }
-  const reader = request.body.getReader()
+  let reader
+  try {
+    // Throws on a body another reader holds (locked): no body, as when used.
+    reader = request.body.getReader()
+  } catch {
+    return undefined
+  }
   let timer
   const deadline = new Promise((resolve) => {
     timer = setTimeout(() => resolve(null), timeoutMs)

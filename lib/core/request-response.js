@@ -98,9 +98,13 @@ function cookieHeader(request) {
 /** Appends Set-Cookie headers in the response's own way. */
 function setCookies(response, cookies) {
   switch (responseKind(response)) {
-    case 'node':
-      response.setHeader('Set-Cookie', cookies)
+    case 'node': {
+      // Added to what the app set already (a CSRF cookie, its own session), as
+      // the other kinds do; the reference replaced them.
+      const existing = typeof response.getHeader === 'function' ? response.getHeader('Set-Cookie') : undefined
+      response.setHeader('Set-Cookie', existing == null ? cookies : [].concat(existing, cookies))
       return
+    }
     case 'fetch':
       for (const cookie of cookies) response.headers.append('Set-Cookie', cookie)
       return
