@@ -160,7 +160,7 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
   localCoordination?: boolean | { file?: string }
   /** Refuse JWTs without an `aud` claim. Default false (Crossmint issued such JWTs before it added the claim). */
   requireAudience?: boolean
-  /** Seconds a finished refresh is reused for requests still carrying the old token. Default 30; 0 disables. */
+  /** Seconds a finished refresh is reused for requests still carrying the old token: 0 to 30, default 30 (larger values are held to 30, as long as the shared table keeps a refresh); 0 disables. */
   refreshGraceSeconds?: number
   /** Refuse tokens without an `exp` claim (they would otherwise never expire). Default false, as the reference. */
   requireExpiration?: boolean
@@ -256,7 +256,7 @@ export type JWKSInput = string | JSONWebKeySet
 /**
  * Verifies a JWT's signature (RS256/384/512, PS256/384/512, ES256, ES384, EdDSA)
  * and its `exp`/`nbf`/`iat` claims. A remote key set is fetched once and cached.
- * Rejects with an `Error` whose `code` says why (e.g. `TOKEN_EXPIRED`).
+ * Rejects with an `Error` whose `code` is jose's (e.g. `ERR_JWT_EXPIRED`).
  */
 export declare function verifyCrossmintJwt(token: string, jwks: JWKSInput, options?: VerifyCrossmintJwtOptions): Promise<JWTPayload>
 
@@ -298,7 +298,6 @@ export type CrossmintAuthenticationErrorCode =
   | 'TIMEOUT'
   | 'REDIRECT_REFUSED'
   | 'INVALID_RESPONSE'
-  | 'INVALID_INPUT'
   | 'WRONG_PROJECT'
 
 export declare class CrossmintAuthenticationError extends Error {
@@ -336,7 +335,12 @@ export declare class CrossmintAuth {
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 
-  /** Crossmint's record of a user (typed `any`, as in the reference, so existing code compiles). */
+  /**
+   * Crossmint's record of a user (typed `any`, as in the reference, so existing code compiles).
+   * Rejects with a plain `Error` whose `code` is `INVALID_INPUT` (an id of `""`, `.` or `..`),
+   * `INVALID_RESPONSE` (an answer that is not JSON), or an outage's `CROSSMINT_UNAVAILABLE`,
+   * `TIMEOUT` or `REDIRECT_REFUSED`.
+   */
   // biome-ignore lint/suspicious/noExplicitAny: the reference's signature, so existing code compiles
   getUser(externalUserId: string): Promise<any>
 

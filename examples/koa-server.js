@@ -7,7 +7,7 @@ const { bodyParser } = require('@koa/bodyparser')
 const { createCrossmint, CrossmintAuth, CrossmintAuthenticationError } = require('crossmint-server-native')
 
 // Crossmint could not answer: the session is not known to be bad.
-const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
+const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT', 'REDIRECT_REFUSED'])
 
 /** Sets `ctx.state.crossmint`, or answers 401 (503 when Crossmint is unreachable). */
 function crossmintSession(crossmintAuth, { required = true } = {}) {

@@ -6,7 +6,7 @@ const http = require('node:http')
 const { createCrossmint, CrossmintAuth, CrossmintAuthenticationError } = require('crossmint-server-native')
 
 // Crossmint could not answer: the session is not known to be bad.
-const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT'])
+const OUTAGE_CODES = new Set(['CROSSMINT_UNAVAILABLE', 'TIMEOUT', 'REDIRECT_REFUSED'])
 
 function sendJson(res, status, body, headers = {}) {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers })

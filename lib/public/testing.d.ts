@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { AuthSession, JSONWebKeySet } from '../../index'
 
 export interface SignJwtOptions {
@@ -16,6 +17,10 @@ export interface CreateSessionOptions {
   refreshedJwtTtlSeconds?: number
   refreshTtlSeconds?: number
   alg?: SignJwtOptions['alg']
+  /** The project its refresh tokens are bound to (the API key's by default); a refresh with another project's key is refused. */
+  project?: string
+  /** What every JWT of the session carries as `aud`: the project's id by default, `null` for none, or any string or array. */
+  aud?: string | string[] | null
 }
 
 /**
@@ -72,7 +77,10 @@ export interface CrossmintEmulator {
   url: string
   /** A development API key whose signature validates. */
   apiKey: string
-  readonly jwks: JSONWebKeySet
+  /** The API key's project: every JWT's `aud` by default. */
+  projectId: string
+  /** The published key set; assigning replaces what is served. */
+  jwks: JSONWebKeySet
   createSession(userId?: string, options?: CreateSessionOptions): AuthSession & { family: string }
   signJwt(claims: Record<string, unknown>, options?: SignJwtOptions): string
   issueRefreshToken(userId: string, options?: { family?: string }): { secret: string; expiresAt: string }
@@ -83,6 +91,8 @@ export interface CrossmintEmulator {
   liveRefreshTokens(family: string): string[]
   familyOf(secret: string): string | undefined
   rotateKeys(options?: { dropOld?: boolean }): string
+  /** The key pair behind `kid` (undefined for an unknown kid), for attack tests. */
+  getKey(kid: string): { privateKey: KeyObject; publicKey: KeyObject } | undefined
   requests: Array<{ method: string; path: string; headers: Record<string, string | string[] | undefined>; body: string; json?: unknown }>
   clearRequests(): void
   waitForRequest(
@@ -95,7 +105,15 @@ export interface CrossmintEmulator {
 }
 
 /** A local Crossmint (JWKS, refresh, logout, users) on 127.0.0.1, for offline tests. */
-export declare function startCrossmintEmulator(options?: { port?: number }): Promise<CrossmintEmulator>
+export declare function startCrossmintEmulator(options?: {
+  port?: number
+  /** The kids published in the key set (default: rsa-1, rsa-ps, ec-1, ec-384, ed-1). */
+  publishedKids?: string[]
+}): Promise<CrossmintEmulator>
+/** The project id an API key names (`<projectId>.` inside its payload), as Crossmint reads it; undefined when it names none. */
+export declare function projectIdOf(apiKey: string): string | undefined
+/** The project of `TEST_API_KEY`. */
+export declare const TEST_PROJECT_ID: string
 export declare const TEST_API_KEY: string
 export declare const REFRESH_PATH: string
 export declare const LOGOUT_PATH: string
