@@ -17,6 +17,12 @@ pub const TTL: Duration = Duration::from_secs(600);
 /// How long past its freshness a set is still served while a background
 /// refetch runs; later, a fetch is tried before old keys are trusted.
 pub const REVALIDATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// `REVALIDATE_WINDOW`, never longer than the freshness itself (which the
+/// test suite shortens).
+fn revalidate_window() -> Duration {
+    REVALIDATE_WINDOW.min(ttl())
+}
 /// After a failed fetch, callers get that failure (or the held keys) for this
 /// long instead of starting another fetch.
 pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
@@ -211,7 +217,11 @@ impl RemoteKeySet {
     ) -> Result<HeldKeySet, VerifyError> {
         match tokio::time::timeout(deadline, self.key_set_within(kid, stale_if_error)).await {
             Ok(result) => result,
-            Err(_) => Err(VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")),
+            // The fetch hangs: for this caller that is a failure, and a failed
+            // fetch falls back to the keys held (stale-if-error).
+            Err(_) => self
+                .held_if_error(kid, stale_if_error)
+                .ok_or_else(|| VerifyError::new(VerifyErrorKind::KeySetTimeout, "request timed out")),
         }
     }
 
@@ -226,6 +236,16 @@ impl RemoteKeySet {
         if let Some(stale) = self.stale_for(kid, stale_if_error) {
             self.refetch_in_background();
             return Ok(stale);
+        }
+        // Fetching failed last time and has not succeeded since: while the
+        // outage lasts, callers do not wait on every new attempt (each may
+        // hang for the whole fetch timeout) but get the held keys at once,
+        // while one refetch at a time runs in the background.
+        if self.last_fetch_failed() {
+            if let Some(held) = self.held_if_error(kid, stale_if_error) {
+                self.refetch_in_background();
+                return Ok(held);
+            }
         }
         // The fetch runs in its own task: a caller that stops waiting (its
         // deadline passed) must not cancel it, or the failure it would have
@@ -267,7 +287,7 @@ impl RemoteKeySet {
     fn stale_for(&self, kid: Option<&str>, stale_if_error: Duration) -> Option<HeldKeySet> {
         let held = self.current()?;
         let age = held.at.elapsed();
-        let usable = age < ttl() + REVALIDATE_WINDOW
+        let usable = age < ttl() + revalidate_window()
             && age < ttl().max(stale_if_error)
             && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
@@ -278,6 +298,11 @@ impl RemoteKeySet {
         let held = self.current()?;
         let usable = held.at.elapsed() < stale_if_error && kid.is_none_or(|kid| held.keys.has_kid(kid));
         usable.then(|| held.into())
+    }
+
+    /// Whether the last fetch failed (a success clears it).
+    fn last_fetch_failed(&self) -> bool {
+        self.last_failure.lock().unwrap_or_else(|p| p.into_inner()).is_some()
     }
 
     fn recent_failure(&self) -> Option<VerifyError> {

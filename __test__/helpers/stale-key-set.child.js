@@ -32,9 +32,49 @@ async function staleWindow() {
   return result
 }
 
+/**
+ * A key set endpoint that hangs once the held set is past freshness and the
+ * revalidation window: the first callers get the held keys when their
+ * deadline passes, and once the fetch has failed, at once, until it succeeds
+ * again. getSession answers valid JWTs without spending refresh tokens.
+ */
+async function hangingEndpoint() {
+  const emulator = await startCrossmintEmulator()
+  const crossmint = ours.createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url })
+  const auth = ours.CrossmintAuth.from(crossmint, { logger: false, timeoutMs: 400 })
+  const token = () => emulator.signJwt({ sub: 'stale-user', exp: now() + 600, jti: String(Math.random()) })
+  const timed = async (call) => {
+    const started = Date.now()
+    const sub = await call().then(
+      (answer) => answer.sub || answer.userId,
+      (error) => error.code,
+    )
+    return { sub, ms: Date.now() - started }
+  }
+  await auth.verifyCrossmintJwt(token())
+  emulator.faults.jwks = { hang: true }
+  await sleep(700) // past the shortened freshness and revalidation window
+  const result = { first: await timed(() => auth.verifyCrossmintJwt(token())) }
+  await sleep(5200) // the hanging fetch gives up (5 s) and is recorded as failed
+  result.during = []
+  for (let i = 0; i < 10; i++) {
+    const session = emulator.createSession(`hang-${i}`)
+    result.during.push(await timed(() => auth.verifyCrossmintJwt(token())))
+    result.during.push(await timed(() => auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })))
+  }
+  result.refreshCalls = emulator.requests.filter((request) => request.path.endsWith('/refresh')).length
+  emulator.resetFaults()
+  await emulator.close()
+  return result
+}
+
 ;(async () => {
   if (process.argv[2] === 'window') {
     console.log(JSON.stringify(await staleWindow()))
+    return
+  }
+  if (process.argv[2] === 'hang') {
+    console.log(JSON.stringify(await hangingEndpoint()))
     return
   }
   const emulator = await startCrossmintEmulator()

@@ -95,3 +95,20 @@ test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify
   const result = JSON.parse(out.trim().split('\n').at(-1))
   assert.deepEqual(result, { young: 'stale-user', old: 'ERR_JOSE_GENERIC', oldDefault: 'stale-user' })
 })
+
+test('a hanging key set endpoint: held keys answer when the deadline passes, then at once while the outage lasts', async () => {
+  const { execFileSync } = require('node:child_process')
+  const out = execFileSync(process.execPath, [childScript('stale-key-set'), 'hang'], {
+    env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const result = JSON.parse(out.trim().split('\n').at(-1))
+  assert.equal(result.first.sub, 'stale-user', 'the held keys, not ERR_JWKS_TIMEOUT')
+  assert.ok(result.first.ms >= 350 && result.first.ms < 2000, `waited its own deadline (400 ms): ${result.first.ms}`)
+  for (const [index, { sub, ms }] of result.during.entries()) {
+    assert.ok(sub === 'stale-user' || sub === `hang-${index >> 1}`, sub)
+    assert.ok(ms < 300, `answered at once during the outage: ${ms} ms`)
+  }
+  assert.equal(result.refreshCalls, 0, 'no refresh token spent for a valid JWT')
+})
