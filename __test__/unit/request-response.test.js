@@ -224,3 +224,28 @@ test('on a node:http response the session cookies are added to the ones the app 
     assert.ok(answer.setCookie[0].startsWith('csrf=abc; Path=/'))
   }
 })
+
+test("a refresh token in the body that fails leaves the cookies' own session alone: not revoked, not cleared", async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const project = emulator.projectId
+  const live = emulator.createSession('cookie-session')
+  const cookie = `crossmint-jwt-${project}=${live.jwt}; crossmint-refresh-token-${project}=${live.refreshToken.secret}`
+  const junk = new Request('http://127.0.0.1/refresh', { method: 'POST', headers: { cookie }, body: JSON.stringify({ refresh: 'stale-or-junk' }) })
+  const refused = await auth.handleCustomRefresh(junk)
+  assert.equal(refused.status, 401)
+  assert.deepEqual(refused.headers.getSetCookie(), [], 'the cookies are not cleared')
+  await sleep(200) // a revocation would have been sent in the background by now
+  assert.equal(emulator.refreshTokenState(live.refreshToken.secret).revoked, false)
+  assert.equal((await auth.getSession(new Request('http://127.0.0.1/', { headers: { cookie } }))).userId, 'cookie-session')
+  // The same token in the body and the cookie: that session is over, as before.
+  emulator.revokeRefreshToken(live.refreshToken.secret)
+  const expired = emulator.createSession('cookie-session', { jwtTtlSeconds: -60 })
+  emulator.revokeRefreshToken(expired.refreshToken.secret)
+  const same = `crossmint-jwt-${project}=${expired.jwt}; crossmint-refresh-token-${project}=${expired.refreshToken.secret}`
+  const ended = await auth.handleCustomRefresh(
+    new Request('http://127.0.0.1/refresh', { method: 'POST', headers: { cookie: same }, body: JSON.stringify({ refresh: expired.refreshToken.secret }) }),
+  )
+  assert.equal(ended.status, 401)
+  assert.ok(ended.headers.getSetCookie().some((line) => line.startsWith(`crossmint-refresh-token-${project}=;`)))
+})

@@ -231,14 +231,18 @@ class CrossmintAuth {
     const statusText = endSession ? 'Unauthorized' : 'Service Unavailable'
     const status = endSession ? 401 : 503
     const headers = endSession ? {} : { 'Retry-After': String(http.RETRY_AFTER_SECONDS) }
-    if (endSession) this.#revokeInBackground(header)
+    // A body token that failed says nothing about another session in the
+    // cookies, which was never tried: it is neither revoked nor cleared (a
+    // cross-site form posting junk would otherwise log the user out).
+    const endCookieSession = endSession && (bodyRefresh == null || cookieRefresh == null || String(bodyRefresh) === String(cookieRefresh))
+    if (endCookieSession) this.#revokeInBackground(header)
     return this.#refreshAnswer(response, {
       status,
       statusText,
       headers,
       json: JSON.stringify({ error: statusText, message: failure.message }),
       fetchInit: { status, statusText, headers },
-      setCookies: endSession
+      setCookies: endCookieSession
         ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target, header) : this.#storeCleared(target, header, false))
         : undefined,
     })
