@@ -12,7 +12,7 @@
 //! and how processes use them is `shared_refresh_store`'s.
 
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
@@ -145,6 +145,10 @@ pub struct RedisBackend {
     urls: Vec<String>,
     shown_url: String,
     connection: tokio::sync::Mutex<Option<RedisConnection>>,
+    /// The last failed attempt to connect, shared by the callers queued
+    /// behind it for `RETRY_EVERY`: each would otherwise make its own
+    /// attempt, one after another, far past the caller's timeout.
+    connect_failure: std::sync::Mutex<Option<(Instant, String)>>,
 }
 
 impl RedisBackend {
@@ -169,6 +173,7 @@ impl RedisBackend {
             urls: urls.to_vec(),
             shown_url: redacted(first),
             connection: tokio::sync::Mutex::new(None),
+            connect_failure: std::sync::Mutex::new(None),
         })
     }
 
@@ -185,6 +190,28 @@ impl RedisBackend {
         if let Some(connection) = slot.as_ref() {
             return Ok(connection.clone());
         }
+        let recent_failure = (self.connect_failure.lock().unwrap_or_else(|p| p.into_inner()).as_ref())
+            .filter(|(at, _)| at.elapsed() < RETRY_EVERY)
+            .map(|(_, error)| error.clone());
+        if let Some(error) = recent_failure {
+            return Err(error);
+        }
+        let opened = self.open_connection().await;
+        let mut failure = self.connect_failure.lock().unwrap_or_else(|p| p.into_inner());
+        match opened {
+            Ok(connection) => {
+                *failure = None;
+                *slot = Some(connection.clone());
+                Ok(connection)
+            }
+            Err(error) => {
+                *failure = Some((Instant::now(), error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    async fn open_connection(&self) -> Result<RedisConnection, String> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_DEADLINE))
             .set_response_timeout(Some(OP_DEADLINE))
@@ -225,7 +252,6 @@ impl RedisBackend {
         } else {
             RedisConnection::Single(single)
         };
-        *slot = Some(connection.clone());
         Ok(connection)
     }
 

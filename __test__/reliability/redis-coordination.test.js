@@ -342,3 +342,32 @@ test('a Redis record written back after its time never revives a rotated refresh
     assert.equal(refreshesOf(emulator, session.refreshToken.secret).length, 1, `${label}: the old token is not presented again`)
   }
 })
+
+test('a Redis that accepts connections and never answers: concurrent refreshes share one failed connection attempt instead of queueing for one each', async (t) => {
+  const net = require('node:net')
+  const held = new Set()
+  const silent = net.createServer((socket) => held.add(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of held) socket.destroy()
+    silent.close()
+  })
+  const emulator = await withEmulator(t)
+  const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    logger: false,
+    timeoutMs: 3000,
+    refreshCoordination: { redisUrl: `redis://127.0.0.1:${silent.address().port}` },
+  })
+  const sessions = Array.from({ length: 20 }, (_, i) => emulator.createSession(`silent-redis-${i}`, { jwtTtlSeconds: -60 }))
+  const started = Date.now()
+  const finished = await Promise.all(
+    sessions.map(async (session, i) => {
+      const { userId } = await auth.getSession({ headers: { cookie: cookieHeaderFor(session) } })
+      assert.equal(userId, `silent-redis-${i}`)
+      return Date.now() - started
+    }),
+  )
+  // One attempt (500 ms to connect, 200 ms for an answer), then in-process
+  // coordination for all; queued one after another they took 0.7 s each.
+  assert.ok(Math.max(...finished) < 3000, `every refresh within timeoutMs: ${finished.join(' ')}`)
+})
