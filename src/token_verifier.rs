@@ -188,8 +188,9 @@ impl TokenVerifier {
 }
 
 /// A key set URI and the verification options (as their `Debug` text,
-/// which the record keys hash too).
-type UriAndOptions = (String, String);
+/// which the record keys hash too), with the fetch deadline and the
+/// stale-if-error window.
+type UriAndOptions = (String, String, Duration, Duration);
 
 /// The verifiers of `verifyCrossmintJwt(token, uri)`, free (its `audience`
 /// option) or an instance's (its options), per URI and options: jose's
@@ -200,10 +201,31 @@ static BY_URI: LazyLock<Mutex<BoundedMap<UriAndOptions, Arc<TokenVerifier>>>> =
 const BY_URI_LIMIT: usize = 256;
 
 pub fn for_uri(jwks_uri: &str, options: &VerifyOptions) -> Arc<TokenVerifier> {
+    for_uri_with(jwks_uri, options, key_set_cache::FETCH_TIMEOUT, key_set_cache::STALE_IF_ERROR)
+}
+
+fn for_uri_with(
+    jwks_uri: &str,
+    options: &VerifyOptions,
+    deadline: Duration,
+    stale_if_error: Duration,
+) -> Arc<TokenVerifier> {
     let mut verifiers = BY_URI.lock().unwrap_or_else(|p| p.into_inner());
+    let key = (jwks_uri.to_string(), format!("{options:?}"), deadline, stale_if_error);
     verifiers
-        .get_or_insert_with((jwks_uri.to_string(), format!("{options:?}")), || {
-            Arc::new(TokenVerifier::new(jwks_uri, options.clone(), key_set_cache::FETCH_TIMEOUT))
+        .get_or_insert_with(key, || {
+            let mut verifier = TokenVerifier::new(jwks_uri, options.clone(), deadline);
+            verifier.stale_if_error = stale_if_error;
+            Arc::new(verifier)
         })
         .clone()
+}
+
+impl TokenVerifier {
+    /// A verifier of another key set URI with this one's options, fetch
+    /// deadline and stale-if-error window (an instance's `verifyCrossmintJwt`
+    /// given a URI string).
+    pub fn for_other_uri(&self, jwks_uri: &str) -> Arc<TokenVerifier> {
+        for_uri_with(jwks_uri, &self.options, self.deadline, self.stale_if_error)
+    }
 }

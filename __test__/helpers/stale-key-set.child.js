@@ -27,6 +27,8 @@ async function staleWindow() {
   const result = { young: await outcome(strict.verifyCrossmintJwt(token())) }
   await sleep(1300 - (Date.now() - fetchedAt))
   result.old = await outcome(strict.verifyCrossmintJwt(token()))
+  // The instance's window holds whatever form its key set is named in.
+  result.oldByUri = await outcome(strict.verifyCrossmintJwt(token(), strict.getJwksUri()))
   result.oldDefault = await outcome(lenient.verifyCrossmintJwt(token()))
   await emulator.close()
   return result

@@ -93,7 +93,12 @@ test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const result = JSON.parse(out.trim().split('\n').at(-1))
-  assert.deepEqual(result, { young: 'stale-user', old: 'ERR_JOSE_GENERIC', oldDefault: 'stale-user' })
+  assert.deepEqual(result, {
+    young: 'stale-user',
+    old: 'ERR_JOSE_GENERIC',
+    oldByUri: 'ERR_JOSE_GENERIC',
+    oldDefault: 'stale-user',
+  })
 })
 
 test('a hanging key set endpoint: held keys answer when the deadline passes, then at once while the outage lasts', async () => {

@@ -303,7 +303,8 @@ impl NativeAuth {
         let options = &self.engine.verifier.options;
         let result = match jwks {
             None => self.engine.verifier.verify(&token).await,
-            Some(Value::String(uri)) => crate::token_verifier::for_uri(&uri, options).verify(&token).await,
+            Some(Value::String(uri)) if uri == self.engine.jwks_uri() => self.engine.verifier.verify(&token).await,
+            Some(Value::String(uri)) => self.engine.verifier.for_other_uri(&uri).verify(&token).await,
             Some(set) => verify_inline(&token, &set, options),
         };
         verify_reply(&token, result)
