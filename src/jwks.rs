@@ -83,13 +83,29 @@ impl KeyMaterial {
     fn from_json(kty: Option<&str>, jwk: &Value) -> KeyMaterial {
         let bytes =
             |member: &str| jwk.get(member).and_then(Value::as_str).and_then(|text| URL_SAFE_NO_PAD.decode(text).ok());
+        // RFC 7518 forbids leading zero octets in `n`/`e` and short
+        // coordinates, but some JWK producers emit them and jose (through
+        // Node's key import) accepts them: read as the same numbers.
+        let unsigned = |bytes: Vec<u8>| {
+            let first = bytes.iter().position(|&byte| byte != 0).unwrap_or(bytes.len());
+            bytes[first..].to_vec()
+        };
+        let field_size: usize = match jwk.get("crv").and_then(Value::as_str) {
+            Some("P-256") => 32,
+            Some("P-384") => 48,
+            _ => 0,
+        };
+        let coordinate = |point: &mut Vec<u8>, bytes: &[u8]| {
+            point.extend(std::iter::repeat_n(0, field_size.saturating_sub(bytes.len())));
+            point.extend_from_slice(bytes);
+        };
         let material = match kty {
-            Some("RSA") => bytes("n").zip(bytes("e")).map(|(n, e)| KeyMaterial::Rsa { n, e }),
+            Some("RSA") => bytes("n").zip(bytes("e")).map(|(n, e)| KeyMaterial::Rsa { n: unsigned(n), e: unsigned(e) }),
             Some("EC") => bytes("x").zip(bytes("y")).map(|(x, y)| {
-                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                let mut point = Vec::with_capacity(1 + 2 * field_size.max(x.len()));
                 point.push(0x04);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
+                coordinate(&mut point, &x);
+                coordinate(&mut point, &y);
                 KeyMaterial::EcPoint(point)
             }),
             Some("OKP") => bytes("x").map(KeyMaterial::Ed25519),

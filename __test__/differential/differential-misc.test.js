@@ -235,3 +235,31 @@ test('createCrossmint: the second argument (usage origin, environment) is enforc
     assert.deepEqual(outcome(ours), outcome(reference), JSON.stringify(expectations))
   }
 })
+
+test('verifyCrossmintJwt: JWKs with a leading zero octet in n or e, or a short EC coordinate, verify as in the reference', async (t) => {
+  const crypto = require('node:crypto')
+  const emulator = await withEmulator(t)
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const signed = (alg, privateKey, options) => {
+    const input = `${encode({ alg, kid: 'k' })}.${encode({ sub: 'encodings', exp: now() + 600 })}`
+    return `${input}.${crypto.sign('sha256', Buffer.from(input), { key: privateKey, ...options }).toString('base64url')}`
+  }
+  const padded = (member) => Buffer.concat([Buffer.from([0]), Buffer.from(member, 'base64url')]).toString('base64url')
+  const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const rsaJwk = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k' }
+  const rsaToken = signed('RS256', rsa.privateKey)
+  // A P-256 key whose x starts with a zero octet, published without it.
+  let ec
+  do ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  while (Buffer.from(ec.publicKey.export({ format: 'jwk' }).x, 'base64url')[0] !== 0)
+  const ecJwk = ec.publicKey.export({ format: 'jwk' })
+  const ecToken = signed('ES256', ec.privateKey, { dsaEncoding: 'ieee-p1363' })
+  for (const [token, key] of [
+    [rsaToken, { ...rsaJwk, n: padded(rsaJwk.n) }],
+    [rsaToken, { ...rsaJwk, e: padded(rsaJwk.e) }],
+    [ecToken, { ...ecJwk, kid: 'k', x: Buffer.from(ecJwk.x, 'base64url').subarray(1).toString('base64url') }],
+  ]) {
+    const record = await assertSame(emulator, (sdk) => sdk.verifyCrossmintJwt(token, { keys: [key] }))
+    assert.equal(record.value.sub, 'encodings')
+  }
+})
