@@ -88,3 +88,61 @@ test('fetch-style handler: session, refresh with cookies, logout, 401 with a cod
   const anonymous = await call('/api/me')
   assert.deepEqual([anonymous.status, await anonymous.json()], [401, { error: 'Unauthorized', code: 'NO_AUTH_MATERIAL' }])
 })
+
+test('Express helpers: refused at setup without a CrossmintAuth; no second answer after another middleware answered', async (t) => {
+  const express = require('express')
+  const { crossmintMiddleware, refreshRoute, logoutRoute } = require('crossmint-server-native/express')
+  for (const helper of [crossmintMiddleware, refreshRoute, logoutRoute]) {
+    assert.throws(() => helper(undefined), { name: 'TypeError', message: /expects a CrossmintAuth/ })
+  }
+  const { authFor } = require('../helpers/harness.js')
+  const emulator = await withEmulator(t)
+  emulator.faults.refresh = { delayMs: 300 }
+  const auth = authFor(emulator, { logger: false })
+  const app = express()
+  // A request timeout that answers while the session is still being checked.
+  app.use((req, res, next) => {
+    setTimeout(() => res.status(503).json({ error: 'timed out' }), 50)
+    next()
+  })
+  app.get('/me', crossmintMiddleware(auth), (req, res) => {
+    if (!res.headersSent) res.json({ userId: req.crossmint.userId })
+  })
+  const unhandled = []
+  const onUnhandled = (error) => unhandled.push(error)
+  process.on('unhandledRejection', onUnhandled)
+  t.after(() => process.off('unhandledRejection', onUnhandled))
+  const server = await listen(app)
+  t.after(() => server.close())
+  const refused = emulator.createSession('late-refusal', { jwtTtlSeconds: -60 })
+  emulator.revokeRefreshToken(refused.refreshToken.secret)
+  const answer = await exchange(`${server.url}/me`, { cookie: cookieHeaderFor(refused) })
+  assert.equal(answer.status, 503)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.deepEqual(unhandled, [], 'nothing written twice, nothing thrown out of the middleware')
+})
+
+test('Fastify: a refreshed session reaches the browser when the route streams on reply.raw, and once when Fastify answers', async (t) => {
+  const fastify = require('fastify')()
+  const { crossmintPlugin, crossmintPreHandler } = require('crossmint-server-native/fastify')
+  const { authFor } = require('../helpers/harness.js')
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  fastify.register(crossmintPlugin, { crossmintAuth: auth })
+  fastify.get('/stream', { preHandler: crossmintPreHandler(auth) }, (request, reply) => {
+    reply.hijack()
+    reply.raw.writeHead(200, { 'content-type': 'text/plain' })
+    reply.raw.end(request.crossmint.userId)
+  })
+  fastify.get('/me', { preHandler: crossmintPreHandler(auth) }, async (request) => ({ userId: request.crossmint.userId }))
+  await fastify.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => fastify.close())
+  const url = `http://127.0.0.1:${fastify.server.address().port}`
+  for (const path of ['/stream', '/me']) {
+    const expired = emulator.createSession(`fastify-${path.slice(1)}`, { jwtTtlSeconds: -60 })
+    const answer = await exchange(`${url}${path}`, { cookie: cookieHeaderFor(expired) })
+    assert.equal(answer.status, 200)
+    const names = answer.setCookie.map((line) => line.slice(0, line.indexOf('=')))
+    assert.deepEqual(names.sort(), ['crossmint-jwt', 'crossmint-refresh-token'], `${path}: ${names.join()}`)
+  }
+})
