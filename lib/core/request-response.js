@@ -108,10 +108,19 @@ function setCookies(response, cookies) {
     case 'fetch':
       for (const cookie of cookies) response.headers.append('Set-Cookie', cookie)
       return
-    case 'fastify':
-      // Fastify collects set-cookie values and writes them with its answer.
+    case 'fastify': {
+      // Fastify collects set-cookie values and writes them with its answer;
+      // a route that hijacks the reply (streaming on `reply.raw`) never sends
+      // those, so they go on the raw response too. When Fastify answers, the
+      // headers it passes to writeHead replace the raw ones of the same name:
+      // each cookie is sent once either way.
       response.header('set-cookie', cookies)
+      if (!response.raw.headersSent) {
+        const existing = response.raw.getHeader('set-cookie')
+        response.raw.setHeader('set-cookie', existing == null ? cookies : [].concat(existing, cookies))
+      }
       return
+    }
     case 'koa':
       koaContext(response).response.append('Set-Cookie', cookies)
       return
