@@ -520,8 +520,17 @@ pub async fn send(request: reqwest::RequestBuilder, timeout: Duration, call: Htt
         return exchange(request, timeout, what).await;
     }
     // For subscribers: the call, its path (no query), status or failure, time.
+    // A user lookup's path names the user: metrics get the route's template,
+    // one series for every user.
     let (method, path) = match request.try_clone().and_then(|clone| clone.build().ok()) {
-        Some(built) => (built.method().to_string(), built.url().path().to_string()),
+        Some(built) => {
+            let path = built.url().path();
+            let path = match (call, path.rsplit_once('/')) {
+                (HttpCall::User, Some((route, _user))) => format!("{route}/{{userId}}"),
+                _ => path.to_string(),
+            };
+            (built.method().to_string(), path)
+        }
         None => (String::new(), String::new()),
     };
     let started = std::time::Instant::now();

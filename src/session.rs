@@ -162,7 +162,9 @@ impl SessionError {
             ClientErrorKind::Timeout => ("TIMEOUT", false),
             ClientErrorKind::RedirectRefused => ("REDIRECT_REFUSED", false),
             ClientErrorKind::InvalidResponse => ("INVALID_RESPONSE", true),
-            ClientErrorKind::InvalidInput => ("INVALID_INPUT", false),
+            // getUser's refusal of an id before any request: the caller's
+            // mistake, not Crossmint's outage (sessions never see it).
+            ClientErrorKind::InvalidInput => ("INVALID_INPUT", true),
             ClientErrorKind::LoggedOut | ClientErrorKind::AlreadyRotated => ("SESSION_EXPIRED", true),
             ClientErrorKind::OtherProject => ("WRONG_PROJECT", true),
         };

@@ -183,3 +183,58 @@ test('OpenTelemetry: with the real SDK, a refresh, a refusal and an outage show 
   assert.equal(byStatus.get(200).kind, 2, 'CLIENT')
   assert.equal(byStatus.get(200).attributes['url.path'], REFRESH_PATH)
 })
+
+test('OpenTelemetry: a user lookup is one series whoever the user, an outage of it says so, and a second instrumentation is refused', async (t) => {
+  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics')
+  class TestReader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const reader = new TestReader()
+  const meterProvider = new MeterProvider({ readers: [reader] })
+  const stop = instrumentCrossmintAuth({ meterProvider })
+  t.after(stop)
+  assert.throws(() => instrumentCrossmintAuth({ meterProvider }), /already active/)
+
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  const seen = await collect(async () => {
+    for (const id of ['user-a', 'user-b', 'user-c']) await auth.getUser(id)
+    emulator.faults.user = { reset: true, times: 1 }
+    await assert.rejects(auth.getUser('user-d'))
+    await assert.rejects(auth.getUser('..'), { code: 'INVALID_INPUT' })
+  })
+  assert.deepEqual(
+    seen.user.map((context) => [context.outcome, context.code]),
+    [
+      [undefined, undefined],
+      [undefined, undefined],
+      [undefined, undefined],
+      ['outage', 'CROSSMINT_UNAVAILABLE'],
+      ['refused', 'INVALID_INPUT'],
+    ],
+  )
+  const { resourceMetrics } = await reader.collect()
+  const userPoints = resourceMetrics.scopeMetrics
+    .flatMap((scope) => scope.metrics)
+    .find((metric) => metric.descriptor.name === 'crossmint_auth.http.client.duration')
+    .dataPoints.filter((point) => point.attributes.call === 'user')
+  const paths = [...new Set(userPoints.map((point) => point.attributes['url.path']))]
+  assert.equal(paths.length, 1, paths.join())
+  assert.match(paths[0], /\/user\/\{userId\}$/)
+})
+
+test('diagnostics channels: traced where TracingChannel has no hasSubscribers getter (Node 20.0 to 20.12)', async (t) => {
+  const prototype = Object.getPrototypeOf(diagnosticsChannel.tracingChannel('crossmint-test:probe'))
+  const getter = Object.getOwnPropertyDescriptor(prototype, 'hasSubscribers')
+  Object.defineProperty(prototype, 'hasSubscribers', { configurable: true, get: () => undefined })
+  t.after(() => Object.defineProperty(prototype, 'hasSubscribers', getter))
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  const session = emulator.createSession('old-node')
+  const seen = await collect(() => auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret }))
+  assert.deepEqual(
+    seen.session.map((context) => context.outcome),
+    ['verified'],
+  )
+})

@@ -64,12 +64,27 @@ function publishNativeEvents() {
 }
 
 /**
+ * Whether any of a tracing channel's five channels has a subscriber: what
+ * `TracingChannel#hasSubscribers` answers from Node 20.13 on; before it that
+ * getter does not exist (and `undefined` would silence every trace).
+ */
+function hasTracingSubscribers(channel) {
+  return (
+    channel.start.hasSubscribers ||
+    channel.end.hasSubscribers ||
+    channel.asyncStart.hasSubscribers ||
+    channel.asyncEnd.hasSubscribers ||
+    channel.error.hasSubscribers
+  )
+}
+
+/**
  * Whether a call of `unit` has anyone to tell (its tracing channel, or the
  * core's events): false on the common path, where the call runs untraced.
  */
 function observed(unit) {
   syncRecording()
-  return recording || tracing[unit].hasSubscribers
+  return recording || hasTracingSubscribers(tracing[unit])
 }
 
 /**
@@ -82,7 +97,7 @@ function observed(unit) {
  */
 function traced(unit, context, run) {
   const channel = tracing[unit]
-  const promise = channel.hasSubscribers ? tracedRun(channel, context, run) : run(context)
+  const promise = hasTracingSubscribers(channel) ? tracedRun(channel, context, run) : run(context)
   return recording ? promise.finally(publishNativeEvents) : promise
 }
 

@@ -30,10 +30,11 @@ function isOutage(error) {
   return error[OUTAGE] === true
 }
 
-/** An error from a Crossmint call that is not about authentication (getUser). */
-function crossmintError({ code, message }) {
+/** An error from a Crossmint call that is not about authentication (getUser), marked when it is an outage. */
+function crossmintError({ code, message, outage }) {
   const error = new Error(message)
   error.code = code
+  if (outage) Object.defineProperty(error, OUTAGE, { value: true })
   return error
 }
 

@@ -14,7 +14,8 @@ export type InstrumentCrossmintAuthOptions = {
  * Records `crossmint_auth.*` metrics (sessions, refresh routes, logouts and
  * refreshes by outcome and code; refresh and HTTP durations; coordination
  * health) and a CLIENT span per HTTP call the package makes. Returns a
- * function that stops it. See the README, "Observability"; the channel
+ * function that stops it; a second call while one is active throws (it would
+ * count everything twice). See the README, "Observability"; the channel
  * payloads are typed below.
  */
 export declare function instrumentCrossmintAuth(options?: InstrumentCrossmintAuthOptions): () => void
@@ -58,7 +59,7 @@ export type UserDiagnostics = { userId: string; outcome?: 'refused' | 'outage'; 
 export type HttpCallEvent = {
   call: 'refresh' | 'logout' | 'user' | 'refresh-route' | 'key-set'
   method: string
-  /** The URL's path (no query). */
+  /** The URL's path (no query); a user lookup's ends in `{userId}`, not the id, so metrics keep one series. */
   path: string
   /** The answer's status; null when none came. */
   status: number | null

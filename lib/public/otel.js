@@ -35,7 +35,13 @@ function loadApi() {
  *   and end times, status ERROR when no answer came or it was a 5xx.
  * Returns a function that unsubscribes.
  */
+/** Whether an instrumentation is active: a second would count everything twice. */
+let active = false
+
 function instrumentCrossmintAuth(options = {}) {
+  if (active) {
+    throw new Error('instrumentCrossmintAuth is already active: call the function it returned before instrumenting again')
+  }
   const api = options.api || loadApi()
   const meterProvider = options.meterProvider || api.metrics.getMeterProvider()
   const tracerProvider = options.tracerProvider || api.trace.getTracerProvider()
@@ -98,9 +104,12 @@ function instrumentCrossmintAuth(options = {}) {
     span.end(event.startTime + event.durationMs)
   })
 
+  active = true
   return function uninstrument() {
+    if (subscriptions.length === 0) return
     for (const unsubscribe of subscriptions.splice(0)) unsubscribe()
     healthy.removeCallback(observeHealth)
+    active = false
   }
 }
 
