@@ -153,7 +153,8 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
    * to run. On by default in a worker of Node's `cluster` (PM2's cluster mode
    * included); `true` or `{ file }` turns it on for other multi-process setups
    * (containers sharing a volume), `false` turns it off. The default file is
-   * one per user in the system's temporary folder. `refreshCoordination`
+   * one per user, in a folder of that user's alone (mode 0700) in the
+   * system's temporary folder. `refreshCoordination`
    * takes precedence. A file the system refuses gives one warning and
    * in-process coordination.
    */

@@ -23,18 +23,62 @@ const LISTEN_EVERY: Duration = Duration::from_millis(100);
 /// How long a revocation row stays for processes to read.
 const REVOCATION_ROWS_FOR: Duration = Duration::from_secs(60);
 
-/// The file used when none is given: one per user in the system's
-/// temporary folder. Apps with other API keys may share it: their records
-/// are named and sealed by their own key, so they never meet.
+/// At most this many expired rows are swept by one step, so a backlog (a
+/// flood of logouts while the app was quiet) never holds the write lock
+/// past a step's deadline.
+const SWEEP_AT_MOST: i64 = 256;
+
+/// The file used when none is given: one per user, in a folder of that
+/// user's alone in the system's temporary folder (a shared folder such as
+/// /tmp lets anyone create a predictable file name first). Apps with other
+/// API keys may share it: their records are named and sealed by their own
+/// key, so they never meet.
 pub fn default_path() -> PathBuf {
-    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_default();
-    let safe: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
-    std::env::temp_dir().join(format!("crossmint-server-native-{safe}.sqlite"))
+    #[cfg(unix)]
+    let folder = format!("crossmint-server-native-{}", unsafe { libc::geteuid() });
+    #[cfg(not(unix))]
+    let folder = {
+        let user = std::env::var("USERNAME").or_else(|_| std::env::var("USER")).unwrap_or_default();
+        let safe: String = user.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        format!("crossmint-server-native-{safe}")
+    };
+    std::env::temp_dir().join(folder).join("refresh.sqlite")
+}
+
+/// Creates `folder` for this user alone, or checks that the one there is a
+/// real folder (not a link) that this user owns and nobody else can enter.
+#[cfg(unix)]
+fn private_folder(folder: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(folder) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => return Err(error),
+        _ => {}
+    }
+    let found = std::fs::symlink_metadata(folder)?;
+    let me = unsafe { libc::geteuid() };
+    if !found.file_type().is_dir() || found.uid() != me || found.mode() & 0o077 != 0 {
+        return Err(std::io::Error::other(format!(
+            "{} is not a folder of this user's alone (owner {}, mode {:o}); remove it, or name a file with localCoordination: {{ file }}",
+            folder.display(),
+            found.uid(),
+            found.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_folder(folder: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)
 }
 
 pub struct FileBackend {
     path: PathBuf,
     connection: Arc<Mutex<Connection>>,
+    /// The last revocation row handed over (-1 before listening started):
+    /// a listener that stopped when the store stalled resumes after it,
+    /// so the rows written meanwhile (kept a minute) are not skipped.
+    revocations_seen: std::sync::atomic::AtomicI64,
 }
 
 impl FileBackend {
@@ -42,6 +86,11 @@ impl FileBackend {
     /// refuses it.
     pub fn open(path: &Path) -> Result<Self, String> {
         let failed = |e: &dyn std::fmt::Display| format!("{} cannot be used: {e}", path.display());
+        if path == default_path() {
+            if let Some(folder) = path.parent() {
+                private_folder(folder).map_err(|e| failed(&e))?;
+            }
+        }
         create_private(path).map_err(|e| failed(&e))?;
         let connection = Connection::open(path).map_err(|e| failed(&e))?;
         connection.busy_timeout(OP_DEADLINE).map_err(|e| failed(&e))?;
@@ -54,7 +103,11 @@ impl FileBackend {
                  CREATE TABLE IF NOT EXISTS revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, expires_ms INTEGER NOT NULL);",
             )
             .map_err(|e| failed(&e))?;
-        Ok(FileBackend { path: path.to_path_buf(), connection: Arc::new(Mutex::new(connection)) })
+        Ok(FileBackend {
+            path: path.to_path_buf(),
+            connection: Arc::new(Mutex::new(connection)),
+            revocations_seen: std::sync::atomic::AtomicI64::new(-1),
+        })
     }
 
     /// How warnings name this store.
@@ -126,9 +179,7 @@ impl FileBackend {
         self.step(move |connection| {
             let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = wall_clock_ms();
-            // Expired rows go as steps run: the store stays the size of
-            // what is live.
-            tx.execute("DELETE FROM records WHERE expires_ms <= ?1", params![now as i64])?;
+            sweep(&tx, now)?;
             if let Some(spent_for) = spent_for {
                 put(&tx, &spent_key, "1", now + millis(spent_for))?;
             }
@@ -155,6 +206,7 @@ impl FileBackend {
         self.step(move |connection| {
             let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = wall_clock_ms();
+            sweep(&tx, now)?;
             let until = now + logout_marker_ms();
             let old = live(&tx, &key, now)?.map(|(value, _)| value);
             put(&tx, &key, LOGGED_OUT, until)?;
@@ -187,15 +239,22 @@ impl FileBackend {
         .await
     }
 
-    /// Polls for revocations written after it started, handing each over,
+    /// Polls for revocations written after it first started (or after the
+    /// last one it handed over, when it starts again), handing each over,
     /// until the store fails.
     pub async fn listen(&self, on_message: &(dyn Fn(&str) + Send + Sync)) {
-        let latest = self
-            .step(|connection| {
-                connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |row| row.get(0))
-            })
-            .await;
-        let Ok(mut seen): Result<i64, _> = latest else { return };
+        use std::sync::atomic::Ordering;
+        let mut seen = self.revocations_seen.load(Ordering::Acquire);
+        if seen < 0 {
+            let latest = self
+                .step(|connection| {
+                    connection.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |row| row.get(0))
+                })
+                .await;
+            let Ok(latest): Result<i64, _> = latest else { return };
+            seen = latest;
+            self.revocations_seen.store(seen, Ordering::Release);
+        }
         loop {
             tokio::time::sleep(LISTEN_EVERY).await;
             let after = seen;
@@ -212,8 +271,19 @@ impl FileBackend {
                 seen = seen.max(seq);
                 on_message(&message);
             }
+            self.revocations_seen.store(seen, Ordering::Release);
         }
     }
+}
+
+/// Deletes expired rows, a bounded number per step: every write step
+/// sweeps, so the store stays about the size of what is live, and no step
+/// pays for a backlog at once.
+fn sweep(connection: &Connection, now: u64) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached("DELETE FROM records WHERE key IN (SELECT key FROM records WHERE expires_ms <= ?1 LIMIT ?2)")?
+        .execute(params![now as i64, SWEEP_AT_MOST])
+        .map(|_| ())
 }
 
 /// A live row's value and expiry.
@@ -320,6 +390,82 @@ mod tests {
         assert_eq!(*heard.lock().unwrap(), vec!["digest:60".to_string()]);
         task.abort();
         let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn a_listener_that_starts_again_hears_what_was_announced_while_it_was_stopped() {
+        let (store, path) = temp_store("resume");
+        let listener = Arc::new(FileBackend::open(&path).unwrap());
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let listen = |listener: Arc<FileBackend>, heard: Arc<Mutex<Vec<String>>>| {
+            tokio::spawn(async move {
+                listener.listen(&move |message: &str| heard.lock().unwrap().push(message.to_string())).await;
+            })
+        };
+        let first = listen(listener.clone(), heard.clone());
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        store.announce("before").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The listener stops (a stalled store ends it), a logout is announced
+        // meanwhile, and the listener starts again a moment later.
+        first.abort();
+        store.announce("while-stopped").await.unwrap();
+        let second = listen(listener.clone(), heard.clone());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(*heard.lock().unwrap(), vec!["before".to_string(), "while-stopped".to_string()]);
+        second.abort();
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[tokio::test]
+    async fn expired_rows_are_swept_a_bounded_number_per_step() {
+        let (store, path) = temp_store("sweep");
+        let expired = wall_clock_ms() - 1;
+        {
+            let connection = store.connection.lock().unwrap();
+            for i in 0..1000 {
+                put(&connection, &format!("old-{i}"), "x", expired).unwrap();
+            }
+        }
+        let rows = |store: &FileBackend| -> i64 {
+            let connection = store.connection.lock().unwrap();
+            connection.query_row("SELECT COUNT(*) FROM records", [], |row| row.get(0)).unwrap()
+        };
+        // Each logout adds its own marker and sweeps at most SWEEP_AT_MOST.
+        store.log_out("k1", "id1").await.unwrap();
+        assert_eq!(rows(&store), 1000 - SWEEP_AT_MOST + 1);
+        for i in 2..=4 {
+            store.log_out(&format!("k{i}"), "id").await.unwrap();
+        }
+        assert_eq!(rows(&store), 4, "the backlog gone in four steps, the live markers kept");
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_default_folder_must_be_this_users_alone() {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let base = std::env::temp_dir().join(format!("crossmint-test-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir(&base).unwrap();
+        let fresh = base.join("fresh");
+        private_folder(&fresh).unwrap();
+        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o700);
+        private_folder(&fresh).expect("its own folder, again");
+        let shared = base.join("shared");
+        std::fs::DirBuilder::new().mode(0o777).create(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(private_folder(&shared).unwrap_err().to_string().contains("not a folder of this user's alone"));
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&fresh, &link).unwrap();
+        assert!(private_folder(&link).is_err(), "a link, even to a private folder");
+        if unsafe { libc::geteuid() } == 0 {
+            let theirs = base.join("theirs");
+            std::fs::DirBuilder::new().mode(0o700).create(&theirs).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+            assert!(private_folder(&theirs).is_err(), "another user's folder");
+        }
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]
