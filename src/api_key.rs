@@ -79,11 +79,13 @@ const BAD_SIGNATURE: &str = "Invalid API key. Failed to validate signature";
 /// What the reference's base58 decoder throws for a character outside the alphabet.
 const NOT_BASE58: &str = "Non-base58 character";
 
-/// What the caller requires of a key (`createCrossmint`'s second argument).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+/// What the caller requires of a key (`createCrossmint`'s second argument),
+/// by name as given: a name no key has (`"backend"`, `"Production"`) refuses
+/// every key, as in the reference, rather than being ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct KeyExpectations {
-    pub usage_origin: Option<UsageOrigin>,
-    pub environment: Option<Environment>,
+    pub usage_origin: Option<String>,
+    pub environment: Option<String>,
 }
 
 impl UsageOrigin {
@@ -97,17 +99,10 @@ impl UsageOrigin {
 
 impl KeyExpectations {
     /// `createCrossmint`'s second argument as given: `usageOrigin` ("client"
-    /// or "server") and `environment` by name; anything else expects nothing,
-    /// as the reference ignores it.
+    /// or "server") and `environment` ("development", "staging" or
+    /// "production").
     pub fn from_names(usage_origin: Option<&str>, environment: Option<&str>) -> KeyExpectations {
-        KeyExpectations {
-            usage_origin: [UsageOrigin::Client, UsageOrigin::Server]
-                .into_iter()
-                .find(|o| Some(o.name()) == usage_origin),
-            environment: [Environment::Development, Environment::Staging, Environment::Production]
-                .into_iter()
-                .find(|e| Some(e.name()) == environment),
-        }
+        KeyExpectations { usage_origin: usage_origin.map(str::to_owned), environment: environment.map(str::to_owned) }
     }
 }
 
@@ -131,12 +126,12 @@ pub fn validate_api_key_with(key: &str, expect: KeyExpectations) -> Result<ApiKe
     if let Some(accepted) = ACCEPTED.lock().unwrap_or_else(|p| p.into_inner()).get(&memo_key) {
         return Ok(accepted.clone());
     }
-    let accepted = check_api_key(key, expect)?;
+    let accepted = check_api_key(key, &memo_key.0)?;
     ACCEPTED.lock().unwrap_or_else(|p| p.into_inner()).insert(memo_key, accepted.clone());
     Ok(accepted)
 }
 
-fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyError> {
+fn check_api_key(key: &str, expect: &KeyExpectations) -> Result<ApiKey, ApiKeyError> {
     if key.starts_with("sk_live") || key.starts_with("sk_test") {
         return Err(ApiKeyError(OLD_FORMAT.into()));
     }
@@ -147,11 +142,10 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
     } else {
         return Err(ApiKeyError(BAD_ORIGIN.into()));
     };
-    if let Some(required) = expect.usage_origin.filter(|o| *o != usage_origin) {
+    if let Some(required) = expect.usage_origin.as_deref().filter(|o| *o != usage_origin.name()) {
         return Err(ApiKeyError(format!(
-            "Disallowed API key. You passed a {} API key, but a {} API key is required.",
-            usage_origin.name(),
-            required.name()
+            "Disallowed API key. You passed a {} API key, but a {required} API key is required.",
+            usage_origin.name()
         )));
     }
     let after_origin = &key[3..];
@@ -159,11 +153,10 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
         .into_iter()
         .find(|env| after_origin.strip_prefix(env.name()).is_some_and(|rest| rest.starts_with('_')))
         .ok_or_else(|| ApiKeyError(BAD_ENVIRONMENT.into()))?;
-    if let Some(required) = expect.environment.filter(|e| *e != environment) {
+    if let Some(required) = expect.environment.as_deref().filter(|e| *e != environment.name()) {
         return Err(ApiKeyError(format!(
-            "Disallowed API key. You passed a {} API key, but a {} API key is required.",
-            environment.name(),
-            required.name()
+            "Disallowed API key. You passed a {} API key, but a {required} API key is required.",
+            environment.name()
         )));
     }
 
@@ -177,11 +170,12 @@ fn check_api_key(key: &str, expect: KeyExpectations) -> Result<ApiKey, ApiKeyErr
 
     let signed_message = format!("{prefix}.{key_data}");
     let signed_by = |signer: &str| verify_signature(signer, &signed_message, signature);
-    // With an environment required, only that environment's signer counts.
-    let signed = match expect.environment {
-        Some(Environment::Production) => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION),
-        Some(_) => signed_by(SIGNER_PUBLIC_KEY_STAGING),
-        None => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION) || signed_by(SIGNER_PUBLIC_KEY_STAGING),
+    // With an environment required (the key's own, by now), only that
+    // environment's signer counts.
+    let signed = match (expect.environment.is_some(), environment) {
+        (true, Environment::Production) => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION),
+        (true, _) => signed_by(SIGNER_PUBLIC_KEY_STAGING),
+        (false, _) => signed_by(SIGNER_PUBLIC_KEY_PRODUCTION) || signed_by(SIGNER_PUBLIC_KEY_STAGING),
     };
     if !signed {
         return Err(ApiKeyError(BAD_SIGNATURE.into()));
@@ -233,26 +227,34 @@ mod tests {
 
     #[test]
     fn honours_expectations() {
-        let server = KeyExpectations { usage_origin: Some(UsageOrigin::Server), environment: None };
+        let server = KeyExpectations::from_names(Some("server"), None);
         assert_eq!(
             validate_api_key_with(VALID, server).unwrap_err().0,
             "Disallowed API key. You passed a client API key, but a server API key is required."
         );
-        let production = KeyExpectations { usage_origin: None, environment: Some(Environment::Production) };
+        let production = KeyExpectations::from_names(None, Some("production"));
         assert_eq!(
             validate_api_key_with(VALID, production).unwrap_err().0,
             "Disallowed API key. You passed a development API key, but a production API key is required."
         );
-        let dev_client =
-            KeyExpectations { usage_origin: Some(UsageOrigin::Client), environment: Some(Environment::Development) };
+        let dev_client = KeyExpectations::from_names(Some("client"), Some("development"));
         assert!(validate_api_key_with(VALID, dev_client).is_ok());
+        // Names no key has refuse every key, as in the reference.
+        assert_eq!(
+            validate_api_key_with(VALID, KeyExpectations::from_names(Some("backend"), None)).unwrap_err().0,
+            "Disallowed API key. You passed a client API key, but a backend API key is required."
+        );
+        assert_eq!(
+            validate_api_key_with(VALID, KeyExpectations::from_names(None, Some("DEVELOPMENT"))).unwrap_err().0,
+            "Disallowed API key. You passed a development API key, but a DEVELOPMENT API key is required."
+        );
     }
 
     #[test]
     fn remembered_acceptance_is_per_expectations() {
         assert!(validate_api_key(VALID).is_ok());
         assert!(validate_api_key(VALID).is_ok(), "answered from memory");
-        let server = KeyExpectations { usage_origin: Some(UsageOrigin::Server), environment: None };
+        let server = KeyExpectations::from_names(Some("server"), None);
         assert!(
             validate_api_key_with(VALID, server).is_err(),
             "a key accepted without expectations is still checked against them"

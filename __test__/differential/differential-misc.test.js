@@ -222,6 +222,10 @@ test('createCrossmint: the second argument (usage origin, environment) is enforc
     { environment: 'production' },
     { environment: 'staging' },
     { environment: 'development', usageOrigin: 'client' },
+    // Names no key has (a typo) refuse the key rather than being ignored.
+    { environment: 'DEVELOPMENT' },
+    { environment: 'Production' },
+    { usageOrigin: 'backend' },
   ]
   for (const expectations of cases) {
     const outcome = (sdk) => {
