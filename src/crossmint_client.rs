@@ -439,8 +439,9 @@ impl CrossmintClient {
         send(request, self.timeout, HttpCall::Logout).await.map(|answer| answer.status)
     }
 
-    /// Crossmint's user record, returned as Crossmint answered it (the
-    /// reference returns the JSON whatever the status).
+    /// Crossmint's user record, returned as Crossmint answered it (1.2.42
+    /// returned the JSON whatever the status; Crossmint's current SDK, and
+    /// this one, fail a 5xx as an outage).
     pub async fn get_user(&self, user_id: &str) -> Result<Value, ClientError> {
         // URL parsers resolve these (even percent-encoded) as path steps.
         if matches!(user_id, "" | "." | "..") {
@@ -448,6 +449,13 @@ impl CrossmintClient {
         }
         let request = client(&HTTP)?.get(self.user_url(user_id)).headers(self.headers.clone());
         let answer = send(request, self.timeout, HttpCall::User).await?;
+        if answer.status.is_server_error() {
+            let reason = answer.status.canonical_reason().unwrap_or_default();
+            return Err(ClientError::new(
+                ClientErrorKind::Rejected(answer.status.as_u16()),
+                format!("API request failed: {} {reason}", answer.status.as_u16()),
+            ));
+        }
         serde_json::from_slice(&answer.body).map_err(|_| not_json(HttpCall::User.what()))
     }
 }

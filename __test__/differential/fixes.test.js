@@ -379,3 +379,21 @@ test('fix: user ids that URL parsers would resolve as path steps are refused bef
   await auth.getUser('.%2E')
   assert.equal(emulator.requests[0].path, '/api/2024-09-26/sdk/auth/user/.%252E')
 })
+
+test("fix: getUser fails a Crossmint 5xx as an outage (as Crossmint's current SDK does) instead of returning the error body as the user", async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  for (const fault of [
+    { status: 503, times: 1 },
+    { html: 502, times: 1 },
+  ]) {
+    emulator.faults.user = fault
+    await assert.rejects(auth.getUser('user-lookup'), (error) => {
+      assert.equal(error.code, 'CROSSMINT_UNAVAILABLE')
+      assert.match(error.message, /^API request failed: 50[23] /)
+      return true
+    })
+  }
+  emulator.faults.user = { status: 404, times: 1 }
+  assert.equal(typeof (await auth.getUser('user-lookup')), 'object', 'a 4xx is still returned as Crossmint answered it')
+})
