@@ -160,6 +160,8 @@ test('the loader says what is wrong and what to do, for each way it can fail', {
     )
     assert.ok(answer.message.includes(`${name}.${here}.node`), 'the file that failed is named')
     assert.match(answer.message, /Reinstall crossmint-server-native-[\w-]+@\d+\.\d+\.\d+/)
+    // Building from source happens in a clone: the app's own `npm run build` is not ours.
+    assert.match(answer.message, /build it from source with a Rust toolchain: git clone .*npm install <path to the clone> in your app/)
   })
 
   await t.test('the main package installed alone with --omit=optional: names the package to install, and that fixes it', () => {

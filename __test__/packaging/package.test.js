@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFileSync, spawn } = require('node:child_process')
+const { execFileSync, spawn, spawnSync } = require('node:child_process')
 const { withEmulator, exchange, cookieHeaderFor, freePort } = require('../helpers/harness.js')
 const { packListing, root, npm, shell } = require('../helpers/packed-package.js')
 
@@ -87,6 +87,32 @@ test("npm pack ships only what is needed, and the packed package runs the guide'
   })
   assert.equal(refreshed.status, 200)
   assert.equal(refreshed.setCookie.length, 2)
+
+  // A CommonJS TypeScript project (`"module": "commonjs"`: node10
+  // resolution, which ignores `exports`) finds every subpath's types
+  // through `typesVersions`.
+  fs.writeFileSync(
+    path.join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: 'commonjs', moduleResolution: 'node10', skipLibCheck: true, types: [] },
+      files: ['subpaths.ts'],
+    }),
+  )
+  fs.writeFileSync(
+    path.join(app, 'subpaths.ts'),
+    [
+      "import { CrossmintAuth, createCrossmint } from 'crossmint-server-native'",
+      "import { crossmintMiddleware } from 'crossmint-server-native/express'",
+      "import { crossmintPreHandler } from 'crossmint-server-native/fastify'",
+      "import { crossmintMiddleware as honoMiddleware } from 'crossmint-server-native/hono'",
+      "import { instrumentCrossmintAuth } from 'crossmint-server-native/otel'",
+      "import { TEST_API_KEY } from 'crossmint-server-native/testing'",
+      'const auth = CrossmintAuth.from(createCrossmint({ apiKey: TEST_API_KEY }))',
+      'export const wired: unknown[] = [crossmintMiddleware(auth), crossmintPreHandler(auth), honoMiddleware(auth), instrumentCrossmintAuth]',
+    ].join('\n'),
+  )
+  const compiled = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', app], { encoding: 'utf8' })
+  assert.equal(compiled.status, 0, compiled.stdout + compiled.stderr)
 })
 
 test('only the entry and its documented subpaths are reachable: the internals (lib/core) are not', () => {

@@ -124,7 +124,7 @@ test('package metadata: repository, homepage, bugs, keywords, license, engines; 
   // The published package.json gets them from napi pre-publish, not from the repository:
   // listed here, `npm install` in a clone would ask the registry for them.
   assert.equal(packageJson.optionalDependencies, undefined)
-  assert.equal(packageJson.scripts.prepublishOnly, 'napi pre-publish -t npm --skip-optional-publish --no-gh-release')
+  assert.match(packageJson.scripts.prepublishOnly, /copyFileSync\('LICENSE'.* && napi pre-publish -t npm --skip-optional-publish --no-gh-release$/)
   assert.equal(packageJson.scripts.version, 'napi version && git add npm')
 })
 
@@ -165,6 +165,7 @@ test('the release as npm publish makes it: main package, platform packages, and 
       assert.deepEqual(shipped.repository, packageJson.repository)
       assert.deepEqual(shipped.engines, packageJson.engines)
       assert.ok(readFromTarball(release.platforms[platform], `package/${binary}`).length > 0, `${binary} is packed`)
+      assert.match(readFromTarball(release.platforms[platform], 'package/LICENSE'), /Apache License\s+Version 2\.0/, `${platform} carries the license`)
     }
     // The name napi build gives this machine's binary is the one its package points at.
     assert.equal(builtPlatform().binary, `${napi.binaryName}.${release.here}.node`)
@@ -403,7 +404,8 @@ test('release workflow: builds and tests every napi target, on Node 20, 22 and 2
   const mainPublish = script.lastIndexOf('npm publish --provenance --access public')
   assert.ok(platformPublish > 0 && mainPublish > platformPublish, 'platform packages first, then the main package, both with provenance')
   assert.ok(
-    script.indexOf('npm run artifacts') < script.indexOf(packageJson.scripts.prepublishOnly.replace(/^napi/, 'npx napi')),
-    'binaries moved into npm/ before pre-publish checks them',
+    script.indexOf('npm run artifacts') >= 0 && script.indexOf('npm run artifacts') < script.indexOf('npm run prepublishOnly'),
+    'binaries moved into npm/ before pre-publish checks them (and the license is copied in)',
   )
+  assert.ok(script.indexOf('npm run prepublishOnly') < platformPublish, 'the platform packages are published after it')
 })

@@ -180,10 +180,7 @@ function nativeLoadError(cause) {
   const supported = supportedPlatforms()
   if (!supported.includes(here)) {
     return withCause(
-      `${PACKAGE} has no prebuilt binary for ${here}: it is built for ${supported.join(', ') || 'no platform'}. ` +
-        `On ${here}, build it from source with a Rust toolchain: git clone ${repositoryUrl() || 'the repository'}, ` +
-        `run npm install && npm run build in the clone, then npm install <path to the clone> in your app` +
-        `${repositoryUrl() ? ` (${repositoryUrl()}/blob/main/README.md#building-from-source)` : ''}.`,
+      `${PACKAGE} has no prebuilt binary for ${here}: it is built for ${supported.join(', ') || 'no platform'}. ` + `On ${here}, ${buildFromSource()}`,
       cause,
     )
   }
@@ -205,8 +202,18 @@ function nativeLoadError(cause) {
   const runtime = isDeno() ? `Deno ${process.versions.deno || ''}`.trim() : `Node ${process.versions.node}`
   return withCause(
     `${platformPackage} is installed but its binary did not load on ${here} (${runtime}): ` +
-      `${detail || (cause && cause.message)}. Reinstall ${platformPackage}@${packageJson.version}, or build from source with a Rust toolchain: npm run build.`,
+      `${detail || (cause && cause.message)}. Reinstall ${platformPackage}@${packageJson.version}, or ${buildFromSource()}`,
     cause,
+  )
+}
+
+/** How a user builds the addon themselves: in a clone, never in their own app (whose `npm run build` is its own). */
+function buildFromSource() {
+  const url = repositoryUrl()
+  return (
+    `build it from source with a Rust toolchain: git clone ${url || 'the repository'}, ` +
+    `run npm install && npm run build in the clone, then npm install <path to the clone> in your app` +
+    `${url ? ` (${url}/blob/main/README.md#building-from-source)` : ''}.`
   )
 }
 
