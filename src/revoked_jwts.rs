@@ -10,6 +10,11 @@
 //! clock tolerance), at most a day. The count of revocations lets holders of
 //! earlier answers (verified records, remembered headers) find out cheaply
 //! whether anything was revoked since.
+//!
+//! A logout's JWT whose signature this process could check is kept apart
+//! from one it could not (no fresh key set, or a key it does not hold yet):
+//! anyone can send logouts carrying made-up tokens of the second kind, and a
+//! flood of them must not push a real revocation out of its bounded table.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
@@ -29,11 +34,17 @@ const MARGIN: Duration = Duration::from_secs(600);
 const LONGEST: Duration = Duration::from_secs(24 * 3600);
 
 static REVOKED: LazyLock<Mutex<ExpiringMap<Digest, ()>>> = LazyLock::new(|| Mutex::new(ExpiringMap::new(CAPACITY)));
+/// Logouts' JWTs whose signature could not be checked when they came.
+static UNVERIFIED: LazyLock<Mutex<ExpiringMap<Digest, ()>>> = LazyLock::new(|| Mutex::new(ExpiringMap::new(CAPACITY)));
 /// How many revocations were made so far; bumped after the digest is stored.
 static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
 
 fn lock() -> std::sync::MutexGuard<'static, ExpiringMap<Digest, ()>> {
     REVOKED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn lock_unverified() -> std::sync::MutexGuard<'static, ExpiringMap<Digest, ()>> {
+    UNVERIFIED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The digest under which a JWT is revoked (also what other processes are told).
@@ -67,6 +78,16 @@ pub fn revoke(jwt: &str) -> Revocation {
     revocation
 }
 
+/// Refuses `jwt`, whose signature could not be checked, from now on: kept
+/// apart, so that such revocations only ever crowd out each other.
+pub fn revoke_unverified(jwt: &str) -> Revocation {
+    let (digest, memory) = (digest_of(jwt), memory_for(jwt));
+    let now = Instant::now();
+    lock_unverified().insert(digest, (), now + memory, now);
+    REVOCATIONS.fetch_add(1, Ordering::Release);
+    (digest, memory)
+}
+
 /// Refuses the JWT with this digest for `memory` (revocations made elsewhere).
 pub fn revoke_digest(digest: Digest, memory: Duration) {
     let now = Instant::now();
@@ -79,8 +100,8 @@ pub fn is_revoked(jwt: &str) -> bool {
     if REVOCATIONS.load(Ordering::Acquire) == 0 {
         return false;
     }
-    let digest = digest_of(jwt);
-    lock().get(&digest, Instant::now()).is_some()
+    let (digest, now) = (digest_of(jwt), Instant::now());
+    lock().get(&digest, now).is_some() || lock_unverified().get(&digest, now).is_some()
 }
 
 /// The number of revocations so far. An answer given while it read `n` is
@@ -102,6 +123,20 @@ mod tests {
         assert!(is_revoked(jwt));
         assert!(!is_revoked("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ2In0.c2ln"));
         assert!(revocations() > before);
+    }
+
+    #[test]
+    fn revocations_that_could_not_be_checked_never_push_out_checked_ones() {
+        let checked = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaGVja2VkIn0.c2ln";
+        revoke(checked);
+        let first_junk = "junk.0.x";
+        revoke_unverified(first_junk);
+        for i in 1..=CAPACITY + 10 {
+            revoke_unverified(&format!("junk.{i}.x"));
+        }
+        assert!(is_revoked(checked), "a flood of unchecked revocations leaves it");
+        assert!(!is_revoked(first_junk), "they crowd out each other, oldest first");
+        assert!(is_revoked(&format!("junk.{}.x", CAPACITY + 10)));
     }
 
     #[test]

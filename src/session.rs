@@ -24,7 +24,7 @@ use crate::revoked_jwts;
 use crate::sealed_records::{SharedOutcome, Verdict};
 use crate::session_cookies::ProjectCookies;
 use crate::shared_refresh_store::{self, SharedRefreshStore};
-use crate::token_verifier::{TokenVerifier, VerifiedSubject};
+use crate::token_verifier::{SignatureCheck, TokenVerifier, VerifiedSubject};
 use crate::warnings;
 
 /// Shared by every `CrossmintAuth` in the process: frameworks such as Next.js
@@ -512,8 +512,8 @@ impl SessionEngine {
     /// A logout ends the whole rotation chain of `refresh_token` at once (no
     /// refresh of any of its tokens starts from now on, in this process and,
     /// with coordination, in every process; one under way hands out
-    /// nothing), refuses the request's `jwts` (those that could be sessions)
-    /// and the JWTs the chain issued as sessions,
+    /// nothing), refuses the request's `jwts` (all but made-up ones) and the
+    /// JWTs the chain issued as sessions,
     /// and revokes at Crossmint the token and every token the chain issued,
     /// in parallel. It comes in two parts. This one must not wait: it is
     /// everything this process decides alone, called on the caller's thread
@@ -527,9 +527,11 @@ impl SessionEngine {
     ) -> LogoutStarted {
         let deadline = Instant::now() + self.timeout;
         let mut refused_jwts = Vec::new();
-        for jwt in jwts.into_iter().flatten() {
-            if !jwt.is_empty() && self.verifier.could_be_session(jwt) {
-                refused_jwts.push(revoked_jwts::revoke(jwt));
+        for jwt in jwts.into_iter().flatten().filter(|jwt| !jwt.is_empty()) {
+            match self.verifier.logout_check(jwt) {
+                SignatureCheck::Signed => refused_jwts.push(revoked_jwts::revoke(jwt)),
+                SignatureCheck::Unknown => refused_jwts.push(revoked_jwts::revoke_unverified(jwt)),
+                SignatureCheck::MadeUp => {}
             }
         }
         let mut dropped = Vec::new();

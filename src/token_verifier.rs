@@ -26,6 +26,14 @@ use crate::verify_error::{VerifyError, VerifyErrorKind};
 /// and the verification options, so verifiers never mix).
 static VERIFIED: LazyLock<VerifiedTokens> = LazyLock::new(|| VerifiedTokens::new(DEFAULT_CAPACITY));
 
+/// What a logout could tell of a JWT's signature (`TokenVerifier::logout_check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    Signed,
+    MadeUp,
+    Unknown,
+}
+
 /// A token found good as a session: its `sub`, when it has a string one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSubject(pub Option<String>);
@@ -130,20 +138,22 @@ impl TokenVerifier {
         self.is_recorded(&key) || (allow_signature_check && self.check_with_held_keys(key, token, UNCHECKED).is_some())
     }
 
-    /// Whether `token` could be a session, now or once the key set is
-    /// refetched: what a logout must refuse. False only for a token that
-    /// cannot be one (malformed, or refused by a fresh key set: a bad
-    /// signature, a key it does not publish, claims that fail), so that
-    /// logouts carrying junk cannot crowd real revocations out of their
-    /// bounded table. Never fetches; with no fresh set, true.
-    pub fn could_be_session(&self, token: &str) -> bool {
-        let Ok(parsed) = jwt::parse_token(token) else { return false };
+    /// What a logout can tell of `token` without waiting: signed by a key
+    /// of the fresh set held, made up (malformed, or a bad signature by a
+    /// key that set holds), or neither can be told (no fresh set, or a key
+    /// the set does not hold yet: Crossmint may have rotated). The claims
+    /// are not judged: another instance or process may accept what this
+    /// one's options refuse, and an expired JWT is kept only for a margin.
+    pub fn logout_check(&self, token: &str) -> SignatureCheck {
+        let Ok(parsed) = jwt::parse_token(token) else { return SignatureCheck::MadeUp };
         if !self.key_set.holds_fresh_set() {
-            return true;
+            return SignatureCheck::Unknown;
         }
-        let Some(held) = self.key_set.held_for(parsed.kid.as_deref()) else { return false };
-        jwt::verify_signature(&parsed, &held.keys).is_ok()
-            && jwt::validate_session_claims(&parsed, &self.options, jwt::now_seconds()).is_ok()
+        match self.key_set.held_for(parsed.kid.as_deref()) {
+            None => SignatureCheck::Unknown,
+            Some(held) if jwt::verify_signature(&parsed, &held.keys).is_ok() => SignatureCheck::Signed,
+            Some(_) => SignatureCheck::MadeUp,
+        }
     }
 
     /// One signature check against the key set already held, remembered when

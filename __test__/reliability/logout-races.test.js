@@ -262,7 +262,7 @@ test('a logout through an instance without refreshRoute also ends what a refresh
   }
 })
 
-test('a logout records only JWTs that could be sessions: junk cannot crowd real revocations out of their bounded table', async (t) => {
+test('a logout records no made-up JWT, and one it cannot check yet apart from the checked ones', async (t) => {
   const native = require('../../lib/core/native-addon.js')
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
@@ -271,15 +271,34 @@ test('a logout records only JWTs that could be sessions: junk cannot crowd real 
   assert.equal((await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })).userId, 'junk-logouts')
   const forged = emulator.signJwt({ sub: 'junk-logouts', exp: now() + 600 }).replace(/\.[^.]+$/, '.c2lnbmF0dXJl')
   const before = native.recordInvalidations()
-  const unpublishedKid = emulator.signJwt({ sub: 'junk-logouts', exp: now() + 600 }, { kid: 'not-published' })
-  const expiredJwt = emulator.signJwt({ sub: 'junk-logouts', exp: now() - 60 })
-  for (const jwt of ['junk', 'a.b.c', forged, unpublishedKid, expiredJwt]) {
+  for (const jwt of ['junk', 'a.b.c', forged]) {
     await auth.logout(cookieRequest(`crossmint-jwt=${jwt}`))
   }
-  assert.equal(native.recordInvalidations(), before, 'nothing recorded for tokens that cannot be sessions')
+  assert.equal(native.recordInvalidations(), before, 'nothing recorded for malformed or badly signed tokens')
+  // A key this process does not hold yet may be one Crossmint just rotated
+  // to: recorded, apart from the checked revocations (src/revoked_jwts.rs).
+  const unpublishedKid = emulator.signJwt({ sub: 'junk-logouts', exp: now() + 600 }, { kid: 'not-published' })
+  await auth.logout(cookieRequest(`crossmint-jwt=${unpublishedKid}`))
+  assert.equal(native.recordInvalidations(), before + 1)
   await auth.logout(cookieRequest(`crossmint-jwt=${session.jwt}`))
-  assert.equal(native.recordInvalidations(), before + 1, 'a real JWT is recorded')
+  assert.equal(native.recordInvalidations(), before + 2, 'a real JWT is recorded')
   // Refused as a session: the refresh token, which this logout did not carry, refreshes instead.
   const after = await auth.getSession({ jwt: session.jwt, refreshToken: session.refreshToken.secret })
   assert.notEqual(after.jwt, session.jwt)
+})
+
+test('a logout refuses a JWT signed by a key Crossmint rotated to after this process fetched its key set', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  for (let i = 0; i < 20; i++) {
+    // The key set is held and fresh, from before the rotation.
+    const before = emulator.createSession(`before-rotation-${i}`)
+    assert.equal((await auth.getSession({ jwt: before.jwt, refreshToken: before.refreshToken.secret })).userId, `before-rotation-${i}`)
+    emulator.rotateKeys()
+    const rotated = emulator.createSession(`rotated-${i}`)
+    await auth.logout(cookieRequest(`crossmint-jwt=${rotated.jwt}`))
+    // Refused as a session: the live refresh token, which this logout did not carry, refreshes instead.
+    const after = await auth.getSession({ jwt: rotated.jwt, refreshToken: rotated.refreshToken.secret })
+    assert.notEqual(after.jwt, rotated.jwt)
+  }
 })
