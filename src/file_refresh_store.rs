@@ -23,6 +23,10 @@ const LISTEN_EVERY: Duration = Duration::from_millis(100);
 /// How long a revocation row stays for processes to read.
 const REVOCATION_ROWS_FOR: Duration = Duration::from_secs(60);
 
+/// How long opening the store keeps trying while other processes hold the
+/// file's lock to set it up.
+const OPEN_PATIENCE: Duration = Duration::from_secs(2);
+
 /// At most this many expired rows are swept by one step, so a backlog (a
 /// flood of logouts while the app was quiet) never holds the write lock
 /// past a step's deadline.
@@ -94,15 +98,32 @@ impl FileBackend {
         create_private(path).map_err(|e| failed(&e))?;
         let connection = Connection::open(path).map_err(|e| failed(&e))?;
         connection.busy_timeout(OP_DEADLINE).map_err(|e| failed(&e))?;
-        connection
-            .execute_batch(
+        // Processes started together (a cluster's workers) set the file up at
+        // once, and switching to WAL takes a lock the busy timeout does not
+        // wait for: a "locked" answer is tried again for a while, since a
+        // process that gives up here stays uncoordinated for its lifetime.
+        let give_up_at = std::time::Instant::now() + OPEN_PATIENCE;
+        loop {
+            let set_up = connection.execute_batch(
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = NORMAL;
                  CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_ms INTEGER NOT NULL);
                  CREATE INDEX IF NOT EXISTS records_by_expiry ON records (expires_ms);
                  CREATE TABLE IF NOT EXISTS revocations (seq INTEGER PRIMARY KEY AUTOINCREMENT, message TEXT NOT NULL, expires_ms INTEGER NOT NULL);",
-            )
-            .map_err(|e| failed(&e))?;
+            );
+            match set_up {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(error, _))
+                    if matches!(
+                        error.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) && std::time::Instant::now() < give_up_at =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(error) => return Err(failed(&error)),
+            }
+        }
         Ok(FileBackend {
             path: path.to_path_buf(),
             connection: Arc::new(Mutex::new(connection)),
@@ -466,6 +487,30 @@ mod tests {
             assert!(private_folder(&theirs).is_err(), "another user's folder");
         }
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn processes_opening_one_new_file_at_once_all_get_the_store() {
+        for round in 0..20 {
+            let path = std::env::temp_dir().join(format!("crossmint-test-open-{round}-{}.sqlite", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let barrier = Arc::new(std::sync::Barrier::new(8));
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        FileBackend::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().unwrap_or_else(|error| panic!("round {round}: {error}"));
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
     }
 
     #[test]
