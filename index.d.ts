@@ -152,13 +152,14 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
    * through an embedded store (a SQLite file, sealed records) with no server
    * to run. On by default in a worker of Node's `cluster` (PM2's cluster mode
    * included); `true` or `{ file }` turns it on for other multi-process setups
-   * (containers sharing a volume), `false` turns it off. The default file is
+   * (containers sharing a volume), `false` or `{ enabled: false }` turns it
+   * off. The default file is
    * one per user, in a folder of that user's alone (mode 0700) in the
    * system's temporary folder. `refreshCoordination`
    * takes precedence. A file the system refuses gives one warning and
    * in-process coordination.
    */
-  localCoordination?: boolean | { file?: string }
+  localCoordination?: boolean | { file?: string; enabled?: boolean }
   /** Refuse JWTs without an `aud` claim. Default false (Crossmint issued such JWTs before it added the claim). */
   requireAudience?: boolean
   /** Seconds a finished refresh is reused for requests still carrying the old token: 0 to 30, default 30 (larger values are held to 30, as long as the shared table keeps a refresh); 0 disables. */
@@ -175,9 +176,10 @@ export type CrossmintAuthServerOptions = CrossmintAuthOptions & {
    * Share refreshes with the app's other processes (cluster workers, pods,
    * serverless instances) through Redis, so a browser's concurrent requests
    * landing on different processes keep the session. Off by default: refreshes
-   * are shared within the process only. See README, "Running several instances".
+   * are shared within the process only (`false`, `null` or absent). See README,
+   * "Running several instances".
    */
-  refreshCoordination?: RefreshCoordination
+  refreshCoordination?: RefreshCoordination | false | null
   /** Default: `console.error`, as the reference logs. */
   logger?: CrossmintLogger
   /**

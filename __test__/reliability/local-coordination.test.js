@@ -39,14 +39,18 @@ test('node:cluster, 4 workers, no option: 10 expired sessions × 8 concurrent re
   assert.ok(!/WARN/.test(app.output()), app.output())
 })
 
-test('node:cluster with localCoordination: false loses sessions under the same load (what the store fixes)', { timeout: 90000 }, async (t) => {
+test('node:cluster with localCoordination: false (or { enabled: false }) loses sessions under the same load (what the store fixes)', {
+  timeout: 120000,
+}, async (t) => {
   const emulator = await withEmulator(t)
   emulator.faults.refresh = { delayMs: 40 }
-  const app = await startCluster(t, emulator, { options: { localCoordination: false } })
-  const outcomes = await browsersFire(emulator, [app], expiredSessions(emulator, 10, 'uncoordinated-cluster'))
-  const kept = outcomes.flatMap((o) => o.answers).filter((a) => a.status === 200).length
-  t.diagnostic(`without the store: ${kept} of 80 requests kept their session`)
-  assert.ok(kept < 80, 'some requests lose their session without coordination')
+  for (const localCoordination of [false, { enabled: false }]) {
+    const app = await startCluster(t, emulator, { options: { localCoordination } })
+    const outcomes = await browsersFire(emulator, [app], expiredSessions(emulator, 10, `uncoordinated-cluster-${typeof localCoordination}`))
+    const kept = outcomes.flatMap((o) => o.answers).filter((a) => a.status === 200).length
+    t.diagnostic(`without the store (${JSON.stringify(localCoordination)}): ${kept} of 80 requests kept their session`)
+    assert.ok(kept < 80, 'some requests lose their session without coordination')
+  }
 })
 
 test('two apps (API keys) sharing the default store never see each other’s records', { timeout: 90000 }, async (t) => {

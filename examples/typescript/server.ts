@@ -70,6 +70,8 @@ const clusteredAuth = CrossmintAuth.from(crossmint, { refreshCoordination: coord
 void clusteredAuth
 // @ts-expect-error a redisUrl (or redisUrls) is required
 CrossmintAuth.from(crossmint, { refreshCoordination: {} })
+// Off, each spelled as the options accept it.
+CrossmintAuth.from(crossmint, { refreshCoordination: false, localCoordination: { enabled: false } })
 
 export const app = express()
 app.post('/refresh', refreshRoute(crossmintAuth))
