@@ -273,7 +273,7 @@ impl RemoteKeySet {
             // Stale-if-error: the failure is shared, and so are the keys held.
             return self.held_if_error(kid, stale_if_error).ok_or(error);
         }
-        if self.current().is_some_and(|held| held.at.elapsed() < ttl()) {
+        if self.holds_fresh_set() {
             // A fresh set that lacks the kid: this refetch is what the cooldown limits.
             *self.last_kid_refetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
@@ -320,7 +320,7 @@ impl RemoteKeySet {
         let remote = self.clone();
         tokio::spawn(async move {
             let _turn = remote.fetching.lock().await;
-            if remote.current().is_none_or(|held| held.at.elapsed() >= ttl()) && remote.recent_failure().is_none() {
+            if !remote.holds_fresh_set() && remote.recent_failure().is_none() {
                 let _ = remote.fetch_and_store(STALE_IF_ERROR).await;
             }
             remote.refetching.store(false, Ordering::Release);

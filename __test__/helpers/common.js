@@ -145,6 +145,22 @@ async function exchangeText(url, { method = 'GET', cookie, headers = {}, body, s
 
 // ---- loopback servers ----------------------------------------------------------
 
+/**
+ * A loopback server that accepts connections and never answers (a hung
+ * Crossmint or Redis, or a proxy in front of a dead one), closed when `t`
+ * ends: its port.
+ */
+async function silentServer(t) {
+  const held = new Set()
+  const silent = net.createServer((socket) => held.add(socket))
+  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of held) socket.destroy()
+    silent.close()
+  })
+  return silent.address().port
+}
+
 /** Serves `listener` (a node:http request listener: a handler, an Express app, a Koa callback) on loopback: `{ url, server, close }`. */
 async function listen(listener) {
   const server = http.createServer(listener)
@@ -270,6 +286,7 @@ module.exports = {
   exchangeText,
   listen,
   listenDuring,
+  silentServer,
   serve,
   serveExpress,
   redirectingTo,

@@ -4,8 +4,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const net = require('node:net')
-const { withEmulator, authFor, withRefreshCookie, pathIs, listen, redirectingTo, now, sleep } = require('../helpers/harness.js')
+const { withEmulator, authFor, withRefreshCookie, pathIs, listen, redirectingTo, now, sleep, silentServer } = require('../helpers/harness.js')
 const { REFRESH_PATH } = require('../../testing/emulator.js')
 
 async function timeLogouts(auth, count) {
@@ -43,14 +42,7 @@ test('a logout flood slows sessions no more than the same number of other Crossm
   // timers); what a logout adds on top is its work on the shared refresh
   // table, which every session's refresh passes through: compared here
   // against a flood of getUser calls, which never touch it.
-  const held = new Set()
-  const silent = net.createServer((socket) => held.add(socket))
-  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const socket of held) socket.destroy()
-    silent.close()
-  })
-  const flooder = authFor(emulator, { timeoutMs: 2000 }, `http://127.0.0.1:${silent.address().port}`)
+  const flooder = authFor(emulator, { timeoutMs: 2000 }, `http://127.0.0.1:${await silentServer(t)}`)
   const sessions = (count, tag) => Array.from({ length: count }, (_, i) => emulator.createSession(`${tag}-${i}`, { alg: 'ES256' }))
   const timeSessions = async (batch) => {
     const started = process.hrtime.bigint()

@@ -10,7 +10,7 @@
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
-const { withEmulator, authFor, cookieRequest, exchangeText, sleep, childScript, root, serve, now } = require('../helpers/harness.js')
+const { withEmulator, authFor, cookieRequest, exchangeText, sleep, childScript, root, vanillaRefreshRoute, now } = require('../helpers/harness.js')
 const { startExample } = require('../helpers/framework-checks.js')
 const { startRedis, redisAvailable } = require('../helpers/redis-server.js')
 const { applySetCookie, cookieHeader } = require('../../testing/soak/cookie-jar.js')
@@ -243,11 +243,7 @@ test('a logout through an instance without refreshRoute also ends what a refresh
   // Crossmint's guide: pages use an instance with `refreshRoute`, the refresh
   // and logout routes one without; the two file their refreshes apart.
   const emulator = await withEmulator(t)
-  const routeAuth = authFor(emulator)
-  const route = await serve(async (req, res) => {
-    await routeAuth.handleCustomRefresh(req, res)
-    res.end()
-  })
+  const route = await vanillaRefreshRoute(authFor(emulator))
   t.after(() => route.close())
   const pageAuth = authFor(emulator, { refreshRoute: `${route.url}/api/refresh` })
   const logoutAuth = authFor(emulator)

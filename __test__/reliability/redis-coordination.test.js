@@ -7,7 +7,7 @@
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
-const { withEmulator, settle, cookieHeaderFor, sleep, otherValidKey, root } = require('../helpers/harness.js')
+const { withEmulator, settle, cookieHeaderFor, sleep, otherValidKey, root, silentServer } = require('../helpers/harness.js')
 const { startInstances, warnings, get, refreshesOf, browsersFire, assertEverySessionKept, expiredSessions } = require('../helpers/coordination-load.js')
 const { startRedis, redisAvailable, serverName } = require('../helpers/redis-server.js')
 const { makeCertificates } = require('../helpers/certificates.js')
@@ -344,19 +344,12 @@ test('a Redis record written back after its time never revives a rotated refresh
 })
 
 test('a Redis that accepts connections and never answers: concurrent refreshes share one failed connection attempt instead of queueing for one each', async (t) => {
-  const net = require('node:net')
-  const held = new Set()
-  const silent = net.createServer((socket) => held.add(socket))
-  await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  t.after(() => {
-    for (const socket of held) socket.destroy()
-    silent.close()
-  })
+  const silentPort = await silentServer(t)
   const emulator = await withEmulator(t)
   const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
     logger: false,
     timeoutMs: 3000,
-    refreshCoordination: { redisUrl: `redis://127.0.0.1:${silent.address().port}` },
+    refreshCoordination: { redisUrl: `redis://127.0.0.1:${silentPort}` },
   })
   const sessions = Array.from({ length: 20 }, (_, i) => emulator.createSession(`silent-redis-${i}`, { jwtTtlSeconds: -60 }))
   const started = Date.now()

@@ -33,6 +33,17 @@ async function collect(run) {
   return seen
 }
 
+/** The real OpenTelemetry metrics SDK with a reader the test collects from. */
+function inMemoryMetrics() {
+  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics')
+  class TestReader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const reader = new TestReader()
+  return { reader, meterProvider: new MeterProvider({ readers: [reader] }) }
+}
+
 test('diagnostics channels: every outcome of getSession, the HTTP calls and refresh roles, and no secret in any payload', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator, { logger: false })
@@ -132,14 +143,8 @@ test('diagnostics channels: a refresh joined in flight says so; the refresh rout
 })
 
 test('OpenTelemetry: with the real SDK, a refresh, a refusal and an outage show up as metrics and spans', async (t) => {
-  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics')
   const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base')
-  class TestReader extends MetricReader {
-    async onForceFlush() {}
-    async onShutdown() {}
-  }
-  const reader = new TestReader()
-  const meterProvider = new MeterProvider({ readers: [reader] })
+  const { reader, meterProvider } = inMemoryMetrics()
   const spans = new InMemorySpanExporter()
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] })
   const stop = instrumentCrossmintAuth({ meterProvider, tracerProvider })
@@ -185,13 +190,7 @@ test('OpenTelemetry: with the real SDK, a refresh, a refusal and an outage show 
 })
 
 test('OpenTelemetry: a user lookup is one series whoever the user, an outage of it says so, and a second instrumentation is refused', async (t) => {
-  const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics')
-  class TestReader extends MetricReader {
-    async onForceFlush() {}
-    async onShutdown() {}
-  }
-  const reader = new TestReader()
-  const meterProvider = new MeterProvider({ readers: [reader] })
+  const { reader, meterProvider } = inMemoryMetrics()
   const stop = instrumentCrossmintAuth({ meterProvider })
   t.after(stop)
   assert.throws(() => instrumentCrossmintAuth({ meterProvider }), /already active/)

@@ -70,14 +70,22 @@ test('a key set endpoint that never answers fails within its deadline', async (t
   assert.ok(Date.now() - started < 15000)
 })
 
-test('a stale key set keeps verifying while refetches fail, and refetches in the background', async () => {
+/**
+ * Runs helpers/stale-key-set.child.js (`mode`: none, 'window' or 'hang') with
+ * the key set's freshness shortened to 300 ms; the JSON line it prints last.
+ */
+function staleKeySetChild(...mode) {
   const { execFileSync } = require('node:child_process')
-  const out = execFileSync(process.execPath, [childScript('stale-key-set')], {
+  const out = execFileSync(process.execPath, [childScript('stale-key-set'), ...mode], {
     env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const result = JSON.parse(out.trim().split('\n').at(-1))
+  return JSON.parse(out.trim().split('\n').at(-1))
+}
+
+test('a stale key set keeps verifying while refetches fail, and refetches in the background', async () => {
+  const result = staleKeySetChild()
   assert.equal(result.staleSub, 'stale-user')
   assert.ok(result.staleMs < 1000, 'the stale set answered at once, without waiting for the fetch')
   assert.equal(result.fetchesDuringOutage, 2, 'one initial fetch, one failed background refetch')
@@ -86,13 +94,7 @@ test('a stale key set keeps verifying while refetches fail, and refetches in the
 })
 
 test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify while the key set is unreachable', async () => {
-  const { execFileSync } = require('node:child_process')
-  const out = execFileSync(process.execPath, [childScript('stale-key-set'), 'window'], {
-    env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const result = JSON.parse(out.trim().split('\n').at(-1))
+  const result = staleKeySetChild('window')
   assert.deepEqual(result, {
     young: 'stale-user',
     old: 'ERR_JOSE_GENERIC',
@@ -102,13 +104,7 @@ test('keySetStaleIfErrorSeconds bounds how old held keys may be and still verify
 })
 
 test('a hanging key set endpoint: held keys answer when the deadline passes, then at once while the outage lasts', async () => {
-  const { execFileSync } = require('node:child_process')
-  const out = execFileSync(process.execPath, [childScript('stale-key-set'), 'hang'], {
-    env: { ...process.env, CROSSMINT_NATIVE_KEY_SET_TTL_MS: '300' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const result = JSON.parse(out.trim().split('\n').at(-1))
+  const result = staleKeySetChild('hang')
   assert.equal(result.first.sub, 'stale-user', 'the held keys, not ERR_JWKS_TIMEOUT')
   assert.ok(result.first.ms >= 350 && result.first.ms < 2000, `waited its own deadline (400 ms): ${result.first.ms}`)
   for (const [index, { sub, ms }] of result.during.entries()) {

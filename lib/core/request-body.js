@@ -70,9 +70,7 @@ function nodeBody(parsed, stream, timeoutMs) {
 }
 
 async function readFetchBody(request, timeoutMs) {
-  if (request == null || request.bodyUsed || request.body == null || typeof request.body.getReader !== 'function') {
-    return undefined
-  }
+  if (!isFetchBody(request) || request.bodyUsed) return undefined
   let reader
   try {
     // Throws on a body another reader holds (locked): no body, as when used.

@@ -95,16 +95,22 @@ function cookieHeader(request) {
   return Array.isArray(value) ? value.join('; ') : String(value)
 }
 
+/**
+ * Adds `cookies` to a Node response's Set-Cookie headers, after what the app
+ * set already (a CSRF cookie, its own session), as the other kinds of
+ * response do; the reference replaced them.
+ */
+function addNodeSetCookies(response, cookies) {
+  const existing = typeof response.getHeader === 'function' ? response.getHeader('Set-Cookie') : undefined
+  response.setHeader('Set-Cookie', existing == null ? cookies : [].concat(existing, cookies))
+}
+
 /** Appends Set-Cookie headers in the response's own way. */
 function setCookies(response, cookies) {
   switch (responseKind(response)) {
-    case 'node': {
-      // Added to what the app set already (a CSRF cookie, its own session), as
-      // the other kinds do; the reference replaced them.
-      const existing = typeof response.getHeader === 'function' ? response.getHeader('Set-Cookie') : undefined
-      response.setHeader('Set-Cookie', existing == null ? cookies : [].concat(existing, cookies))
+    case 'node':
+      addNodeSetCookies(response, cookies)
       return
-    }
     case 'fetch':
       for (const cookie of cookies) response.headers.append('Set-Cookie', cookie)
       return
@@ -115,10 +121,7 @@ function setCookies(response, cookies) {
       // headers it passes to writeHead replace the raw ones of the same name:
       // each cookie is sent once either way.
       response.header('set-cookie', cookies)
-      if (!response.raw.headersSent) {
-        const existing = response.raw.getHeader('set-cookie')
-        response.raw.setHeader('set-cookie', existing == null ? cookies : [].concat(existing, cookies))
-      }
+      if (!response.raw.headersSent) addNodeSetCookies(response.raw, cookies)
       return
     }
     case 'koa':
