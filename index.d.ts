@@ -333,8 +333,8 @@ export declare class CrossmintAuth {
    * `crossmint-refresh-token-<projectId>`, else `crossmint-jwt` and
    * `crossmint-refresh-token`) or of explicit material. Refreshes an expired JWT;
    * when `response` is given the new cookies (under the naming the request came
-   * in with; scoped for explicit material) or, on failure, cleared cookies are
-   * set on it before this settles.
+   * in with, both when it carried one session under both; scoped for explicit
+   * material) or, on failure, cleared cookies are set on it before this settles.
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 
@@ -352,6 +352,8 @@ export declare class CrossmintAuth {
    * or read within `timeoutMs`) or the refresh cookie, refreshes, and answers with the
    * material (200), `{ error: "Unauthorized", message }` (401) or, when Crossmint cannot
    * be reached, `{ error: "Service Unavailable", message }` (503, `Retry-After`).
+   * The new cookies go under both namings (`crossmint-jwt-<projectId>` and `crossmint-jwt`, ...):
+   * Crossmint's current client reads the first, server code written after its guide the second.
    * Without a response, or with a Fetch one: a new Fetch `Response` is returned.
    */
   handleCustomRefresh(request: GenericRequest, response?: Response): Promise<Response>

@@ -15,18 +15,23 @@
 //!   refresh token came in with. Without a refresh route the page's own
 //!   client refreshes too and reads its own naming (a 1.2 client the
 //!   unscoped names, a 1.3 client the scoped ones); the other naming would
-//!   leave it a spent token.
-//! - A refresh route's answer (handleCustomRefresh): scoped. In refresh-route
-//!   mode neither client writes cookies; a 1.3 client and its React provider
-//!   read the scoped names only, a 1.2 client finds them too (it matches
-//!   cookie names by prefix). The unscoped pair it replaces is expired.
+//!   leave it a spent token. A session carried under both namings with one
+//!   refresh token (a refresh route's answer) is rewritten under both.
+//! - A refresh route's answer (handleCustomRefresh): both namings, one
+//!   session. In refresh-route mode neither client writes cookies, so the
+//!   two copies cannot drift apart by a client's hand; a 1.3 client and its
+//!   React provider read the scoped names, a 1.2 client matches names by
+//!   prefix and finds the same values either way, and server code written
+//!   after Crossmint's guide and its Next.js demo reads `crossmint-jwt` and
+//!   `crossmint-refresh-token` by name. The unscoped names are left out only
+//!   when the request carries another project's unscoped pair there.
 //! - Nothing to go on (storeAuthMaterial, getSession with plain material):
 //!   scoped.
 //!
 //! Once this project's session is confirmed under the scoped names, its
-//! unscoped leftovers are expired: only a 1.3 page or a refresh route writes
-//! the scoped names, so no page still running the previous client loses its
-//! session. A logout clears both namings.
+//! unscoped leftovers (a different refresh token) are expired: only a 1.3
+//! page or a refresh route writes the scoped names, so no page still running
+//! the previous client loses its session. A logout clears both namings.
 
 use cookie::Cookie;
 
@@ -53,9 +58,13 @@ pub struct SessionCookies {
     pub unscoped_refresh_token: Option<String>,
     /// The unscoped JWT beside it, in the same case.
     pub unscoped_jwt: Option<String>,
+    /// Both namings carry the same refresh token: one session written under
+    /// both (a refresh route's answer), to be kept under both.
+    pub mirrored: bool,
     /// The session came in under the scoped names and the request also
-    /// carries an unscoped pair whose JWT names this project: a leftover of
-    /// the migration, expired once the session is confirmed.
+    /// carries an unscoped pair, with another refresh token, whose JWT names
+    /// this project: a leftover of the migration, expired once the session
+    /// is confirmed.
     pub unscoped_leftover: bool,
     /// The unscoped pair is another project's (its JWT says so): nothing
     /// this project writes touches it.
@@ -91,7 +100,8 @@ pub enum Reader {
 pub enum Clearing {
     /// A logout: this project's cookies under both namings.
     Everything,
-    /// A refused session: the naming it came in with (scoped when none).
+    /// A refused session: the naming it came in with (scoped when none),
+    /// both when it was carried under both.
     RequestSession,
 }
 
@@ -152,7 +162,9 @@ impl ProjectCookies {
             (None, Some(_)) => Some(Naming::Unscoped),
             (None, None) => None,
         };
+        let mirrored = naming == Some(Naming::Scoped) && scoped_refresh == unscoped_refresh;
         let unscoped_leftover = naming == Some(Naming::Scoped)
+            && !mirrored
             && unscoped_audience
                 .as_ref()
                 .is_some_and(|aud| matches!(aud, AudienceClaim::Values(_)) && aud.accepted(&self.audience));
@@ -167,6 +179,7 @@ impl ProjectCookies {
             naming,
             unscoped_refresh_token,
             unscoped_jwt: unscoped_jwt_beside,
+            mirrored,
             unscoped_leftover,
             unscoped_other_project,
         }
@@ -180,16 +193,33 @@ impl ProjectCookies {
             && !audience.accepted(&self.audience)
     }
 
-    /// The naming new material is written in for `reader`: a page gets the
-    /// naming `spent` (the refresh token exchanged) came in with in
-    /// `request`; a refresh route, or an answer with nothing to go on (no
-    /// request, a token no cookie carries), gets the scoped names.
-    pub fn answer_naming(&self, request: Option<&SessionCookies>, spent: Option<&str>, reader: Reader) -> Naming {
-        let Some(request) = request.filter(|_| reader == Reader::Page) else { return Naming::Scoped };
+    /// The namings new material is written under for `reader` (see the
+    /// module's notes): a page gets the naming `spent` (the refresh token
+    /// exchanged) came in with in `request`, both when that session was
+    /// carried under both; a refresh route gets both, unless the unscoped
+    /// names hold another project's session; an answer with nothing to go on
+    /// (no request, a token no cookie carries) gets the scoped names.
+    pub fn answer_namings(
+        &self,
+        request: Option<&SessionCookies>,
+        spent: Option<&str>,
+        reader: Reader,
+    ) -> &'static [Naming] {
+        const SCOPED: &[Naming] = &[Naming::Scoped];
+        const UNSCOPED: &[Naming] = &[Naming::Unscoped];
+        const BOTH: &[Naming] = &[Naming::Scoped, Naming::Unscoped];
+        if reader == Reader::RefreshRoute {
+            return if request.is_some_and(|r| r.unscoped_other_project) { SCOPED } else { BOTH };
+        }
+        let Some(request) = request else { return SCOPED };
         match (request.naming, spent) {
-            (Some(naming), Some(spent)) if request.refresh_token.as_deref() == Some(spent) => naming,
-            (_, Some(spent)) if request.unscoped_refresh_token.as_deref() == Some(spent) => Naming::Unscoped,
-            _ => Naming::Scoped,
+            (Some(_), Some(spent)) if request.refresh_token.as_deref() == Some(spent) => match request.naming {
+                _ if request.mirrored => BOTH,
+                Some(Naming::Unscoped) => UNSCOPED,
+                _ => SCOPED,
+            },
+            (_, Some(spent)) if request.unscoped_refresh_token.as_deref() == Some(spent) => UNSCOPED,
+            _ => SCOPED,
         }
     }
 
@@ -200,19 +230,9 @@ impl ProjectCookies {
         }
     }
 
-    /// Whether a scoped answer also expires the unscoped pair of `request`:
-    /// a page's, when it is this project's migration leftover; a refresh
-    /// route's, whenever it is this project's as far as can be told (no
-    /// client in that mode writes cookies, so the pair is an older answer's).
-    fn expires_unscoped(request: Option<&SessionCookies>, reader: Reader) -> bool {
-        request.is_some_and(|r| match reader {
-            Reader::Page => r.unscoped_leftover,
-            Reader::RefreshRoute => r.naming == Some(Naming::Unscoped) || r.unscoped_refresh_token.is_some(),
-        })
-    }
-
-    /// The `Set-Cookie` lines for new material, under `answer_naming`'s
-    /// naming, and the expiry of the unscoped pair it supersedes.
+    /// The `Set-Cookie` lines for new material, under `answer_namings`'
+    /// namings, and the expiry of this project's unscoped leftover a page's
+    /// scoped answer supersedes.
     #[allow(clippy::too_many_arguments)]
     pub fn material_set_cookies(
         &self,
@@ -224,9 +244,12 @@ impl ProjectCookies {
         refresh_expires: Option<JsTime>,
         options: &CookieOptions,
     ) -> Vec<String> {
-        let naming = self.answer_naming(request, spent, reader);
-        let mut lines = session_lines(self.names(naming), jwt, refresh_secret, refresh_expires, options);
-        if naming == Naming::Scoped && Self::expires_unscoped(request, reader) {
+        let namings = self.answer_namings(request, spent, reader);
+        let mut lines = Vec::new();
+        for &naming in namings {
+            lines.extend(session_lines(self.names(naming), jwt, refresh_secret, refresh_expires, options));
+        }
+        if namings == [Naming::Scoped] && request.is_some_and(|r| r.unscoped_leftover) {
             lines.extend(session_lines(&self.unscoped, "", "", None, options));
         }
         lines
@@ -246,7 +269,7 @@ impl ProjectCookies {
         for naming in [Naming::Scoped, Naming::Unscoped] {
             let cleared = match clearing {
                 Clearing::Everything => !(naming == Naming::Unscoped && others_unscoped),
-                Clearing::RequestSession => naming == request_naming,
+                Clearing::RequestSession => naming == request_naming || request.is_some_and(|r| r.mirrored),
             };
             if cleared {
                 lines.extend(session_lines(self.names(naming), "", "", None, options));
@@ -358,11 +381,18 @@ mod tests {
         assert_eq!(write(Some(&unscoped), Some("u"), Reader::Page), ["crossmint-jwt", "crossmint-refresh-token"]);
         assert_eq!(write(None, None, Reader::Page), scoped_names, "nothing to go on");
         assert_eq!(write(Some(&unscoped), Some("from-a-body"), Reader::Page), scoped_names);
-        // A refresh route answers scoped, and expires the unscoped pair it replaces.
-        let mut expected = scoped_names.clone();
-        expected.extend(["crossmint-jwt".to_string(), "crossmint-refresh-token".to_string()]);
-        assert_eq!(write(Some(&unscoped), Some("u"), Reader::RefreshRoute), expected);
-        assert_eq!(write(Some(&scoped), Some("s"), Reader::RefreshRoute), scoped_names);
+        // A refresh route answers under both namings, whatever it was sent.
+        let mut both = scoped_names.clone();
+        both.extend(["crossmint-jwt".to_string(), "crossmint-refresh-token".to_string()]);
+        assert_eq!(write(Some(&unscoped), Some("u"), Reader::RefreshRoute), both);
+        assert_eq!(write(Some(&scoped), Some("s"), Reader::RefreshRoute), both);
+        assert_eq!(write(None, Some("from-a-body"), Reader::RefreshRoute), both);
+        let route = p.material_set_cookies(Some(&scoped), Some("s"), Reader::RefreshRoute, "j", "n", None, &options);
+        assert!(route.iter().all(|line| !line.contains("1970")), "nothing expired: {route:?}");
+        assert!(
+            route[2].starts_with("crossmint-jwt=j;") && route[3].starts_with("crossmint-refresh-token=n;"),
+            "{route:?}"
+        );
         // A confirmed scoped session expires this project's unscoped leftovers.
         let ours = jwt_with(&format!("{{\"aud\":[\"{PROJECT}\"]}}"));
         let migrated =
@@ -373,6 +403,46 @@ mod tests {
             lines[2].starts_with("crossmint-jwt=;") && lines[3].starts_with("crossmint-refresh-token=;"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_session_carried_under_both_namings_stays_under_both() {
+        let p = project();
+        let options = CookieOptions::default();
+        let ours = jwt_with(&format!("{{\"aud\":[\"{PROJECT}\"]}}"));
+        let mirrored = p.read(&format!(
+            "crossmint-jwt-{PROJECT}={ours}; crossmint-refresh-token-{PROJECT}=t; crossmint-jwt={ours}; crossmint-refresh-token=t"
+        ));
+        assert!(mirrored.mirrored && !mirrored.unscoped_leftover, "{mirrored:?}");
+        assert_eq!((mirrored.refresh_token.as_deref(), mirrored.naming), (Some("t"), Some(Naming::Scoped)));
+        assert_eq!(mirrored.unscoped_fallback("t"), None, "the same token is not tried twice");
+        // A page that spends it rewrites both namings, and expires nothing.
+        let page = p.material_set_cookies(Some(&mirrored), Some("t"), Reader::Page, "j", "n", None, &options);
+        let heads = page.iter().map(|line| line.split(';').next().unwrap().to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            heads,
+            [
+                format!("crossmint-jwt-{PROJECT}=j"),
+                format!("crossmint-refresh-token-{PROJECT}=n"),
+                "crossmint-jwt=j".to_string(),
+                "crossmint-refresh-token=n".to_string()
+            ]
+        );
+        // A refusal clears both.
+        assert_eq!(p.cleared_set_cookies(Some(&mirrored), Clearing::RequestSession, &options).len(), 4);
+        // Two different tokens are no mirror: the unscoped one is a leftover.
+        let drifted = p.read(&format!(
+            "crossmint-jwt-{PROJECT}={ours}; crossmint-refresh-token-{PROJECT}=t; crossmint-jwt={ours}; crossmint-refresh-token=old"
+        ));
+        assert!(!drifted.mirrored && drifted.unscoped_leftover);
+        assert_eq!(p.cleared_set_cookies(Some(&drifted), Clearing::RequestSession, &options).len(), 2);
+        // A refresh route leaves another project's unscoped pair alone.
+        let theirs = jwt_with("{\"aud\":\"other-project\"}");
+        let beside =
+            p.read(&format!("crossmint-jwt={theirs}; crossmint-refresh-token=x; crossmint-refresh-token-{PROJECT}=t"));
+        let route = p.material_set_cookies(Some(&beside), Some("t"), Reader::RefreshRoute, "j", "n", None, &options);
+        assert_eq!(route.len(), 2);
+        assert!(route.iter().all(|line| line.contains(PROJECT)), "{route:?}");
     }
 
     #[test]

@@ -69,7 +69,19 @@ async function sessionByName(auth, cookieHeader) {
   throw new ours.CrossmintAuthenticationError('No session cookies', 'NO_AUTH_MATERIAL')
 }
 
-/** The four routes, written against `reply(res, status, body)` so node:http and Express share them. */
+/**
+ * GET /guide, as Crossmint's Next.js guide and its nextjs-ssr demo read the
+ * session in server code: `crossmint-jwt` and `crossmint-refresh-token` by
+ * name, nothing else, then getSession(material).
+ */
+async function sessionByGuideNames(auth, cookieHeader) {
+  const cookies = parseCookies(cookieHeader)
+  if (cookies[UNSCOPED.refreshToken] === undefined) throw new ours.CrossmintAuthenticationError('No session cookies', 'NO_AUTH_MATERIAL')
+  const session = await auth.getSession({ jwt: cookies[UNSCOPED.jwt], refreshToken: cookies[UNSCOPED.refreshToken] })
+  return { userId: session.userId }
+}
+
+/** The five routes, written against `reply(res, status, body)` so node:http and Express share them. */
 function routes(auth, reply) {
   return {
     async me(req, res) {
@@ -83,6 +95,13 @@ function routes(auth, reply) {
     async byName(req, res) {
       try {
         reply(res, 200, await sessionByName(auth, req.headers.cookie))
+      } catch (error) {
+        reply(res, ...failureAnswer(error))
+      }
+    },
+    async byGuideNames(req, res) {
+      try {
+        reply(res, 200, await sessionByGuideNames(auth, req.headers.cookie))
       } catch (error) {
         reply(res, ...failureAnswer(error))
       }
@@ -110,6 +129,7 @@ const SERVERS = {
       const handler = {
         'GET /me': route.me,
         'GET /by-name': route.byName,
+        'GET /guide': route.byGuideNames,
         'POST /api/refresh': route.refresh,
         'POST /api/logout': route.logout,
       }[`${req.method} ${pathname}`]
@@ -126,6 +146,7 @@ const SERVERS = {
       app.use(express.json())
       app.get('/me', route.me)
       app.get('/by-name', route.byName)
+      app.get('/guide', route.byGuideNames)
       app.post('/api/refresh', route.refresh)
       app.post('/api/logout', route.logout)
     }),
@@ -307,19 +328,68 @@ for (const { version, published } of CLIENTS) {
               const names = sessionCookies(loaded.cookies)
               assert.deepEqual(
                 names.map((c) => c.name).sort(),
-                [SCOPED.jwt, SCOPED.refreshToken].sort(),
-                `${load}: the refresh route answers under the scoped names`,
+                [SCOPED.jwt, SCOPED.refreshToken, UNSCOPED.jwt, UNSCOPED.refreshToken].sort(),
+                `${load}: the refresh route answers under both namings`,
               )
-              assert.equal(cookieNamed(names, SCOPED.refreshToken).httpOnly, Boolean(cookieOptions?.httpOnly))
-              assert.equal(cookieNamed(names, SCOPED.jwt).httpOnly, false, 'the JWT cookie is readable by the client')
+              for (const naming of [SCOPED, UNSCOPED]) {
+                assert.equal(cookieNamed(names, naming.refreshToken).value, current, `${load}: ${naming.refreshToken} holds the new token`)
+                assert.equal(cookieNamed(names, naming.jwt).value, event.jwt, `${load}: ${naming.jwt} holds the new JWT`)
+                assert.equal(cookieNamed(names, naming.refreshToken).httpOnly, Boolean(cookieOptions?.httpOnly))
+                assert.equal(cookieNamed(names, naming.jwt).httpOnly, false, 'the JWT cookie is readable by the client')
+              }
               if (cookieOptions?.httpOnly) assert.equal(JSON.parse(refreshCall.requestBody).refresh, undefined, 'an HttpOnly token travels in the cookie only')
 
               const me = await browser.request('/me')
               assert.deepEqual([me.status, me.body], [200, { userId: 'route-user' }], load)
+              // Server code written after Crossmint's guide reads the unscoped names only.
+              const guide = await browser.request('/guide')
+              assert.deepEqual([guide.status, guide.body], [200, { userId: 'route-user' }], `${load}: the guide's cookie names`)
             }
           })
         })
       }
+
+      await t.test('refreshRoute mode: a page refresh keeps both namings; a scoped copy left spent by server code recovers', async () => {
+        const browser = await setup()
+        await explained(browser, emulator, async () => {
+          // A refresh route's answer: one session under both namings, here with an expired JWT.
+          const session = emulator.createSession('mirrored-user', { jwtTtlSeconds: -60 })
+          const first = session.refreshToken.secret
+          await browser.seed([SCOPED, UNSCOPED].flatMap((names) => [`${names.jwt}=${session.jwt}`, `${names.refreshToken}=${first}`]))
+          const me = await browser.request('/me')
+          assert.deepEqual([me.status, me.body], [200, { userId: 'mirrored-user' }])
+          const second = emulator.refreshTokenState(first).successor
+          for (const names of [SCOPED, UNSCOPED]) {
+            assert.equal(cookieNamed(me.cookies, names.refreshToken)?.value, second, `the page's refresh rewrote ${names.refreshToken}`)
+          }
+          assert.ok(!me.setCookie.some((line) => /1970/.test(line)), 'nothing expired')
+          const guide = await browser.request('/guide')
+          assert.deepEqual([guide.status, guide.body], [200, { userId: 'mirrored-user' }])
+          const loaded = await browser.load(ROUTES)
+          assert.deepEqual(eventTypes(loaded), ['onTokenRefresh'], 'no onLogout')
+          assert.deepEqual(presentationsOf(emulator, second), ['rotated'], 'the client presented the page refresh result once')
+          const third = emulator.refreshTokenState(second).successor
+
+          // Server code that rewrites only the unscoped names (Crossmint's
+          // guide middleware) spent the token elsewhere: the scoped copy is
+          // spent, the unscoped one live. The client's next load still works.
+          const spent = await fetch(`${emulator.url}${REFRESH_PATH}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-api-key': emulator.apiKey },
+            body: JSON.stringify({ refresh: third }),
+          }).then((answer) => answer.json())
+          const fourth = spent.refresh.secret
+          await browser.seed([`${UNSCOPED.jwt}=${spent.jwt}`, `${UNSCOPED.refreshToken}=${fourth}`])
+          const recovered = await browser.load(ROUTES)
+          assert.deepEqual(eventTypes(recovered), ['onTokenRefresh'], 'no onLogout')
+          assert.equal(recovered.events[0].userId, 'mirrored-user')
+          assert.deepEqual(presentationsOf(emulator, fourth), ['rotated'], 'the live unscoped token answered')
+          const fifth = emulator.refreshTokenState(fourth).successor
+          for (const names of [SCOPED, UNSCOPED]) assert.equal(cookieNamed(recovered.cookies, names.refreshToken)?.value, fifth, names.refreshToken)
+          const after = await browser.request('/guide')
+          assert.deepEqual([after.status, after.body], [200, { userId: 'mirrored-user' }])
+        })
+      })
 
       if (version === '1.3') {
         const migrations = [
@@ -343,8 +413,14 @@ for (const { version, published } of CLIENTS) {
               assert.deepEqual(presentationsOf(emulator, old), ['rotated'])
               const successor = emulator.refreshTokenState(old).successor
               const left = sessionCookies(loaded.cookies)
-              assert.deepEqual(left.map((c) => c.name).sort(), [SCOPED.jwt, SCOPED.refreshToken].sort(), 'only the scoped names are live')
-              assert.equal(cookieNamed(left, SCOPED.refreshToken).value, successor)
+              // A refresh route answers under both namings (one session); the client alone keeps the scoped names.
+              const live = options.refreshRoute ? [SCOPED, UNSCOPED] : [SCOPED]
+              assert.deepEqual(
+                left.map((c) => c.name).sort(),
+                live.flatMap((names) => [names.jwt, names.refreshToken]).sort(),
+                options.refreshRoute ? 'both namings hold the new session' : 'only the scoped names are live',
+              )
+              for (const names of live) assert.equal(cookieNamed(left, names.refreshToken).value, successor)
               assert.equal(loaded.readableJwt, loaded.events[0].jwt)
 
               const me = await browser.request('/me')

@@ -120,7 +120,7 @@ test('refresh and logout answer 200 even where the framework preset another stat
   t.after(() => server.close())
   const refreshed = await exchange(`${server.url}/refresh`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u1')) })
   assert.equal(refreshed.status, 200)
-  assert.equal(refreshed.setCookie.length, 4, 'the scoped session, and the unscoped pair expired')
+  assert.equal(refreshed.setCookie.length, 4, 'one session under both namings')
   const loggedOut = await exchange(`${server.url}/logout`, { method: 'POST', cookie: cookieHeaderFor(emulator.createSession('u2')) })
   assert.equal(loggedOut.status, 200)
   assert.match(loggedOut.setCookie[0], new RegExp(`^crossmint-jwt-${emulator.projectId}=;`))

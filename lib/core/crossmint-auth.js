@@ -209,10 +209,23 @@ class CrossmintAuth {
     const cookieRefresh = header == null ? undefined : this.#native.sessionCookies(header).refreshToken
     const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
 
-    const { failure, material } =
-      refreshToken == null
+    let spent = refreshToken == null ? undefined : String(refreshToken)
+    let { failure, material } =
+      spent === undefined
         ? { failure: { code: 'REFRESH_TOKEN_MISSING', message: 'Please provide a refresh token either in the request body or cookies', outage: false } }
-        : await this.#native.refreshWithCrossmint(String(refreshToken))
+        : await this.#native.refreshWithCrossmint(spent)
+    // The cookies' scoped session refused beside a different unscoped one of
+    // this project: server code that rewrote only the unscoped names (as
+    // Crossmint's guide middleware does) left the scoped copy spent. The
+    // unscoped session answers instead, as in getSession.
+    if (failure != null && !failure.outage && spent !== undefined && header != null && (bodyRefresh == null || String(bodyRefresh) === String(cookieRefresh))) {
+      const fallback = this.#native.unscopedFallback(header, spent)
+      const retried = fallback == null ? undefined : await this.#native.refreshWithCrossmint(fallback.refreshToken)
+      if (retried !== undefined && retried.failure == null) {
+        ;({ failure, material } = retried)
+        spent = fallback.refreshToken
+      }
+    }
 
     if (failure == null) {
       described(context, 'refreshed', { userId: material.user && material.user.id })
@@ -220,7 +233,7 @@ class CrossmintAuth {
         json: JSON.stringify(material),
         fetchInit: { headers: { 'Content-Type': 'application/json' } },
         // Cookies first: once the body is written the headers are gone.
-        setCookies: (target) => this.#storeMaterial(target, material, header, String(refreshToken), true),
+        setCookies: (target) => this.#storeMaterial(target, material, header, spent, true),
       })
     }
     // An outage (5xx, unreachable, timeout) says nothing about the session:
