@@ -8,7 +8,7 @@ const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
 const { withEmulator, ours, authFor, serve, listenDuring, exchange, cookieHeaderFor, callsTo, sleep } = require('../helpers/harness.js')
-const { REFRESH_PATH, LOGOUT_PATH } = require('../../testing/emulator.js')
+const { REFRESH_PATH, LOGOUT_PATH, JWKS_PATH } = require('../../testing/emulator.js')
 
 /** Opens a socket, sends a POST whose body is announced but never completed; returns the socket and its reply text. */
 function sendUnfinishedBody(url, { cookie } = {}) {
@@ -106,6 +106,37 @@ test('a response the SDK cannot write to is refused before any refresh token is 
   // The user's session is intact.
   const session = await auth.getSession({ jwt: expired.jwt, refreshToken: expired.refreshToken.secret })
   assert.equal(session.userId, 'kept-user')
+})
+
+test('a response whose cookies cannot change is refused before any refresh token is spent or revoked', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const expired = emulator.createSession('immutable-user', { jwtTtlSeconds: -60 })
+  const request = new Request('http://127.0.0.1/', { headers: { cookie: cookieHeaderFor(expired) } })
+  const fetched = await fetch(`${emulator.url}${JWKS_PATH}`)
+  await fetched.arrayBuffer()
+  for (const immutable of [Response.redirect('http://127.0.0.1/elsewhere'), Response.error(), fetched]) {
+    await assert.rejects(auth.getSession(request, immutable), { name: 'TypeError', message: /^getSession: the Response given has immutable headers/ })
+    await assert.rejects(auth.logout(request, immutable), { name: 'TypeError', message: /^logout: the Response given has immutable headers/ })
+  }
+  // A Node response whose headers went out: refused on the way to a refresh.
+  const server = await serve(async (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const outcome = await auth.getSession(req, res).then(
+      (session) => session.userId,
+      (error) => error.message,
+    )
+    res.end(JSON.stringify({ outcome }))
+  })
+  t.after(() => server.close())
+  const late = await exchange(server.url, { cookie: cookieHeaderFor(expired) })
+  assert.match(late.body.outcome, /^getSession: the response's headers were already sent/)
+  assert.equal(callsTo(emulator, REFRESH_PATH), 0)
+  assert.equal(callsTo(emulator, LOGOUT_PATH), 0)
+  // The user's session is intact, and a writable response gets its cookies.
+  const response = new Response()
+  assert.equal((await auth.getSession(request, response)).userId, 'immutable-user')
+  assert.equal(response.headers.getSetCookie().length, 2)
 })
 
 test('refresh and logout answer 200 even where the framework preset another status', async (t) => {

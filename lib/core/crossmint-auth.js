@@ -100,7 +100,10 @@ class CrossmintAuth {
 
   /** `context`: the diagnostics context to describe the outcome in, when traced. */
   async #getSession(input, response, context) {
-    if (response != null) http.assertResponse(response, 'getSession')
+    if (response != null) {
+      http.assertResponse(response, 'getSession')
+      http.assertMutable(response, 'getSession')
+    }
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
     if (context !== undefined) context.source = request === undefined ? 'material' : 'request'
@@ -128,6 +131,8 @@ class CrossmintAuth {
       if (userId !== null && typeof userId === 'object') userId = await userId
       if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
+    // What follows refreshes or refuses the session, and writes cookies either way.
+    if (response != null) http.assertHeadersUnsent(response, 'getSession')
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
     this.#log.warnings(native.takeWarnings())
     const { failure, material, userId } = reply
@@ -324,7 +329,10 @@ class CrossmintAuth {
   }
 
   async #logout(request, response, context) {
-    if (response != null) http.assertResponse(response, 'logout')
+    if (response != null) {
+      http.assertResponse(response, 'logout')
+      http.assertMutable(response, 'logout')
+    }
     const header = request != null ? http.cookieHeader(request) : undefined
     if (context !== undefined) context.withCookies = header != null
     if (request != null) {

@@ -86,6 +86,40 @@ function assertResponse(response, method) {
   )
 }
 
+/**
+ * Throws when `response` is a Fetch Response with immutable headers
+ * (`Response.redirect()`, `Response.error()`, a `fetch()` answer): cookies
+ * written to it would throw after the refresh token was spent, or after a
+ * logout, and the user would lose the session or keep the cookies.
+ */
+function assertMutable(response, method) {
+  if (responseKind(response) !== 'fetch') return
+  try {
+    // Deleting a header the response does not have changes nothing, and
+    // throws only when the headers are immutable.
+    response.headers.delete('x-crossmint-writable-probe')
+  } catch (error) {
+    throw new TypeError(
+      `${method}: the Response given has immutable headers (Response.redirect(), Response.error() or a fetch() answer). ` +
+        'Pass a new Response() and copy its Set-Cookie headers onto your answer, or omit it.',
+      { cause: error },
+    )
+  }
+}
+
+/**
+ * Throws when a server response's headers went out: called where a refresh
+ * token is about to be spent (a refreshed or refused session writes
+ * cookies), so the token is not spent for cookies that cannot be sent.
+ */
+function assertHeadersUnsent(response, method) {
+  if (headersSent(response)) {
+    throw new TypeError(
+      `${method}: the response's headers were already sent, so the session's new cookies could not be written; the refresh token was not spent.`,
+    )
+  }
+}
+
 /** The raw `Cookie` header, or null when the request has none. */
 function cookieHeader(request) {
   const headers = request == null ? undefined : request.headers
@@ -210,6 +244,8 @@ module.exports = {
   isFetchResponse,
   responseKind,
   assertResponse,
+  assertMutable,
+  assertHeadersUnsent,
   cookieHeader,
   setCookies,
   headersSent,
