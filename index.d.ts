@@ -335,9 +335,8 @@ export declare class CrossmintAuth {
    * when `response` is given the new cookies (under the naming the request came
    * in with, both when it carried one session under both; scoped for explicit
    * material) or, on failure, cleared cookies are set on it before this settles.
-   * A `response` whose cookies cannot change (a Fetch `Response` with immutable
-   * headers; a Node response whose headers went out, before a refresh) is
-   * refused with a `TypeError` before any refresh token is spent.
+   * A Fetch `Response` with immutable headers (`Response.redirect()`, a `fetch()`
+   * answer) is refused with a `TypeError` before any refresh token is spent.
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 

@@ -84,6 +84,14 @@ impl SessionCookies {
         let token = self.unscoped_refresh_token.as_deref().filter(|token| !token.is_empty() && *token != failed)?;
         Some((self.unscoped_jwt.as_deref(), token))
     }
+
+    /// `unscoped_fallback`, only when the unscoped JWT names this project in
+    /// its `aud`: a refresh route must not present a lone unscoped token,
+    /// which may be another project's on the same domain, with this
+    /// project's key.
+    pub fn confirmed_unscoped_fallback(&self, failed: &str) -> Option<(Option<&str>, &str)> {
+        self.unscoped_fallback(failed).filter(|_| self.unscoped_leftover)
+    }
 }
 
 /// Who reads the material an answer writes (see the module's notes).
@@ -244,7 +252,15 @@ impl ProjectCookies {
         refresh_expires: Option<JsTime>,
         options: &CookieOptions,
     ) -> Vec<String> {
-        let namings = self.answer_namings(request, spent, reader);
+        let mut namings = self.answer_namings(request, spent, reader);
+        // The new token is the one the unscoped names already hold (a
+        // refresh made elsewhere, written there, handed out again here): one
+        // session, kept under both rather than expired as a leftover.
+        if namings == [Naming::Scoped]
+            && request.and_then(|r| r.unscoped_refresh_token.as_deref()) == Some(refresh_secret)
+        {
+            namings = &[Naming::Scoped, Naming::Unscoped];
+        }
         let mut lines = Vec::new();
         for &naming in namings {
             lines.extend(session_lines(self.names(naming), jwt, refresh_secret, refresh_expires, options));
@@ -436,6 +452,15 @@ mod tests {
         ));
         assert!(!drifted.mirrored && drifted.unscoped_leftover);
         assert_eq!(p.cleared_set_cookies(Some(&drifted), Clearing::RequestSession, &options).len(), 2);
+        // A refresh route falls back only to an unscoped pair whose JWT names this project.
+        assert_eq!(drifted.confirmed_unscoped_fallback("t"), Some((Some(ours.as_str()), "old")));
+        let lone = p.read(&format!("crossmint-refresh-token-{PROJECT}=t; crossmint-refresh-token=lone"));
+        assert_eq!(lone.unscoped_fallback("t"), Some((None, "lone")));
+        assert_eq!(lone.confirmed_unscoped_fallback("t"), None, "whose it is cannot be told");
+        // A page handed the token the unscoped names already hold keeps both.
+        let handed = p.material_set_cookies(Some(&drifted), Some("t"), Reader::Page, "j", "old", None, &options);
+        assert_eq!(handed.len(), 4);
+        assert!(handed[3].starts_with("crossmint-refresh-token=old;"), "{handed:?}");
         // A refresh route leaves another project's unscoped pair alone.
         let theirs = jwt_with("{\"aud\":\"other-project\"}");
         let beside =

@@ -108,7 +108,7 @@ test('a response the SDK cannot write to is refused before any refresh token is 
   assert.equal(session.userId, 'kept-user')
 })
 
-test('a response whose cookies cannot change is refused before any refresh token is spent or revoked', async (t) => {
+test('a Response whose headers cannot change is refused before any refresh token is spent or revoked', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)
   const expired = emulator.createSession('immutable-user', { jwtTtlSeconds: -60 })
@@ -119,18 +119,6 @@ test('a response whose cookies cannot change is refused before any refresh token
     await assert.rejects(auth.getSession(request, immutable), { name: 'TypeError', message: /^getSession: the Response given has immutable headers/ })
     await assert.rejects(auth.logout(request, immutable), { name: 'TypeError', message: /^logout: the Response given has immutable headers/ })
   }
-  // A Node response whose headers went out: refused on the way to a refresh.
-  const server = await serve(async (req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    const outcome = await auth.getSession(req, res).then(
-      (session) => session.userId,
-      (error) => error.message,
-    )
-    res.end(JSON.stringify({ outcome }))
-  })
-  t.after(() => server.close())
-  const late = await exchange(server.url, { cookie: cookieHeaderFor(expired) })
-  assert.match(late.body.outcome, /^getSession: the response's headers were already sent/)
   assert.equal(callsTo(emulator, REFRESH_PATH), 0)
   assert.equal(callsTo(emulator, LOGOUT_PATH), 0)
   // The user's session is intact, and a writable response gets its cookies.

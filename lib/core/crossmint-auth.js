@@ -131,8 +131,6 @@ class CrossmintAuth {
       if (userId !== null && typeof userId === 'object') userId = await userId
       if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
-    // What follows refreshes or refuses the session, and writes cookies either way.
-    if (response != null) http.assertHeadersUnsent(response, 'getSession')
     const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
     this.#log.warnings(native.takeWarnings())
     const { failure, material, userId } = reply
@@ -224,7 +222,7 @@ class CrossmintAuth {
     // Crossmint's guide middleware does) left the scoped copy spent. The
     // unscoped session answers instead, as in getSession.
     if (failure != null && !failure.outage && spent !== undefined && header != null && (bodyRefresh == null || String(bodyRefresh) === String(cookieRefresh))) {
-      const fallback = this.#native.unscopedFallback(header, spent)
+      const fallback = this.#native.unscopedFallback(header, spent, true)
       const retried = fallback == null ? undefined : await this.#native.refreshWithCrossmint(fallback.refreshToken)
       if (retried !== undefined && retried.failure == null) {
         ;({ failure, material } = retried)

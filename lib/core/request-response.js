@@ -93,29 +93,17 @@ function assertResponse(response, method) {
  * logout, and the user would lose the session or keep the cookies.
  */
 function assertMutable(response, method) {
-  if (responseKind(response) !== 'fetch') return
+  if (typeof Response !== 'function' || !(response instanceof Response)) return
   try {
     // Deleting a header the response does not have changes nothing, and
     // throws only when the headers are immutable.
     response.headers.delete('x-crossmint-writable-probe')
   } catch (error) {
+    if (!(error instanceof TypeError)) throw error
     throw new TypeError(
       `${method}: the Response given has immutable headers (Response.redirect(), Response.error() or a fetch() answer). ` +
         'Pass a new Response() and copy its Set-Cookie headers onto your answer, or omit it.',
       { cause: error },
-    )
-  }
-}
-
-/**
- * Throws when a server response's headers went out: called where a refresh
- * token is about to be spent (a refreshed or refused session writes
- * cookies), so the token is not spent for cookies that cannot be sent.
- */
-function assertHeadersUnsent(response, method) {
-  if (headersSent(response)) {
-    throw new TypeError(
-      `${method}: the response's headers were already sent, so the session's new cookies could not be written; the refresh token was not spent.`,
     )
   }
 }
@@ -245,7 +233,6 @@ module.exports = {
   responseKind,
   assertResponse,
   assertMutable,
-  assertHeadersUnsent,
   cookieHeader,
   setCookies,
   headersSent,
