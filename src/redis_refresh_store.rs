@@ -211,6 +211,12 @@ impl RedisBackend {
         }
     }
 
+    /// Opens the connection ahead of the first operation; a failure is kept
+    /// as the first operation's would be.
+    pub async fn prepare(&self) {
+        let _ = self.connection().await;
+    }
+
     async fn open_connection(&self) -> Result<RedisConnection, String> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_DEADLINE))

@@ -174,6 +174,14 @@ impl Backend {
         }
     }
 
+    /// Opens what the first operation would open (Redis: its connection).
+    async fn prepare(&self) {
+        match self {
+            Backend::Redis(redis) => redis.prepare().await,
+            Backend::File(_) => {}
+        }
+    }
+
     /// Hears revocation messages until the connection is lost.
     async fn listen(&self, on_message: &(dyn Fn(&str) + Send + Sync)) {
         match self {
@@ -328,6 +336,11 @@ impl SharedRefreshStore {
                 self.0.listening.store(false, Ordering::Release);
             }
         }
+        // The first requests after a start should find the connection open:
+        // opening a cluster's takes several round trips, and a step that
+        // waits past its deadline falls back to in-process coordination.
+        let warming = self.clone();
+        tokio::spawn(async move { warming.backend.prepare().await });
         let listening = Listening(self.clone());
         tokio::spawn(async move {
             let store = &listening.0;
