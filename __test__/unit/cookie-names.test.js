@@ -55,3 +55,33 @@ test('a refused scoped session beside a live unscoped one of this project: the u
   const header = `${names.jwt}=${stale.jwt}; ${names.refreshToken}=${stale.refreshToken.secret}; crossmint-jwt=${foreign.jwt}; crossmint-refresh-token=${foreign.refreshToken.secret}`
   await assert.rejects(auth.getSession(cookieRequest(header), new Response()), { code: 'SESSION_EXPIRED' })
 })
+
+// Both copies refused: each is presented once, and both namings are cleared,
+// so the next request does not present the unscoped one again.
+test('a refused scoped session beside a refused unscoped one of this project: both namings cleared, each token presented once', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  const names = auth.getAuthCookieNames()
+  const presentations = (session) => emulator.refreshTokenState(session.refreshToken.secret).presentations.length
+  for (const path of ['getSession', 'handleCustomRefresh']) {
+    const [scoped, unscoped] = ['scoped', 'unscoped'].map((naming) => emulator.createSession(`${naming}-user`, { jwtTtlSeconds: -60 }))
+    for (const session of [scoped, unscoped]) emulator.revokeRefreshToken(session.refreshToken.secret)
+    const header = `${names.jwt}=${scoped.jwt}; ${names.refreshToken}=${scoped.refreshToken.secret}; crossmint-jwt=${unscoped.jwt}; crossmint-refresh-token=${unscoped.refreshToken.secret}`
+    let lines
+    if (path === 'getSession') {
+      const response = new Response()
+      await assert.rejects(auth.getSession(cookieRequest(header), response), { code: 'SESSION_EXPIRED' })
+      lines = response.headers.getSetCookie()
+    } else {
+      const answer = await auth.handleCustomRefresh(new Request('http://127.0.0.1/api/refresh', { method: 'POST', headers: { cookie: header } }))
+      assert.equal(answer.status, 401, path)
+      lines = answer.headers.getSetCookie()
+    }
+    assert.deepEqual(
+      lines.map((line) => line.split(';')[0]).sort(),
+      [`${names.jwt}=`, `${names.refreshToken}=`, 'crossmint-jwt=', 'crossmint-refresh-token='].sort(),
+      `${path}: both namings cleared`,
+    )
+    assert.deepEqual([presentations(scoped), presentations(unscoped)], [1, 1], `${path}: each token presented once`)
+  }
+})

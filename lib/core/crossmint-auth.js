@@ -49,6 +49,9 @@ function unchangedSession(jwt, refreshToken, userId) {
   return { jwt, refreshToken: { secret: String(refreshToken), expiresAt: '' }, userId }
 }
 
+/** #unscopedFallback's answer when the unscoped session was refused as well. */
+const FALLBACK_REFUSED = Symbol('unscoped session refused too')
+
 const noCookies = () => new CrossmintAuthenticationError('No cookies found in request', 'NO_AUTH_MATERIAL')
 
 /** Proves a construction came through `CrossmintAuth.from`, as the reference's private constructor does. */
@@ -140,14 +143,17 @@ class CrossmintAuth {
       if (response != null) this.#storeMaterial(response, material, header, String(refreshToken), false)
       return described(context, 'refreshed', { jwt: material.jwt, refreshToken: material.refreshToken, userId })
     }
+    let fallbackRefused = false
     if (!failure.outage && header !== undefined) {
       const recovered = await this.#unscopedFallback(header, String(refreshToken), response, context)
-      if (recovered !== undefined) return recovered
+      if (recovered === FALLBACK_REFUSED) fallbackRefused = true
+      else if (recovered !== undefined) return recovered
     }
     if (!failure.outage && response != null) {
       // Cleared before the promise settles, so a handler that answers in its
-      // catch block never races us for the headers.
-      this.#clearCookiesQuietly(response, header)
+      // catch block never races us for the headers. Both namings when the
+      // unscoped pair was refused too: left, it would be presented again.
+      this.#clearCookiesQuietly(response, header, fallbackRefused)
       if (request !== undefined) this.#revokeInBackground(header)
     }
     this.#log.rejection(failure)
@@ -159,13 +165,14 @@ class CrossmintAuth {
    * page on Crossmint's previous client spent the scoped token by its prefix
    * match and wrote its new session unscoped): the unscoped session answers,
    * the stale scoped pair is cleared, nothing is lost. Undefined when there
-   * is no such pair or it fails too.
+   * is no such pair or Crossmint cannot answer; FALLBACK_REFUSED when that
+   * session was refused too.
    */
   async #unscopedFallback(header, failedToken, response, context) {
     const fallback = this.#native.unscopedFallback(header, failedToken)
     if (fallback == null) return undefined
     const { failure, material, userId } = await this.#native.session(fallback.jwt == null ? undefined : fallback.jwt, fallback.refreshToken)
-    if (failure != null) return undefined
+    if (failure != null) return failure.outage ? undefined : FALLBACK_REFUSED
     if (response != null && !http.headersSent(response)) {
       const staleScoped = this.#native.clearedSetCookies(header, false, this.#cookieOptions)
       const fresh =
@@ -213,6 +220,7 @@ class CrossmintAuth {
     const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
 
     let spent = refreshToken == null ? undefined : String(refreshToken)
+    let fallbackRefused = false
     let { failure, material } =
       spent === undefined
         ? { failure: { code: 'REFRESH_TOKEN_MISSING', message: 'Please provide a refresh token either in the request body or cookies', outage: false } }
@@ -228,6 +236,7 @@ class CrossmintAuth {
         ;({ failure, material } = retried)
         spent = fallback.refreshToken
       }
+      fallbackRefused = retried !== undefined && retried.failure != null && !retried.failure.outage
     }
 
     if (failure == null) {
@@ -259,7 +268,7 @@ class CrossmintAuth {
       json: JSON.stringify({ error: statusText, message: failure.message }),
       fetchInit: { status, statusText, headers },
       setCookies: endCookieSession
-        ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target, header) : this.#storeCleared(target, header, false))
+        ? (target, quietly) => (quietly ? this.#clearCookiesQuietly(target, header, fallbackRefused) : this.#storeCleared(target, header, fallbackRefused))
         : undefined,
     })
   }
@@ -356,10 +365,10 @@ class CrossmintAuth {
     http.setCookies(response, this.#native.clearedSetCookies(header == null ? undefined : header, everyNaming, this.#cookieOptions))
   }
 
-  #clearCookiesQuietly(response, header) {
+  #clearCookiesQuietly(response, header, everyNaming = false) {
     if (http.headersSent(response)) return
     try {
-      this.#storeCleared(response, header, false)
+      this.#storeCleared(response, header, everyNaming)
     } catch (error) {
       this.#log.error('Failed to clear the session cookies', error)
     }
