@@ -211,10 +211,16 @@ impl RedisBackend {
         }
     }
 
-    /// Opens the connection ahead of the first operation; a failure is kept
-    /// as the first operation's would be.
+    /// Opens the connection ahead of the first operation. A failure is not
+    /// kept: Redis starting just after the app (one compose file) must not
+    /// turn the first operations away for `RETRY_EVERY`.
     pub async fn prepare(&self) {
-        let _ = self.connection().await;
+        let mut slot = self.connection.lock().await;
+        if slot.is_none() {
+            if let Ok(connection) = self.open_connection().await {
+                *slot = Some(connection);
+            }
+        }
     }
 
     async fn open_connection(&self) -> Result<RedisConnection, String> {

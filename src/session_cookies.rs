@@ -76,21 +76,19 @@ impl SessionCookies {
     /// `failed` was refused, came with an unscoped pair of this project: a
     /// page on the previous client (1.2) that spent a scoped token by its
     /// prefix match wrote its new session unscoped, beside the stale scoped
-    /// pair. `(jwt, refresh token)`.
-    pub fn unscoped_fallback(&self, failed: &str) -> Option<(Option<&str>, &str)> {
-        if self.naming != Some(Naming::Scoped) || self.refresh_token.as_deref() != Some(failed) {
+    /// pair; server code rewrote only the unscoped names (Crossmint's guide
+    /// middleware). `(jwt, refresh token)`.
+    ///
+    /// Only when the unscoped JWT names this project in its `aud`: a lone
+    /// unscoped refresh token (its JWT cookie gone with a browser restart or
+    /// its expiry) may be another project's on the same domain, and would be
+    /// presented with this project's key, then cleared.
+    pub fn unscoped_fallback(&self, failed: &str) -> Option<(&str, &str)> {
+        if !self.unscoped_leftover || self.refresh_token.as_deref() != Some(failed) {
             return None;
         }
         let token = self.unscoped_refresh_token.as_deref().filter(|token| !token.is_empty() && *token != failed)?;
-        Some((self.unscoped_jwt.as_deref(), token))
-    }
-
-    /// `unscoped_fallback`, only when the unscoped JWT names this project in
-    /// its `aud`: a refresh route must not present a lone unscoped token,
-    /// which may be another project's on the same domain, with this
-    /// project's key.
-    pub fn confirmed_unscoped_fallback(&self, failed: &str) -> Option<(Option<&str>, &str)> {
-        self.unscoped_fallback(failed).filter(|_| self.unscoped_leftover)
+        Some((self.unscoped_jwt.as_deref()?, token))
     }
 }
 
@@ -452,11 +450,14 @@ mod tests {
         ));
         assert!(!drifted.mirrored && drifted.unscoped_leftover);
         assert_eq!(p.cleared_set_cookies(Some(&drifted), Clearing::RequestSession, &options).len(), 2);
-        // A refresh route falls back only to an unscoped pair whose JWT names this project.
-        assert_eq!(drifted.confirmed_unscoped_fallback("t"), Some((Some(ours.as_str()), "old")));
+        // The fallback is only to an unscoped pair whose JWT names this project.
+        assert_eq!(drifted.unscoped_fallback("t"), Some((ours.as_str(), "old")));
         let lone = p.read(&format!("crossmint-refresh-token-{PROJECT}=t; crossmint-refresh-token=lone"));
-        assert_eq!(lone.unscoped_fallback("t"), Some((None, "lone")));
-        assert_eq!(lone.confirmed_unscoped_fallback("t"), None, "whose it is cannot be told");
+        assert_eq!(lone.unscoped_fallback("t"), None, "whose it is cannot be told");
+        let no_aud = jwt_with("{\"sub\":\"u\"}");
+        let unbound = p
+            .read(&format!("crossmint-refresh-token-{PROJECT}=t; crossmint-jwt={no_aud}; crossmint-refresh-token=old"));
+        assert_eq!(unbound.unscoped_fallback("t"), None, "a JWT without aud names no project");
         // A page handed the token the unscoped names already hold keeps both.
         let handed = p.material_set_cookies(Some(&drifted), Some("t"), Reader::Page, "j", "old", None, &options);
         assert_eq!(handed.len(), 4);
@@ -477,7 +478,7 @@ mod tests {
         let both = p.read(&format!(
             "crossmint-jwt={ours}; crossmint-refresh-token=live; crossmint-refresh-token-{PROJECT}=stale"
         ));
-        assert_eq!(both.unscoped_fallback("stale"), Some((Some(ours.as_str()), "live")));
+        assert_eq!(both.unscoped_fallback("stale"), Some((ours.as_str(), "live")));
         assert_eq!(both.unscoped_fallback("live"), None, "only after the scoped token failed");
         let theirs = jwt_with("{\"aud\":\"other-project\"}");
         let foreign = p.read(&format!(

@@ -364,3 +364,27 @@ test('a Redis that accepts connections and never answers: concurrent refreshes s
   // coordination for all; queued one after another they took 0.7 s each.
   assert.ok(Math.max(...finished) < 3000, `every refresh within timeoutMs: ${finished.join(' ')}`)
 })
+
+test('a Redis that comes up just after the instance is built serves the first refresh, with no warning', { skip }, async (t) => {
+  const emulator = await withEmulator(t)
+  const redis = await startRedis(t)
+  await redis.stop()
+  const warned = []
+  const logger = { warn: (...line) => warned.push(line.join(' ')), error() {}, info() {}, log() {}, debug() {} }
+  // Built while Redis is down (one compose file starting both): the connection opened ahead of time fails.
+  const auth = CrossmintAuth.from(createCrossmint({ apiKey: emulator.apiKey, overrideBaseUrl: emulator.url }), {
+    logger,
+    refreshCoordination: { redisUrl: redis.url },
+  })
+  // Up after the early attempt and its one retry gave up, well within a second of them.
+  await sleep(400)
+  await redis.start()
+  const session = emulator.createSession('late-redis', { jwtTtlSeconds: -60 })
+  const { userId } = await auth.getSession({ headers: { cookie: cookieHeaderFor(session) } })
+  assert.equal(userId, 'late-redis')
+  assert.deepEqual(warned, [], 'the failure ahead of time is not held against the first refresh')
+  assert.ok(
+    redis.dump().some((entry) => entry.key.startsWith('crossmint-auth:refresh:')),
+    'the refresh went through Redis',
+  )
+})

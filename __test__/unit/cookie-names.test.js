@@ -56,6 +56,30 @@ test('a refused scoped session beside a live unscoped one of this project: the u
   await assert.rejects(auth.getSession(cookieRequest(header), new Response()), { code: 'SESSION_EXPIRED' })
 })
 
+// A lone unscoped refresh token (its JWT cookie gone) may be another
+// project's on the same domain: never presented with this project's key, never cleared.
+test('a refused scoped session beside a lone unscoped refresh token: the lone token is neither presented nor cleared', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator, { logger: false })
+  const names = auth.getAuthCookieNames()
+  const scoped = emulator.createSession('scoped-user', { jwtTtlSeconds: -60 })
+  emulator.revokeRefreshToken(scoped.refreshToken.secret)
+  const theirs = emulator.issueRefreshToken('their-user')
+  const header = `${names.jwt}=${scoped.jwt}; ${names.refreshToken}=${scoped.refreshToken.secret}; crossmint-refresh-token=${theirs.secret}`
+  const response = new Response()
+  await assert.rejects(auth.getSession(cookieRequest(header), response), { code: 'SESSION_EXPIRED' })
+  assert.deepEqual(
+    response.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .sort(),
+    [`${names.jwt}=`, `${names.refreshToken}=`].sort(),
+  )
+  const answer = await auth.handleCustomRefresh(new Request('http://127.0.0.1/api/refresh', { method: 'POST', headers: { cookie: header } }))
+  assert.equal(answer.status, 401)
+  assert.equal(emulator.refreshTokenState(theirs.secret).presentations.length, 0, 'never presented')
+})
+
 // Both copies refused: each is presented once, and both namings are cleared,
 // so the next request does not present the unscoped one again.
 test('a refused scoped session beside a refused unscoped one of this project: both namings cleared, each token presented once', async (t) => {

@@ -230,7 +230,7 @@ class CrossmintAuth {
     // Crossmint's guide middleware does) left the scoped copy spent. The
     // unscoped session answers instead, as in getSession.
     if (failure != null && !failure.outage && spent !== undefined && header != null && (bodyRefresh == null || String(bodyRefresh) === String(cookieRefresh))) {
-      const fallback = this.#native.unscopedFallback(header, spent, true)
+      const fallback = this.#native.unscopedFallback(header, spent)
       const retried = fallback == null ? undefined : await this.#native.refreshWithCrossmint(fallback.refreshToken)
       if (retried !== undefined && retried.failure == null) {
         ;({ failure, material } = retried)

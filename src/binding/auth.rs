@@ -183,23 +183,11 @@ impl NativeAuth {
     /// When the request's scoped session (refresh token `failed`) was
     /// refused and it also carries an unscoped pair of this project, that
     /// pair, to try instead (see `SessionCookies::unscoped_fallback`).
-    /// With `confirmed_only` (a refresh route), only when the unscoped JWT
-    /// names this project.
     #[napi]
-    pub fn unscoped_fallback(
-        &self,
-        header: String,
-        failed: String,
-        confirmed_only: Option<bool>,
-    ) -> Option<NativeSessionCookies> {
+    pub fn unscoped_fallback(&self, header: String, failed: String) -> Option<NativeSessionCookies> {
         let found = self.engine.cookies.read(&header);
-        let fallback = if confirmed_only == Some(true) {
-            found.confirmed_unscoped_fallback(&failed)
-        } else {
-            found.unscoped_fallback(&failed)
-        };
-        fallback.map(|(jwt, refresh_token)| NativeSessionCookies {
-            jwt: jwt.map(str::to_owned),
+        found.unscoped_fallback(&failed).map(|(jwt, refresh_token)| NativeSessionCookies {
+            jwt: Some(jwt.to_owned()),
             refresh_token: Some(refresh_token.to_owned()),
         })
     }
