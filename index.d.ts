@@ -336,7 +336,8 @@ export declare class CrossmintAuth {
    * in with, both when it carried one session under both; scoped for explicit
    * material) or, on failure, cleared cookies are set on it before this settles.
    * A Fetch `Response` with immutable headers (`Response.redirect()`, a `fetch()`
-   * answer) is refused with a `TypeError` before any refresh token is spent.
+   * answer) is refused with a `TypeError` before any refresh token is spent; so
+   * is a session that needs a refresh when `response`'s headers already went out.
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 

@@ -625,12 +625,17 @@ impl SessionEngine {
     /// through to a refresh, which is the only path that can still
     /// authenticate.
     pub async fn validate_or_refresh(&self, jwt: Option<&str>, refresh_token: &str) -> Result<Session, SessionError> {
-        if let Some(jwt) = jwt.filter(|j| !j.is_empty()) {
-            if let Ok(VerifiedSubject(user_id)) = self.verifier.subject(jwt).await {
-                return Ok(Session::Valid { user_id });
-            }
+        if let Some(user_id) = self.validate(jwt).await {
+            return Ok(Session::Valid { user_id });
         }
         self.refresh(refresh_token).await.map(Session::Refreshed).map_err(SessionError::from_client)
+    }
+
+    /// The session's user id when `jwt` verifies as a session (`None` for a
+    /// user id: a JWT without a string `sub`), without refreshing anything.
+    pub async fn validate(&self, jwt: Option<&str>) -> Option<Option<String>> {
+        let jwt = jwt.filter(|j| !j.is_empty())?;
+        self.verifier.subject(jwt).await.ok().map(|VerifiedSubject(user_id)| user_id)
     }
 }
 

@@ -127,6 +127,29 @@ test('a Response whose headers cannot change is refused before any refresh token
   assert.equal(response.headers.getSetCookie().length, 2)
 })
 
+test('getSession after the headers went out: a valid JWT answers, a session needing a refresh is refused and its token kept', async (t) => {
+  const emulator = await withEmulator(t)
+  const auth = authFor(emulator)
+  const server = await serve(async (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const outcome = await auth.getSession(req, res).then(
+      (session) => ({ userId: session.userId }),
+      (error) => ({ error: `${error.name}: ${error.message}` }),
+    )
+    res.end(JSON.stringify(outcome))
+  })
+  t.after(() => server.close())
+  // First request of the process for this key set: the JWT is checked after a key set fetch.
+  const valid = emulator.createSession('sent-valid')
+  assert.deepEqual((await exchange(server.url, { cookie: cookieHeaderFor(valid) })).body, { userId: 'sent-valid' })
+  const expired = emulator.createSession('sent-expired', { jwtTtlSeconds: -60 })
+  const late = await exchange(server.url, { cookie: cookieHeaderFor(expired) })
+  assert.match(late.body.error, /^TypeError: getSession: the response's headers were already sent/)
+  assert.equal(callsTo(emulator, REFRESH_PATH), 0, 'the refresh token was not spent')
+  // The session is intact for a request that can take its cookies.
+  assert.equal((await auth.getSession({ jwt: expired.jwt, refreshToken: expired.refreshToken.secret })).userId, 'sent-expired')
+})
+
 test('refresh and logout answer 200 even where the framework preset another status', async (t) => {
   const emulator = await withEmulator(t)
   const auth = authFor(emulator)

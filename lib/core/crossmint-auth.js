@@ -134,9 +134,18 @@ class CrossmintAuth {
       if (userId !== null && typeof userId === 'object') userId = await userId
       if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
-    const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken))
+    // A response whose headers went out cannot take a refresh's cookies:
+    // then only a JWT that verifies is a session, and no token is spent.
+    const mayRefresh = response == null || !http.headersSent(response)
+    const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken), mayRefresh)
     this.#log.warnings(native.takeWarnings())
     const { failure, material, userId } = reply
+    if (failure != null && failure.code === 'REFRESH_WITHHELD') {
+      throw new TypeError(
+        "getSession: the response's headers were already sent, so the refreshed session's cookies could not be written; " +
+          'the refresh token was not spent. Call getSession before writing the answer.',
+      )
+    }
     if (failure == null) {
       if (material == null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
       // Under the names the page's own client reads (the request's naming).

@@ -12,7 +12,7 @@ use super::check_channel::{CheckAnswers, CheckChannel};
 use super::cookies::{checked_cookie_options, NativeCookieOptions};
 use super::json::Json;
 use super::process::record_invalidations_now;
-use super::reply::Reply;
+use super::reply::{Failure, Reply, REFRESH_WITHHELD};
 use super::verify::{verify_inline, verify_reply};
 use crate::crossmint_client::CrossmintConfig;
 use crate::http_date::JsTime;
@@ -282,9 +282,22 @@ impl NativeAuth {
     }
 
     /// Validates the JWT or refreshes: `userId`, and `material` when a
-    /// refresh happened.
+    /// refresh happened. With `may_refresh` false (the caller could not
+    /// store a refresh's result) a session that needs one fails
+    /// `REFRESH_WITHHELD` and the refresh token is not spent.
     #[napi]
-    pub async fn session(&self, jwt: Option<String>, refresh_token: String) -> Reply {
+    pub async fn session(&self, jwt: Option<String>, refresh_token: String, may_refresh: Option<bool>) -> Reply {
+        if may_refresh == Some(false) {
+            return match self.engine.validate(jwt.as_deref()).await {
+                Some(user_id) => Reply { user_id, ..Default::default() },
+                None => Reply::failed(Failure {
+                    code: REFRESH_WITHHELD.to_string(),
+                    message: "the session needs a refresh whose cookies could not be stored".to_string(),
+                    name: None,
+                    outage: false,
+                }),
+            };
+        }
         match self.engine.validate_or_refresh(jwt.as_deref(), &refresh_token).await {
             Ok(Session::Valid { user_id }) => Reply { user_id, ..Default::default() },
             Ok(Session::Refreshed(material)) => Reply {

@@ -7,6 +7,10 @@ use crate::crossmint_client::ClientError;
 use crate::session::SessionError;
 use crate::verify_error::VerifyError;
 
+/// `session`'s failure when a refresh was needed and the caller said its
+/// result could not be stored: JavaScript throws a `TypeError` for it.
+pub const REFRESH_WITHHELD: &str = "REFRESH_WITHHELD";
+
 /// Why a call failed, as the core decided it.
 #[napi(object, object_from_js = false)]
 pub struct Failure {
