@@ -335,9 +335,10 @@ export declare class CrossmintAuth {
    * when `response` is given the new cookies (under the naming the request came
    * in with, both when it carried one session under both; scoped for explicit
    * material) or, on failure, cleared cookies are set on it before this settles.
-   * A Fetch `Response` with immutable headers (`Response.redirect()`, a `fetch()`
-   * answer) is refused with a `TypeError` before any refresh token is spent; so
-   * is a session that needs a refresh when `response`'s headers already went out.
+   * When the session needs a refresh and `response` can no longer take cookies
+   * (a Fetch `Response` with immutable headers, such as `Response.redirect()`;
+   * a Node response whose headers went out), it rejects with a `TypeError`
+   * and the refresh token is not spent.
    */
   getSession(options: GenericRequest | AuthMaterialBasic, response?: GenericResponse): Promise<AuthSession>
 

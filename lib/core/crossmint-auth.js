@@ -103,10 +103,7 @@ class CrossmintAuth {
 
   /** `context`: the diagnostics context to describe the outcome in, when traced. */
   async #getSession(input, response, context) {
-    if (response != null) {
-      http.assertResponse(response, 'getSession')
-      http.assertMutable(response, 'getSession')
-    }
+    if (response != null) http.assertResponse(response, 'getSession')
     if (input == null) throw new CrossmintAuthenticationError('No auth material found', 'NO_AUTH_MATERIAL')
     const request = typeof input === 'object' && 'refreshToken' in input ? undefined : input
     if (context !== undefined) context.source = request === undefined ? 'material' : 'request'
@@ -134,16 +131,17 @@ class CrossmintAuth {
       if (userId !== null && typeof userId === 'object') userId = await userId
       if (userId != null) return described(context, 'verified', unchangedSession(jwt, refreshToken, userId))
     }
-    // A response whose headers went out cannot take a refresh's cookies:
-    // then only a JWT that verifies is a session, and no token is spent.
-    const mayRefresh = response == null || !http.headersSent(response)
-    const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken), mayRefresh)
+    // A response that cannot take a refresh's cookies (its headers went out,
+    // or are immutable): only a JWT that verifies is a session, and no token
+    // is spent. Checked here, off the verified paths, where nothing is written.
+    const unwritable = response == null ? undefined : http.unwritableReason(response)
+    const reply = await this.#native.session(typeof jwt === 'string' ? jwt : undefined, String(refreshToken), unwritable === undefined)
     this.#log.warnings(native.takeWarnings())
     const { failure, material, userId } = reply
     if (failure != null && failure.code === 'REFRESH_WITHHELD') {
       throw new TypeError(
-        "getSession: the response's headers were already sent, so the refreshed session's cookies could not be written; " +
-          'the refresh token was not spent. Call getSession before writing the answer.',
+        `getSession: ${unwritable}, so the refreshed session's cookies could not be written; the refresh token was not spent. ` +
+          'Pass a new Response() (and copy its Set-Cookie headers onto your answer), or call getSession before writing the answer.',
       )
     }
     if (failure == null) {
@@ -345,10 +343,7 @@ class CrossmintAuth {
   }
 
   async #logout(request, response, context) {
-    if (response != null) {
-      http.assertResponse(response, 'logout')
-      http.assertMutable(response, 'logout')
-    }
+    if (response != null) http.assertResponse(response, 'logout')
     const header = request != null ? http.cookieHeader(request) : undefined
     if (context !== undefined) context.withCookies = header != null
     if (request != null) {
@@ -361,6 +356,12 @@ class CrossmintAuth {
         if (failure != null) this.#log.error(crossmintError(failure))
         if (context !== undefined && failure != null) context.code = failure.code
       }
+    }
+    // The session ends whatever the response: a user who asked to log out is
+    // logged out at Crossmint and here even when the cookies cannot be cleared.
+    const unwritable = response == null ? undefined : http.unwritableReason(response)
+    if (unwritable !== undefined) {
+      throw new TypeError(`logout: the session was ended, but ${unwritable}, so its cookies could not be cleared. Pass a new Response(), or omit it.`)
     }
     const target = response != null ? response : new Response()
     this.#storeCleared(target, header, true)

@@ -87,25 +87,31 @@ function assertResponse(response, method) {
 }
 
 /**
- * Throws when `response` is a Fetch Response with immutable headers
+ * Whether `response` is a Fetch Response with immutable headers
  * (`Response.redirect()`, `Response.error()`, a `fetch()` answer): cookies
- * written to it would throw after the refresh token was spent, or after a
- * logout, and the user would lose the session or keep the cookies.
+ * written to it throw.
  */
-function assertMutable(response, method) {
-  if (typeof Response !== 'function' || !(response instanceof Response)) return
+function hasImmutableHeaders(response) {
+  if (typeof Response !== 'function' || !(response instanceof Response)) return false
   try {
     // Deleting a header the response does not have changes nothing, and
     // throws only when the headers are immutable.
     response.headers.delete('x-crossmint-writable-probe')
+    return false
   } catch (error) {
-    if (!(error instanceof TypeError)) throw error
-    throw new TypeError(
-      `${method}: the Response given has immutable headers (Response.redirect(), Response.error() or a fetch() answer). ` +
-        'Pass a new Response() and copy its Set-Cookie headers onto your answer, or omit it.',
-      { cause: error },
-    )
+    if (error instanceof TypeError) return true
+    throw error
   }
+}
+
+/**
+ * Why `response` cannot take cookies now (immutable headers, or a server
+ * response whose headers went out), or undefined when it can.
+ */
+function unwritableReason(response) {
+  if (headersSent(response)) return "the response's headers were already sent"
+  if (hasImmutableHeaders(response)) return 'the Response given has immutable headers (Response.redirect(), Response.error() or a fetch() answer)'
+  return undefined
 }
 
 /** The raw `Cookie` header, or null when the request has none. */
@@ -232,7 +238,7 @@ module.exports = {
   isFetchResponse,
   responseKind,
   assertResponse,
-  assertMutable,
+  unwritableReason,
   cookieHeader,
   setCookies,
   headersSent,
