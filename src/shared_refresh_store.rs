@@ -356,6 +356,50 @@ impl SharedRefreshStore {
         });
     }
 
+    /// The refresh a store failure leaves this caller to make in-process. A
+    /// failure can be a slow answer, not a dead store: when Crossmint then
+    /// refuses the token, another process may have spent it through the
+    /// store a moment earlier, and its outcome, once the store shows it
+    /// (waiting while its lock is there), answers instead of a refusal that
+    /// would end the session.
+    async fn refresh_despite_store<T: SharedOutcome>(
+        &self,
+        flight_key: &str,
+        id: &str,
+        key: &str,
+        grace: Duration,
+        wait_until: Instant,
+        refreshing: impl Future<Output = T>,
+    ) -> RefreshHandout<T> {
+        let outcome = refreshing.await;
+        if outcome.verdict() != Verdict::Refused {
+            return RefreshHandout::Outcome(outcome);
+        }
+        loop {
+            // Straight to the backend: the failure just recorded keeps the
+            // store out for everyone else, not for this one look.
+            let Ok(found) = self.backend.get(key).await else { break };
+            match found.as_deref().map(Claimed::read) {
+                Some(Claimed::Outcome(record)) => {
+                    let opened = open(flight_key, id, &record)
+                        .and_then(|(header, plain)| T::decode(&plain).map(|theirs| (header, theirs)));
+                    if let Some((header, theirs)) = opened {
+                        if header.verdict == Verdict::Succeeded
+                            && header.usable(wall_clock_ms(), false, grace)
+                            && !theirs.logged_out()
+                        {
+                            return RefreshHandout::Outcome(theirs);
+                        }
+                    }
+                    break;
+                }
+                Some(Claimed::Wait) if Instant::now() < wait_until => tokio::time::sleep(POLL_EVERY).await,
+                _ => break,
+            }
+        }
+        RefreshHandout::Outcome(outcome)
+    }
+
     /// Tells every listening process that these JWTs (digests, with how
     /// long to refuse each) are refused as sessions from now on.
     pub async fn announce_revoked_jwts(self: &Arc<Self>, revoked: &[([u8; 32], Duration)]) {
@@ -386,24 +430,26 @@ impl SharedRefreshStore {
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        if !self.admit() {
-            return RefreshHandout::Outcome(refresh().await);
-        }
-        self.listen_for_revocations();
         let id = record_id(flight_key);
         let key = records::record_key(&id);
-        let spent_key = records::spent_key(&id);
-        let lock = format!("lock:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
         let grace = grace.min(ROTATION_GRACE);
         // A waiting process gives up past this and refreshes itself.
         let wait_until = Instant::now() + lock_for * 2;
+        if !self.admit() {
+            return self.refresh_despite_store(flight_key, &id, &key, grace, wait_until, refresh()).await;
+        }
+        self.listen_for_revocations();
+        let spent_key = records::spent_key(&id);
+        let lock = format!("lock:{}:{}", self.owner, self.next_flight.fetch_add(1, Ordering::Relaxed));
         let mut waiting = false;
         loop {
             let looked = if waiting {
                 tokio::time::sleep(POLL_EVERY).await;
                 let result = self.backend.get(&key).await;
                 match self.checked(result) {
-                    None => return RefreshHandout::Outcome(refresh().await),
+                    None => {
+                        return self.refresh_despite_store(flight_key, &id, &key, grace, wait_until, refresh()).await
+                    }
                     Some(value) => value.map(|value| Claimed::read(&value)),
                 }
             } else {
@@ -424,7 +470,11 @@ impl SharedRefreshStore {
                     };
                     let result = self.backend.claim(&claim).await;
                     match self.checked(result) {
-                        None => return RefreshHandout::Outcome(refresh().await),
+                        None => {
+                            return self
+                                .refresh_despite_store(flight_key, &id, &key, grace, wait_until, refresh())
+                                .await
+                        }
                         Some(reply) => Claimed::read(&reply),
                     }
                 }

@@ -388,3 +388,57 @@ test('a Redis that comes up just after the instance is built serves the first re
     'the refresh went through Redis',
   )
 })
+
+/**
+ * A TCP proxy to Redis that holds back every client chunk carrying a claim
+ * (its lock value, `lock:…`) for `delayMs`, keeping the stream's order.
+ */
+async function slowClaimProxy(t, redisPort, delayMs) {
+  const net = require('node:net')
+  const sockets = new Set()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(redisPort, '127.0.0.1')
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.on('close', () => sockets.delete(socket))
+    }
+    upstream.pipe(client)
+    let queue = Promise.resolve()
+    client.on('data', (chunk) => {
+      const held = chunk.includes('lock:') ? delayMs : 0
+      queue = queue.then(() => sleep(held)).then(() => upstream.write(chunk))
+    })
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  return `redis://127.0.0.1:${server.address().port}`
+}
+
+test('a claim that answers late: the process refreshing without the store reuses the refresh another process made through it', { skip }, async (t) => {
+  const emulator = await withEmulator(t)
+  emulator.faults.refresh = { delayMs: 100 }
+  const redis = await startRedis(t)
+  const [direct] = await startInstances(t, 1, { emulator, options: { refreshCoordination: { redisUrl: redis.url } } })
+  const [slowed] = await startInstances(t, 1, { emulator, options: { refreshCoordination: { redisUrl: await slowClaimProxy(t, redis.port, 300) } } })
+  for (let round = 0; round < 5; round++) {
+    const session = emulator.createSession(`late-claim-${round}`, { jwtTtlSeconds: -60 })
+    const first = get(`${direct.url}/me`, cookieHeaderFor(session))
+    await sleep(10)
+    // Its claim passes the 200 ms deadline: it refreshes in-process, and Crossmint refuses the token the first process spent.
+    const second = get(`${slowed.url}/me`, cookieHeaderFor(session))
+    const answers = await Promise.all([first, second])
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200],
+      `round ${round}: ${answers.map((a) => a.text).join(' | ')}`,
+    )
+    assert.equal(answers[1].cookies['crossmint-refresh-token'], answers[0].cookies['crossmint-refresh-token'], 'the same new session')
+    assert.deepEqual(refreshesOf(emulator, session.refreshToken.secret).length, 2, 'presented by the first process, then (refused) by the one the store failed')
+  }
+})
