@@ -204,11 +204,15 @@ impl ProjectCookies {
     /// exchanged) came in with in `request`, both when that session was
     /// carried under both; a refresh route gets both, unless the unscoped
     /// names hold another project's session; an answer with nothing to go on
-    /// (no request, a token no cookie carries) gets the scoped names.
+    /// (no request, a token no cookie carries) gets the scoped names. A
+    /// `written` token the unscoped names already hold (a refresh made
+    /// elsewhere, written there, handed out again here) is one session,
+    /// kept under both rather than expired as a leftover.
     pub fn answer_namings(
         &self,
         request: Option<&SessionCookies>,
         spent: Option<&str>,
+        written: &str,
         reader: Reader,
     ) -> &'static [Naming] {
         const SCOPED: &[Naming] = &[Naming::Scoped];
@@ -218,7 +222,7 @@ impl ProjectCookies {
             return if request.is_some_and(|r| r.unscoped_other_project) { SCOPED } else { BOTH };
         }
         let Some(request) = request else { return SCOPED };
-        match (request.naming, spent) {
+        let namings = match (request.naming, spent) {
             (Some(_), Some(spent)) if request.refresh_token.as_deref() == Some(spent) => match request.naming {
                 _ if request.mirrored => BOTH,
                 Some(Naming::Unscoped) => UNSCOPED,
@@ -226,7 +230,11 @@ impl ProjectCookies {
             },
             (_, Some(spent)) if request.unscoped_refresh_token.as_deref() == Some(spent) => UNSCOPED,
             _ => SCOPED,
+        };
+        if namings == SCOPED && request.unscoped_refresh_token.as_deref() == Some(written) {
+            return BOTH;
         }
+        namings
     }
 
     fn names(&self, naming: Naming) -> &CookieNames {
@@ -250,15 +258,7 @@ impl ProjectCookies {
         refresh_expires: Option<JsTime>,
         options: &CookieOptions,
     ) -> Vec<String> {
-        let mut namings = self.answer_namings(request, spent, reader);
-        // The new token is the one the unscoped names already hold (a
-        // refresh made elsewhere, written there, handed out again here): one
-        // session, kept under both rather than expired as a leftover.
-        if namings == [Naming::Scoped]
-            && request.and_then(|r| r.unscoped_refresh_token.as_deref()) == Some(refresh_secret)
-        {
-            namings = &[Naming::Scoped, Naming::Unscoped];
-        }
+        let namings = self.answer_namings(request, spent, refresh_secret, reader);
         let mut lines = Vec::new();
         for &naming in namings {
             lines.extend(session_lines(self.names(naming), jwt, refresh_secret, refresh_expires, options));

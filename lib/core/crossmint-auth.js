@@ -225,6 +225,9 @@ class CrossmintAuth {
     const header = http.cookieHeader(request)
     const cookieRefresh = header == null ? undefined : this.#native.sessionCookies(header).refreshToken
     const refreshToken = bodyRefresh != null ? bodyRefresh : cookieRefresh
+    // Whether the token tried is the cookies' session: only then may its
+    // failure touch that session (fall back from it, clear it, revoke it).
+    const triesCookieSession = bodyRefresh == null || cookieRefresh == null || String(bodyRefresh) === String(cookieRefresh)
 
     let spent = refreshToken == null ? undefined : String(refreshToken)
     let fallbackRefused = false
@@ -236,7 +239,7 @@ class CrossmintAuth {
     // this project: server code that rewrote only the unscoped names (as
     // Crossmint's guide middleware does) left the scoped copy spent. The
     // unscoped session answers instead, as in getSession.
-    if (failure != null && !failure.outage && spent !== undefined && header != null && (bodyRefresh == null || String(bodyRefresh) === String(cookieRefresh))) {
+    if (failure != null && !failure.outage && spent !== undefined && header != null && triesCookieSession) {
       const fallback = this.#native.unscopedFallback(header, spent)
       const retried = fallback == null ? undefined : await this.#native.refreshWithCrossmint(fallback.refreshToken)
       if (retried !== undefined && retried.failure == null) {
@@ -266,7 +269,7 @@ class CrossmintAuth {
     // A body token that failed says nothing about another session in the
     // cookies, which was never tried: it is neither revoked nor cleared (a
     // cross-site form posting junk would otherwise log the user out).
-    const endCookieSession = endSession && (bodyRefresh == null || cookieRefresh == null || String(bodyRefresh) === String(cookieRefresh))
+    const endCookieSession = endSession && triesCookieSession
     if (endCookieSession) this.#revokeInBackground(header)
     return this.#refreshAnswer(response, {
       status,
